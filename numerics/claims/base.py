@@ -1,0 +1,244 @@
+"""Claims: a prediction from theory, a measurement from numerics, an agreement rule.
+
+A claim is a function decorated with :func:`claim`; it receives a
+:class:`ClaimContext` (budget, seeded random generator, figure directory) and
+returns :class:`Evidence` built from :class:`Check` objects.  The status is
+``holds`` when every check passes, ``violated`` when one fails (its numbers
+become the counterexample), ``inconclusive`` when the measurement cannot decide
+and ``error`` when the claim raised.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BUDGETS = ("quick", "full")
+
+
+class Status(StrEnum):
+    HOLDS = "holds"
+    VIOLATED = "violated"
+    INCONCLUSIVE = "inconclusive"
+    ERROR = "error"
+
+
+@dataclass
+class Check:
+    """One comparison of a predicted number with a measured one.
+
+    ``passed`` is decided by the rule that built the check; ``tolerance`` is the
+    allowed distance it used (an error bound or a confidence half-width).
+    """
+
+    label: str
+    predicted: Any
+    measured: Any
+    tolerance: Any
+    passed: bool
+    inputs: dict[str, Any] = field(default_factory=dict)
+    decidable: bool = True
+
+    @property
+    def ratio(self) -> float:
+        """``|measured - predicted| / tolerance`` (how close to failing; > 1 fails)."""
+        try:
+            gap = abs(float(self.measured) - float(self.predicted))
+            tol = float(self.tolerance)
+        except (TypeError, ValueError):
+            return 0.0 if self.passed else math.inf
+        if tol == 0:
+            return 0.0 if gap == 0 else math.inf
+        return gap / tol
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "predicted": _plain(self.predicted),
+            "measured": _plain(self.measured),
+            "tolerance": _plain(self.tolerance),
+            "passed": self.passed,
+            "inputs": _plain(self.inputs),
+        }
+
+
+def within(label: str, predicted: float, measured: float, tolerance: float, **inputs: Any) -> Check:
+    """Agreement rule ``|measured - predicted| <= tolerance``."""
+    passed = bool(abs(float(measured) - float(predicted)) <= float(tolerance))
+    return Check(label, float(predicted), float(measured), float(tolerance), passed, inputs)
+
+
+def contains(label: str, predicted: float, low: float, high: float, **inputs: Any) -> Check:
+    """Agreement rule: the prediction lies in the measured interval ``[low, high]``."""
+    passed = bool(low <= predicted <= high)
+    return Check(label, float(predicted), [float(low), float(high)], None, passed, inputs)
+
+
+def holds_if(label: str, condition: bool, predicted: Any, measured: Any, **inputs: Any) -> Check:
+    """A qualitative rule (a sign, an ordering, a count)."""
+    return Check(label, predicted, measured, None, bool(condition), inputs)
+
+
+@dataclass
+class Evidence:
+    """What a claim returns; the runner fills in identity, timing and status."""
+
+    checks: list[Check] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+    inconclusive: bool = False
+    claim_id: str = ""
+    source: str = ""
+    statement: str = ""
+    status: Status = Status.HOLDS
+    seconds: float = 0.0
+    error: str = ""
+
+    def add(self, check: Check) -> Check:
+        self.checks.append(check)
+        return check
+
+    def extend(self, checks: Iterable[Check]) -> None:
+        self.checks.extend(checks)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+    @property
+    def worst(self) -> Check | None:
+        """The failing check, or else the one closest to failing."""
+        if self.failures:
+            return self.failures[0]
+        return max(self.checks, key=lambda c: c.ratio, default=None)
+
+    def decide(self) -> Status:
+        if self.error:
+            return Status.ERROR
+        if self.failures:
+            return Status.VIOLATED
+        if self.inconclusive or not self.checks:
+            return Status.INCONCLUSIVE
+        return Status.HOLDS
+
+    def to_json(self) -> dict[str, Any]:
+        worst = self.worst
+        failing = self.failures
+        return {
+            "id": self.claim_id,
+            "source": self.source,
+            "statement": self.statement,
+            "status": str(self.status),
+            "predicted": _plain(worst.predicted) if worst else None,
+            "measured": _plain(worst.measured) if worst else None,
+            "tolerance": _plain(worst.tolerance) if worst else None,
+            "counterexample": failing[0].to_json() if failing else None,
+            "checks": [c.to_json() for c in self.checks],
+            "n_checks": len(self.checks),
+            "n_failed": len(failing),
+            "details": _plain(self.details),
+            "figures": [str(p) for p in self.figures],
+            "note": self.note,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class ClaimContext:
+    """What a claim may use: the budget, its own random stream, a figure directory."""
+
+    budget: str
+    seed: int
+    claim_id: str
+    figure_dir: Path | None = None
+
+    @property
+    def full(self) -> bool:
+        return self.budget == "full"
+
+    def seed_sequence(self) -> np.random.SeedSequence:
+        """A stream that depends on the seed and the claim id only (not on run order)."""
+        return np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(self.claim_id.encode()),))
+
+    def rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.seed_sequence())
+
+    def figure_path(self, name: str) -> Path | None:
+        """Where to save a figure, or None when figures are not wanted."""
+        if self.figure_dir is None:
+            return None
+        self.figure_dir.mkdir(parents=True, exist_ok=True)
+        return self.figure_dir / f"{self.claim_id}.{name}.png"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    source: str
+    statement: str
+    run: Callable[[ClaimContext], Evidence]
+
+
+REGISTRY: dict[str, Claim] = {}
+
+
+def claim(id: str, *, source: str, statement: str):
+    """Register the decorated function as the claim ``id``."""
+
+    def register(function: Callable[[ClaimContext], Evidence]):
+        if id in REGISTRY:
+            raise RuntimeError(f"claim {id!r} is registered twice")
+        REGISTRY[id] = Claim(id, source, statement, function)
+        return function
+
+    return register
+
+
+def run_claim(c: Claim, budget: str, seed: int, figure_dir: Path | None = None) -> Evidence:
+    """Run one claim and fill in its status; an exception becomes status ``error``."""
+    start = time.perf_counter()
+    context = ClaimContext(budget, seed, c.id, figure_dir)
+    try:
+        evidence = c.run(context)
+    except Exception as exc:  # a broken claim is reported, never hidden
+        evidence = Evidence(error=f"{type(exc).__name__}: {exc}")
+        evidence.details["traceback"] = traceback.format_exc(limit=6)
+    evidence.claim_id, evidence.source, evidence.statement = c.id, c.source, c.statement
+    evidence.seconds = time.perf_counter() - start
+    evidence.status = evidence.decide()
+    return evidence
+
+
+def _plain(value: Any) -> Any:
+    """Convert numpy, mpmath and sympy numbers to JSON-ready Python values."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return _plain(float(value))
+    if isinstance(value, Path):
+        return str(value)
+    try:
+        return _plain(float(value))
+    except (TypeError, ValueError):
+        return str(value)

@@ -1,0 +1,1 @@
+"""Subcommands of ``featcheck``; each module has ``register(subparsers)``."""

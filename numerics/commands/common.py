@@ -1,0 +1,76 @@
+"""Argument types and output helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from numerics.claims.base import _plain
+from theory.derivation import Derivation
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be non-negative, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be positive, got 0")
+    return value
+
+
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def print_json(payload: Any) -> None:
+    json.dump(_plain(payload), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def add_derivation_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("md", "tex"), default="md", help="output format")
+    parser.add_argument("--output", "-o", type=Path, help="write to this file (default: stdout)")
+
+
+def emit_derivation(derivation: Derivation, args: argparse.Namespace) -> int:
+    text = derivation.render(args.format)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def progress(iterable, *, total: int | None = None, desc: str = "", enabled: bool = True):
+    """A tqdm progress bar on a terminal; the plain iterable otherwise."""
+    if not enabled or not sys.stderr.isatty():
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, leave=False, file=sys.stderr)

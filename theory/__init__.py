@@ -1,0 +1,6 @@
+"""Exact mathematics of featcheck: Hermite analysis, Gaussian identities, flows, exponents.
+
+This package uses sympy and mpmath only; it never imports :mod:`numerics`.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,121 @@
+"""Derivation documents: ordered steps of exact statements with their reasons.
+
+A :class:`Derivation` records how an exact object was obtained.  Each step has a
+title, a statement (a sympy expression, equation or a list of them), a
+justification in words and, where it comes from the literature, a source.  It
+renders to Markdown with LaTeX math and to a stand-alone LaTeX file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+Statement = sp.Basic | sp.Eq | Sequence[sp.Basic] | str | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a derivation."""
+
+    title: str
+    statement: Statement
+    justification: str = ""
+    source: str = ""
+
+
+def _latex_lines(statement: Statement) -> list[str]:
+    if statement is None:
+        return []
+    if isinstance(statement, str):
+        return [statement]
+    if isinstance(statement, sp.Basic):
+        return [sp.latex(statement)]
+    return [line for item in statement for line in _latex_lines(item)]
+
+
+@dataclass
+class Derivation:
+    """An ordered list of :class:`Step` objects with a title and a summary."""
+
+    title: str
+    summary: str = ""
+    steps: list[Step] = field(default_factory=list)
+
+    def add(
+        self,
+        title: str,
+        statement: Statement = None,
+        justification: str = "",
+        source: str = "",
+    ) -> Derivation:
+        """Append a step and return the derivation (so calls can be chained)."""
+        self.steps.append(Step(title, statement, justification, source))
+        return self
+
+    def extend(self, steps: Iterable[Step]) -> Derivation:
+        self.steps.extend(steps)
+        return self
+
+    def to_markdown(self) -> str:
+        """Markdown with ``$$ ... $$`` display math (renders on GitHub and in Pandoc)."""
+        out = [f"# {self.title}", ""]
+        if self.summary:
+            out += [self.summary, ""]
+        for number, step in enumerate(self.steps, start=1):
+            out += [f"## {number}. {step.title}", ""]
+            for line in _latex_lines(step.statement):
+                out += ["$$", line, "$$", ""]
+            if step.justification:
+                out += [step.justification, ""]
+            if step.source:
+                out += [f"*Source:* {step.source}", ""]
+        return "\n".join(out).rstrip() + "\n"
+
+    def to_latex(self) -> str:
+        """A stand-alone LaTeX document (``pdflatex`` compiles it as is)."""
+        out = [
+            r"\documentclass{article}",
+            r"\usepackage{amsmath,amssymb}",
+            r"\usepackage[margin=2.5cm]{geometry}",
+            r"\allowdisplaybreaks",
+            rf"\title{{{_tex_text(self.title)}}}",
+            r"\date{}",
+            r"\begin{document}",
+            r"\maketitle",
+        ]
+        if self.summary:
+            out.append(_tex_text(self.summary))
+        for step in self.steps:
+            out.append(rf"\section{{{_tex_text(step.title)}}}")
+            for line in _latex_lines(step.statement):
+                out += [r"\begin{equation*}", line, r"\end{equation*}"]
+            if step.justification:
+                out.append(_tex_text(step.justification))
+            if step.source:
+                out.append(rf"\par\emph{{Source:}} {_tex_text(step.source)}")
+        out.append(r"\end{document}")
+        return "\n".join(out) + "\n"
+
+    def render(self, fmt: str) -> str:
+        """Render as ``md`` or ``tex``."""
+        if fmt == "md":
+            return self.to_markdown()
+        if fmt == "tex":
+            return self.to_latex()
+        from theory.errors import InputError
+
+        raise InputError(f"unknown derivation format {fmt!r}: use 'md' or 'tex'")
+
+
+_TEX_ESCAPES = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}"}
+
+
+def _tex_text(text: str) -> str:
+    """Escape prose for LaTeX, keeping inline ``$...$`` math untouched."""
+    parts = text.split("$")
+    for i in range(0, len(parts), 2):  # even parts are outside math
+        parts[i] = "".join(_TEX_ESCAPES.get(ch, ch) for ch in parts[i]).replace("`", "")
+    return "$".join(parts)

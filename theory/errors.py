@@ -1,0 +1,37 @@
+"""One exception hierarchy for the whole toolkit.
+
+Every error a user can cause derives from :class:`InputError`; the command
+prints its message on one line and exits with status 2.
+"""
+
+
+class FeatcheckError(Exception):
+    """Base class of every error raised on purpose by featcheck."""
+
+
+class InputError(FeatcheckError, ValueError):
+    """Bad input that the user can correct (exit status 2)."""
+
+
+class ParseError(InputError):
+    """A user expression that cannot be parsed."""
+
+
+class UnsafeExpressionError(ParseError):
+    """A user expression that uses something outside the whitelist."""
+
+
+class UnknownFunctionError(InputError):
+    """A function name that is neither in the catalogue nor a valid expression."""
+
+
+class NotSquareIntegrableError(InputError):
+    """A function with ``E[f(Z)^2] = inf`` under the standard Gaussian."""
+
+
+class DomainError(InputError):
+    """A parameter outside the range where a statement or a method is defined."""
+
+
+class NumericalError(FeatcheckError):
+    """A numerical method that did not reach the accuracy it promised."""
