@@ -98,7 +98,8 @@ class HermiteExpansion:
         check_basis(basis)
         if basis == self.basis:
             return self
-        converted = tuple(convert_coefficient(c, self.basis, basis) for c in self.coefficients)
+        with mpmath.workdps(self.digits + 10):
+            converted = tuple(convert_coefficient(c, self.basis, basis) for c in self.coefficients)
         return replace(self, basis=basis, coefficients=converted)
 
     def parseval_tail(self) -> tuple[mpmath.mpf, mpmath.mpf]:
