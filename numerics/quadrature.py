@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -47,8 +48,17 @@ def evaluate(function: Function, x: np.ndarray | float) -> np.ndarray:
         return np.asarray(function.np(x), dtype=float) * np.ones_like(x, dtype=float)
 
 
-def _gh_rule(nodes: int, function: Function, max_degree: int) -> np.ndarray:
+@functools.lru_cache(maxsize=8)
+def gauss_hermite_rule(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilists' Gauss-Hermite nodes and weights (cached: the eigenproblem is costly)."""
     x, w = hermegauss(nodes)
+    x.setflags(write=False)
+    w.setflags(write=False)
+    return x, w
+
+
+def _gh_rule(nodes: int, function: Function, max_degree: int) -> np.ndarray:
+    x, w = gauss_hermite_rule(nodes)
     values = evaluate(function, x)
     return orthonormal_hermite(max_degree, x) @ (w * values) / SQRT_2PI
 
@@ -106,19 +116,33 @@ def double_precision_coefficients(
 def mpmath_coefficient(
     function: Function, k: int, digits: int = 30
 ) -> tuple[mpmath.mpf, mpmath.mpf]:
-    """``c_k(f)`` by ``mpmath.quad`` with breakpoints, and the quadrature's error estimate."""
+    """``c_k(f)`` by ``mpmath.quad`` with breakpoints, and the quadrature's error estimate.
+
+    ``He_k`` is evaluated from its power-series coefficients (``mpmath.polyval``), a
+    route independent of the three-term recurrence used by the exact layer.
+    """
+    coefficients = [int(c) for c in reversed(hermite_prob_coefficients(k))]
     with mpmath.workdps(digits + 10):
         points = [mpmath.ninf, *[mpmath.mpf(float(p)) for p in function.breakpoints], mpmath.inf]
         if len(points) == 2:
             points.insert(1, mpmath.mpf(0))
-        scale = 1 / mpmath.sqrt(2 * mpmath.pi * mpmath.factorial(k) * mpmath.mpf(2) ** k)
-        sqrt2 = mpmath.sqrt(2)
+        scale = 1 / mpmath.sqrt(2 * mpmath.pi * mpmath.factorial(k))
 
         def integrand(x):
-            return function.mp(x) * mpmath.hermite(k, x / sqrt2) * mpmath.exp(-x * x / 2)
+            return function.mp(x) * mpmath.polyval(coefficients, x) * mpmath.exp(-x * x / 2)
 
         value, error = mpmath.quad(integrand, points, error=True)
         return value * scale, abs(error) * scale
+
+
+def hermite_prob_coefficients(k: int) -> list[int]:
+    """Power-series coefficients of ``He_k``, lowest degree first (explicit formula)."""
+    out = [0] * (k + 1)
+    for m in range(k // 2 + 1):
+        out[k - 2 * m] = (
+            (-1) ** m * math.factorial(k) // (math.factorial(m) * math.factorial(k - 2 * m) * 2**m)
+        )
+    return out
 
 
 def _intervals(points: list[float]) -> list[tuple[float, float]]:
