@@ -2,8 +2,9 @@
 
 Targets: ReLU coefficients to degree 200 in under 0.5 s; tanh to degree 40 at
 30 digits in under 5 s.  The naive baselines (sympy integration, one mpmath.quad
-per coefficient) run at degree 16, where they finish in seconds.  Run ``pytest tests/benchmarks -p no:xdist`` to see the
-table; under xdist each function runs once as a plain test.
+per coefficient) run at degree 16, where they finish in seconds.  Run
+``pytest tests/benchmarks -p no:xdist`` to see the table; under xdist each
+function runs once as a plain test.
 """
 
 import mpmath
