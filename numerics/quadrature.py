@@ -113,6 +113,19 @@ def double_precision_coefficients(
     return values, errors, "gauss-hermite"
 
 
+def mpmath_expectation(integrand, breakpoints, digits: int = 30) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """``E[g(Z)]`` by ``mpmath.quad`` (tanh-sinh) split at ``breakpoints``; value and error."""
+    with mpmath.workdps(digits + 10):
+        points = [mpmath.ninf, *[mpmath.mpf(float(p)) for p in breakpoints], mpmath.inf]
+        if len(points) == 2:
+            points.insert(1, mpmath.mpf(0))
+        norm = 1 / mpmath.sqrt(2 * mpmath.pi)
+        value, error = mpmath.quad(
+            lambda x: integrand(x) * mpmath.exp(-x * x / 2), points, error=True
+        )
+        return value * norm, abs(error) * norm
+
+
 def mpmath_coefficient(
     function: Function, k: int, digits: int = 30
 ) -> tuple[mpmath.mpf, mpmath.mpf]:
@@ -123,16 +136,13 @@ def mpmath_coefficient(
     """
     coefficients = [int(c) for c in reversed(hermite_prob_coefficients(k))]
     with mpmath.workdps(digits + 10):
-        points = [mpmath.ninf, *[mpmath.mpf(float(p)) for p in function.breakpoints], mpmath.inf]
-        if len(points) == 2:
-            points.insert(1, mpmath.mpf(0))
-        scale = 1 / mpmath.sqrt(2 * mpmath.pi * mpmath.factorial(k))
-
-        def integrand(x):
-            return function.mp(x) * mpmath.polyval(coefficients, x) * mpmath.exp(-x * x / 2)
-
-        value, error = mpmath.quad(integrand, points, error=True)
-        return value * scale, abs(error) * scale
+        scale = 1 / mpmath.sqrt(mpmath.factorial(k))
+        value, error = mpmath_expectation(
+            lambda x: function.mp(x) * mpmath.polyval(coefficients, x),
+            function.breakpoints,
+            digits,
+        )
+        return value * scale, error * scale
 
 
 def hermite_prob_coefficients(k: int) -> list[int]:

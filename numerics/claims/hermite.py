@@ -17,6 +17,7 @@ from numerics.quadrature import (
     gaussian_expectation_2d,
     monte_carlo_mean,
     mpmath_coefficient,
+    mpmath_expectation,
 )
 from theory.functions import CATALOGUE_EXAMPLES, parse_function, z
 from theory.gaussian import mehler, rho, scaled_monic_coefficient
@@ -106,13 +107,7 @@ def parseval(ctx: ClaimContext) -> Evidence:
         expansion = hermite_coefficients(f, max_degree, digits=DIGITS)
         m = expansion.second_moment
         with mpmath.workdps(DIGITS + 10):
-            points = [mpmath.ninf, *[mpmath.mpf(float(p)) for p in f.breakpoints], mpmath.inf]
-            if len(points) == 2:
-                points.insert(1, mpmath.mpf(0))
-            quad, quad_err = mpmath.quad(
-                lambda x, f=f: f.mp(x) ** 2 * mpmath.exp(-x * x / 2), points, error=True
-            )
-            quad /= mpmath.sqrt(2 * mpmath.pi)
+            quad, quad_err = mpmath_expectation(lambda x, f=f: f.mp(x) ** 2, f.breakpoints, DIGITS)
             evidence.add(
                 within(
                     f"{name}: E[f^2] vs mpmath quadrature",
