@@ -246,7 +246,7 @@ def reduction_derivation(depth: int | None = None) -> Derivation:
     )
     out.add(
         "Label identity",
-        sp.Eq(-f(-s) - f(s) - 1, label_identity()),
+        sp.Eq(-f(-s) - f(s) - 1, label_identity(), evaluate=False),
         "For y = -1: y l'(y s) = l'(s) + 1; for y = 1 trivially y l'(y s) = l'(s). Hence "
         "y l'(y s) = l'(s) + [y = -1].",
     )
@@ -278,7 +278,7 @@ def reduction_derivation(depth: int | None = None) -> Derivation:
     )
     out.add(
         "Lemma 1",
-        sp.Eq(sp.Symbol(r"-(v - (\bar w^\top v)\bar w)^\top \nabla L"), lemma1_drift()),
+        sp.Eq(sp.Symbol(r"-(v - \cos\theta\,\bar w)\cdot\nabla L"), lemma1_drift()),
         "v - cos(theta) e1 = sin(theta) e2. The drift does not depend on ||w||: Lemma 1 holds "
         "as printed, for every rotation-invariant law, with c0 = E||x_2||.",
         "Lin, Sun, Zhang (2021), Lemma 1",
@@ -373,8 +373,8 @@ def closed_form_steps(depth: int) -> Derivation:
     out.add(
         "Asymptotic rate (our derivation, not in the paper)",
         [
-            sp.Eq(sp.Symbol("rho(t)"), sp.Symbol("Theta(t^{N/(N+2)})")),
-            sp.Eq(sp.Symbol("zeta(t)"), sp.Symbol("Theta(t^{2N/(N+2)})")),
+            r"\rho(t) = \Theta\left(t^{N/(N+2)}\right)",
+            r"\zeta(t) = \Theta\left(t^{2N/(N+2)}\right)",
         ],
         "For large rho, K(rho) ~ 2 f_X(0)/rho^2 and 1 - cos(theta) is exponentially small, "
         "so d rho^(2/N)/dt = 2 N(w) ~ 4 f_X(0)/rho, giving rho^(1+2/N) ~ 2(N+2) f_X(0) t "
