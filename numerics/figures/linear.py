@@ -46,8 +46,9 @@ def bound_curve(flow: Flow, bound_ids, derived: bool, t_offset: float, points: i
             times = np.linspace(flow.T, flow.t_max, points)
         with np.errstate(all="ignore"):
             values = np.asarray(function(times, *_initial_values(flow)), dtype=float)
-        times_all.append(times + t_offset)
-        values_all.append(values * np.ones_like(times))
+        # a NaN between the windows keeps the plot from joining them
+        times_all.append(np.append(times + t_offset, np.nan))
+        values_all.append(np.append(values * np.ones_like(times), np.nan))
     if not times_all:
         return np.array([]), np.array([])
     return np.concatenate(times_all), np.concatenate(values_all)
