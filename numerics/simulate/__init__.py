@@ -1,0 +1,1 @@
+"""Simulations, one module per family of results."""
