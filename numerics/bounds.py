@@ -530,7 +530,7 @@ def parse_user_bound(
     relation = parse_expression(
         text,
         variables=variables,
-        functions={**ALLOWED_FUNCTIONS, "tan": sp.tan, "atanh": sp.atanh},
+        functions=ALLOWED_FUNCTIONS,
         constants=ALLOWED_CONSTANTS,
         allow_comparisons=True,
     )
