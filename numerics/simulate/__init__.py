@@ -1,0 +1,1 @@
+"""Simulations of the models of the theory modules, one module per family."""
