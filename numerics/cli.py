@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "numerics.commands.hermite",
     "numerics.commands.verify",
     "numerics.commands.linear",
+    "numerics.commands.onestep",
 )
 
 

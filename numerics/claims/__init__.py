@@ -6,7 +6,11 @@ import importlib
 
 from numerics.claims.base import REGISTRY, Claim
 
-CLAIM_MODULES = ("numerics.claims.hermite", "numerics.claims.linear")
+CLAIM_MODULES = (
+    "numerics.claims.hermite",
+    "numerics.claims.linear",
+    "numerics.claims.onestep",
+)
 
 
 def load() -> dict[str, Claim]:
