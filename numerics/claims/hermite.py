@@ -83,10 +83,13 @@ def oracles(ctx: ClaimContext) -> Evidence:
             )
         if name in ("relu", "tanh", "relu(z+1/2)", "sign"):
             ks = np.arange(max_degree + 1)
-            ax.semilogy(ks, np.abs(expansion.values()) + 1e-18, "o-", label=f"{name} (featcheck)")
-            ax.semilogy(ks, np.abs(double) + 1e-18, "x", color="k")
+            exact = np.abs(expansion.values())
+            shown = exact > 0  # coefficients that vanish exactly have no place on a log scale
+            ax.semilogy(ks[shown], exact[shown], "o-", label=f"{name} (featcheck)")
+            ax.semilogy(ks[shown], np.abs(double[shown]), "x", color="k")
     ax.set_xlabel("degree k")
-    ax.set_ylabel("|c_k|  (crosses: double-precision oracle)")
+    ax.set_ylabel("|c_k|, non-zero only")
+    ax.set_title("featcheck (lines) and the double-precision oracle (crosses)", fontsize=9)
     ax.legend(fontsize=8)
     _with_figure(evidence, save(fig, ctx.figure_path("coefficients")))
     return evidence
