@@ -31,16 +31,14 @@ import numpy as np
 import scipy.linalg as sla
 import sympy as sp
 from numpy.polynomial import hermite_e
-from scipy.sparse.linalg import eigsh
 from threadpoolctl import threadpool_limits
 
 from numerics.mixture import Mixture, gaussian_mixture, isotropic, spiked
+from numerics.simulate.gram import Gram
 from theory.errors import DomainError
 from theory.functions import parse_function, z
 from theory.onestep import HermiteModel, hermite_degree, hermite_model
 
-#: Below this size the spectrum is computed by a dense eigensolver, above by Lanczos.
-DENSE_SVD_LIMIT = 800
 #: An outlier exceeds the bulk edge by more than this many ``min(n, N)^(-2/3)``
 #: (the Tracy-Widom scale of the largest singular value, relative to the edge).
 EDGE_MARGIN = 4.0
@@ -98,41 +96,30 @@ def _vectorise(expr: sp.Expr):
 
 def ridge_fit(features: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
     """``argmin_w ||y - F w||^2 + penalty ||w||^2`` through the smaller Gram matrix."""
-    n, p = features.shape
-    if p <= n:
-        gram = features.T @ features
-        gram[np.diag_indices_from(gram)] += penalty
-        return sla.solve(gram, features.T @ y, assume_a="pos")
-    gram = features @ features.T
-    gram[np.diag_indices_from(gram)] += penalty
-    return features.T @ sla.solve(gram, y, assume_a="pos")
+    gram = Gram(features)
+    gram.factor(penalty)
+    return gram.coefficients(y)
 
 
-def top_singular(
-    matrix: np.ndarray, count: int, rng: np.random.Generator, vectors: bool = True
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """The ``count`` largest singular values (descending) and, optionally, left vectors.
+def top_singular_vector(
+    matrix: np.ndarray, start: np.ndarray, tol: float = 1e-12, max_iter: int = 200
+) -> tuple[float, np.ndarray]:
+    """Top singular value and right singular vector by power iteration on ``M^T M``.
 
-    Lanczos (ARPACK ``eigsh``) on the Gram matrix in the smaller dimension; its
-    matrix-vector products are BLAS calls.  Small matrices use a dense solver.
+    Started from ``start`` (for the gradient: ``beta_hat``, already close to the
+    answer), it stops when the direction changes by less than ``tol``.
     """
-    rows, cols = matrix.shape
-    small = min(rows, cols)
-    count = min(count, small - 1)
-    gram = matrix.T @ matrix if cols <= rows else matrix @ matrix.T
-    if small <= DENSE_SVD_LIMIT:
-        values, vecs = sla.eigh(gram)
-        values, vecs = values[::-1][:count], vecs[:, ::-1][:, :count]
-    else:
-        values, vecs = eigsh(gram, k=count, which="LA", v0=rng.standard_normal(small), tol=1e-10)
-        order = np.argsort(values)[::-1]
-        values, vecs = values[order], vecs[:, order]
-    singular = np.sqrt(np.maximum(values, 0.0))
-    if not vectors:
-        return singular, None
-    if cols <= rows:  # right singular vectors: u = F v / s
-        vecs = matrix @ vecs / np.where(singular > 0, singular, 1.0)
-    return singular, vecs
+    v = start / np.linalg.norm(start)
+    value = 0.0
+    for _ in range(max_iter):
+        mv = matrix @ v
+        w = matrix.T @ mv
+        value = float(np.sqrt(np.linalg.norm(w)))
+        w /= np.linalg.norm(w)
+        if np.linalg.norm(w - v) < tol:
+            return value, w
+        v = w
+    return value, v
 
 
 def centred(matrix: np.ndarray) -> np.ndarray:
@@ -200,7 +187,7 @@ class ResultA:
     bulk_edge_updated: float  # after projecting out He_1..He_K of X beta_hat
     outliers: int
     alignment_learned: list[float]  # i-th outlier vs He_{k_i}(X beta_hat)
-    alignment_target: list[float]  # i-th outlier vs He_{k_i}(X beta*)
+    alignment_target: list[float]  # vs He_{k_i}(X beta*), signed along the learned feature
     subspace_learned: list[float]  # ||P_outliers He_k(X beta_hat)||
     train_error: float  # ridge objective on the updated features
     test_error: float
@@ -227,31 +214,50 @@ def gradient_a(x, y, w0, a, dsigma) -> np.ndarray:
 
 
 def surrogate_training_error(
-    y: np.ndarray, features: np.ndarray, spikes: np.ndarray, penalty: float
+    y: np.ndarray, features: np.ndarray | Gram, spikes: np.ndarray, penalty: float
 ) -> float:
     """``min_b min_w (1/n)||y - P b - F w||^2 + lambda ||w||^2`` (``P`` unpenalised).
 
     With ``M = lambda (F F^T + n lambda I)^(-1)`` the value is
     ``y^T M y - y^T M P (P^T M P)^(-1) P^T M y``; computed as the residual of a
-    generalised least-squares problem in the ``M`` inner product.
+    generalised least-squares problem in the ``M`` inner product.  ``features``
+    may be a :class:`Gram` already factored with penalty ``n lambda`` (the ridge
+    readout's factor is then reused).
     """
     n = y.shape[0]
-    gram = features @ features.T
-    gram[np.diag_indices_from(gram)] += n * penalty
-    factor = sla.cho_factor(gram)
-    my = penalty * sla.cho_solve(factor, y)
+    gram = features if isinstance(features, Gram) else Gram(features)
+    if gram.penalty == 0.0:
+        gram.factor(n * penalty)
+    elif not np.isclose(gram.penalty, n * penalty, rtol=1e-12):
+        raise ValueError("the Gram matrix was factored with another penalty")
+    my = gram.resolvent(y) / n  # M y
     value = float(y @ my)
     if spikes.size == 0:
         return value
-    mp = penalty * sla.cho_solve(factor, spikes)
+    mp = gram.resolvent(spikes) / n
     inner = spikes.T @ mp
-    coef = sla.solve(inner, spikes.T @ my, assume_a="pos")
-    return value - float((spikes.T @ my) @ coef)
+    rhs = spikes.T @ my
+    coef = sla.solve((inner + inner.T) / 2, rhs, assume_a="pos")
+    return value - float(rhs @ coef)
+
+
+def ridge_objective(gram: Gram, y: np.ndarray, ridge: float) -> tuple[np.ndarray, float]:
+    """Coefficients and ``(1/n)||y - F w||^2 + lambda ||w||^2`` for a factored ``gram``."""
+    coef = gram.coefficients(y)
+    residual = y - gram.features @ coef
+    return coef, float(residual @ residual / y.shape[0] + ridge * coef @ coef)
 
 
 @limited_blas
 def simulate_a(config: ConfigA, rng: np.random.Generator) -> ResultA:
-    """One run of model A (see the module docstring)."""
+    """One run of model A (see the module docstring).
+
+    Linear algebra: five ``n x d x N`` products (gradient: two; features on the
+    second batch before and after the step: two; test features: one) and one Gram
+    matrix per feature matrix, which serves its spectrum (centred, and deflated
+    by low-rank corrections) and, through one Cholesky factor, its ridge readout
+    and the surrogate.
+    """
     config.check()
     n, d, N = config.n, config.d, config.width
     sigma, dsigma = numpy_pair(config.activation)
@@ -272,54 +278,55 @@ def simulate_a(config: ConfigA, rng: np.random.Generator) -> ResultA:
     beta_hat = x1.T @ y1 / n
     beta_hat_norm = float(np.linalg.norm(beta_hat))
     eta = config.eta0 * n**config.alpha
+    # top right singular vector of G, from beta_hat's direction (G ~ mu_1 a beta_hat^T)
+    _, v = top_singular_vector(g, beta_hat)
     w1 = w0 + eta * g
-    # top right singular vector of G by a few power steps from beta_hat's direction
-    v = rng.standard_normal(d)
-    for _ in range(30):
-        v = g.T @ (g @ v)
-        v /= np.linalg.norm(v)
     del x1, y1, g
 
     x2, y2 = batch(n)
-    f0 = sigma(x2 @ w0.T)
-    f1 = sigma(x2 @ w1.T)
-    f0c, f1c = centred(f0), centred(f1)
-    s0, _ = top_singular(f0c, 2, rng, vectors=False)
-    s1, u1 = top_singular(f1c, config.top, rng)
     learned = x2 @ beta_hat / beta_hat_norm
     target = x2 @ beta_star
+    mean_direction = np.full((n, 1), 1 / np.sqrt(n))
     probes = hermite_features(learned, range(1, config.probe_degree + 1))
-    q, _ = np.linalg.qr(probes)
-    deflated = f1c - q @ (q.T @ f1c)
-    edge_updated, _ = top_singular(deflated, 2, rng, vectors=False)
-    del deflated, f0c
+    deflation = np.hstack([mean_direction, np.linalg.qr(probes)[0]])
+
+    penalty = n * config.ridge
+    gram0 = Gram(sigma(x2 @ w0.T))
+    s0, _ = gram0.top(2, rng, basis=mean_direction)
+    gram0.factor(penalty)
+    _, train0 = ridge_objective(gram0, y2, config.ridge)
+    degrees = list(config.spike_degrees)
+    surrogate = None
+    if degrees:
+        spikes = np.stack([learned**k for k in degrees], axis=1)
+        surrogate = surrogate_training_error(y2, gram0, spikes, config.ridge)
+    del gram0
+
+    gram1 = Gram(sigma(x2 @ w1.T))
+    s1, u1 = gram1.top(config.top, rng, basis=mean_direction, vectors=True)
+    edge_updated, _ = gram1.top(1, rng, basis=deflation)
     edge = float(edge_updated[0])
     threshold = edge * (1 + EDGE_MARGIN * min(n, N) ** (-2 / 3))
     outliers = int(np.sum(s1 > threshold))
 
-    degrees = list(config.spike_degrees)
     align_learned, align_target, subspace = [], [], []
     if degrees:
         h_learned = hermite_features(learned, degrees)
         h_target = hermite_features(target, degrees)
         shown = min(len(degrees), u1.shape[1])
         for i in range(shown):
-            align_learned.append(float(abs(u1[:, i] @ h_learned[:, i])))
-            align_target.append(float(abs(u1[:, i] @ h_target[:, i])))
+            # the sign of a singular vector is arbitrary: orient it along the learned feature,
+            # so that the target alignment is a signed, unbiased estimate (mean 0 when rho = 0)
+            along = float(u1[:, i] @ h_learned[:, i])
+            align_learned.append(abs(along))
+            align_target.append(float(np.sign(along) * (u1[:, i] @ h_target[:, i])))
         basis = u1[:, : max(outliers, 0)]
         for i in range(len(degrees)):
             subspace.append(float(np.linalg.norm(basis.T @ h_learned[:, i])) if outliers else 0.0)
 
-    penalty = n * config.ridge
-    coef = ridge_fit(f1, y2, penalty)
-    train = float(np.mean((y2 - f1 @ coef) ** 2) + config.ridge * coef @ coef)
-    coef0 = ridge_fit(f0, y2, penalty)
-    train0 = float(np.mean((y2 - f0 @ coef0) ** 2) + config.ridge * coef0 @ coef0)
-    surrogate = None
-    if degrees:
-        spikes = np.stack([learned**k for k in degrees], axis=1)
-        surrogate = surrogate_training_error(y2, f0, spikes, config.ridge)
-    del f0, f1, f1c, x2
+    gram1.factor(penalty)
+    coef, train = ridge_objective(gram1, y2, config.ridge)
+    del gram1, x2
     x3, y3 = batch(n)
     test = float(np.mean((y3 - sigma(x3 @ w1.T) @ coef) ** 2))
 
