@@ -35,8 +35,18 @@ from threadpoolctl import threadpool_limits
 
 from numerics.mixture import Mixture, gaussian_mixture, isotropic, spiked
 from numerics.simulate.gram import Gram
+from numerics.simulate.spectrum_b import (
+    PROBE_DEGREE,
+    SpectrumB,
+    monomial_probes,
+    population_gradient,
+    spectrum_b,
+    spread_groups,
+    standardised_coordinate,
+)
 from theory.errors import DomainError
 from theory.functions import parse_function, z
+from theory.hermite import hermite_coefficients
 from theory.onestep import HermiteModel, hermite_degree, hermite_model
 
 #: An outlier exceeds the bulk edge by more than this many ``min(n, N)^(-2/3)``
@@ -372,6 +382,7 @@ class ConfigB:
     target: str = "relu"
     alignment: float = 0.0
     weights: tuple[float, float] = (0.5, 0.5)
+    rank: int = 1  # rank of each component's spike
     test_samples: int | None = None
 
     def check(self) -> None:
@@ -389,6 +400,8 @@ class ConfigB:
             raise DomainError("classification labels need the two-component mixture")
         if self.ridge <= 0:
             raise DomainError(f"ridge penalty must be positive, got {self.ridge}")
+        if not 1 <= self.rank <= self.n // 2:
+            raise DomainError(f"spike rank must lie in [1, n/2], got {self.rank}")
 
     @property
     def eta(self) -> float:
@@ -411,6 +424,7 @@ class ResultB:
     models: dict[int, ErrorsB]  # Hermite degree -> errors
     scale: float  # b = sqrt(n / tr)
     details: dict = field(default_factory=dict)
+    spectrum: SpectrumB | None = None
 
 
 def data_b(config: ConfigB, rng: np.random.Generator) -> Mixture:
@@ -418,27 +432,36 @@ def data_b(config: ConfigB, rng: np.random.Generator) -> Mixture:
         return isotropic(config.n)
     if config.data == "spiked":
         return spiked(config.n, config.spike, rng)
+    sizes = (config.spike,) * config.rank
     return gaussian_mixture(
         config.n,
         rng,
         weights=config.weights,
-        spikes=((config.spike,), (config.spike,)),
+        spikes=(sizes, sizes),
         alignment=config.alignment,
     )
 
 
 @limited_blas
 def simulate_b(
-    config: ConfigB, rng: np.random.Generator, degrees: tuple[int, ...] | None = None
+    config: ConfigB,
+    rng: np.random.Generator,
+    degrees: tuple[int, ...] | None = None,
+    spectrum: bool = False,
+    top: int = 10,
 ) -> ResultB:
     """One run of model B: the network and the Hermite models of the given degrees.
 
     ``degrees`` defaults to ``(L(beta),)``; the same batches and the same updated
-    first layer are used for every model, each model with its own noise.
+    first layer are used for every model, each model with its own noise.  With
+    ``spectrum``, also the gradient's spike, the learned direction and the spikes of
+    the updated features (:mod:`numerics.simulate.spectrum_b`); that analysis draws
+    from a stream spawned from ``rng``, so the errors are the same with or without it.
     """
     config.check()
     if degrees is None:
         degrees = (hermite_degree(config.beta),)
+    spectral_rng = rng.spawn(1)[0] if spectrum else None
     mixture = data_b(config, rng)
     n, m, k = config.n, config.m, config.k
     sigma, dsigma = numpy_pair(config.activation)
@@ -447,38 +470,49 @@ def simulate_b(
     xi = rng.standard_normal(n)
     xi /= np.linalg.norm(xi) * np.sqrt(mixture.average_covariance_norm())
 
-    def batch(size: int) -> tuple[np.ndarray, np.ndarray]:
+    def batch(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x, labels = mixture.sample(size, rng)
         if config.task == "classification":
             y = np.where(labels == 0, 1.0, -1.0)
         else:
             y = star(x @ xi) + config.noise * rng.standard_normal(size)
-        return x, y
+        return x, y, labels
 
     f = rng.standard_normal((k, n)) / np.sqrt(tr)
     w = rng.standard_normal(k) / np.sqrt(k)
-    x1, y1 = batch(m)
+    x1, y1, _ = batch(m)
     h1 = x1 @ f.T
     residual = y1 - sigma(h1) @ w / np.sqrt(k)
     weights = dsigma(h1)
     weights *= residual[:, None]
     weights *= w[None, :] / np.sqrt(k)
-    f1 = f + config.eta * (weights.T @ x1 / m)
+    step = weights.T @ x1 / m
+    f1 = f + config.eta * step
+    c_hat = x1.T @ residual / m if spectrum else None
     del h1, weights, x1
 
-    x2, y2 = batch(m)
-    x3, y3 = batch(config.test_samples or m)
+    x2, y2, labels2 = batch(m)
+    x3, y3, _ = batch(config.test_samples or m)
     u2, u3 = x2 @ f1.T, x3 @ f1.T
     penalty = config.ridge * m
 
-    def errors(phi2: np.ndarray, phi3: np.ndarray) -> ErrorsB:
-        coef = ridge_fit(phi2, y2, penalty)
-        train = 0.5 * np.mean((y2 - phi2 @ coef) ** 2) + 0.5 * config.ridge * coef @ coef
+    def errors(phi2: np.ndarray | Gram, phi3: np.ndarray) -> ErrorsB:
+        gram = phi2 if isinstance(phi2, Gram) else Gram(phi2)
+        gram.factor(penalty)
+        coef = gram.coefficients(y2)
+        train = 0.5 * np.mean((y2 - gram.features @ coef) ** 2) + 0.5 * config.ridge * coef @ coef
         test = 0.5 * np.mean((y3 - phi3 @ coef) ** 2)
         return ErrorsB(float(train), float(test))
 
     root_k = np.sqrt(k)
-    network = errors(sigma(u2) / root_k, sigma(u3) / root_k)
+    gram2 = Gram(sigma(u2) / root_k)
+    analysis = None
+    if spectrum:
+        analysis = _spectrum_b(
+            config, mixture, labels2, x2, f, gram2, step, c_hat, w, xi, top, spectral_rng
+        )
+    network = errors(gram2, sigma(u3) / root_k)
+    del gram2
     b = float(np.sqrt(n / tr))
     models = {}
     for degree in degrees:
@@ -486,7 +520,46 @@ def simulate_b(
         models[degree] = errors(
             hermite_readout(model, u2, rng) / root_k, hermite_readout(model, u3, rng) / root_k
         )
-    return ResultB(network, models, b, {"eta": config.eta, "spike": config.spike, "trace": tr})
+    details = {"eta": config.eta, "spike": config.spike, "trace": tr}
+    return ResultB(network, models, b, details, analysis)
+
+
+def _spectrum_b(config, mixture, labels, x2, f0, gram2, step, c_hat, w, xi, top, rng):
+    """The gradient's spike, the learned direction and the feature spikes of one run."""
+    sigma, _ = numpy_pair(config.activation)
+    k, m = config.k, config.m
+    probes: dict[tuple[str, int, int], np.ndarray] = {}
+    degrees = range(1, PROBE_DEGREE + 1)
+    for group, (rows, gamma) in enumerate(spread_groups(mixture, labels)):
+        g = standardised_coordinate(mixture, labels, x2, gamma)
+        for j, col in zip(degrees, monomial_probes(g, rows, degrees).T, strict=True):
+            probes[("spread", group, j)] = col
+    learned = standardised_coordinate(mixture, labels, x2, c_hat)
+    for j, col in zip(degrees, monomial_probes(learned, None, degrees).T, strict=True):
+        probes[("step", 0, j)] = col
+    initial = sigma(x2 @ f0.T) / np.sqrt(k)
+    analysis = spectrum_b(initial, gram2, probes, top, rng)
+
+    mu1 = float(hermite_coefficients(parse_function(config.activation), 1)[1].value)
+    top_two, _ = Gram(step).top(2, rng)
+    _, v1 = top_singular_vector(step, c_hat)
+    c_norm = float(np.linalg.norm(c_hat))
+    population = population_gradient(
+        mixture, xi if config.task == "regression" else None, config.target, config.noise
+    )
+    star = population.direction
+    star_norm = float(np.linalg.norm(star))
+    analysis.gradient = {
+        "top_singular_values": top_two,
+        "predicted_top": abs(mu1) * float(np.linalg.norm(w)) * c_norm / np.sqrt(k),
+        "c_hat_norm_squared": c_norm**2,
+        "c_hat_norm_squared_predicted": population.norm_squared(m),
+        "overlap_c_hat": float(c_hat @ star) / (c_norm * star_norm) if star_norm else None,
+        "overlap_gradient": float(abs(v1 @ star)) / star_norm if star_norm else None,
+        "overlap_predicted": population.overlap(m),
+        "c_hat_vs_gradient": float(abs(v1 @ c_hat)) / c_norm,
+    }
+    return analysis
 
 
 def hermite_readout(model: HermiteModel, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
