@@ -302,6 +302,8 @@ def simulate_a(config: ConfigA, rng: np.random.Generator) -> ResultA:
 
     penalty = n * config.ridge
     gram0 = Gram(sigma(x2 @ w0.T))
+    # energy of the features along each probe He_k(X beta_hat) (centred probes: no centring needed)
+    along0 = np.linalg.norm(probes.T @ gram0.features, axis=1)
     s0, _ = gram0.top(2, rng, basis=mean_direction)
     gram0.factor(penalty)
     _, train0 = ridge_objective(gram0, y2, config.ridge)
@@ -313,6 +315,7 @@ def simulate_a(config: ConfigA, rng: np.random.Generator) -> ResultA:
     del gram0
 
     gram1 = Gram(sigma(x2 @ w1.T))
+    along1 = np.linalg.norm(probes.T @ gram1.features, axis=1)
     s1, u1 = gram1.top(config.top, rng, basis=mean_direction, vectors=True)
     edge_updated, _ = gram1.top(1, rng, basis=deflation)
     edge = float(edge_updated[0])
@@ -357,7 +360,12 @@ def simulate_a(config: ConfigA, rng: np.random.Generator) -> ResultA:
         test_error=test,
         train_error_initial=train0,
         surrogate=surrogate,
-        details={"edge_threshold": threshold},
+        details={
+            "edge_threshold": threshold,
+            # ||He_k^T F1||^2 - ||He_k^T F0||^2: the energy the step added along degree k
+            "probe_energy_added": (along1**2 - along0**2).tolist(),
+            "probe_energy_initial": (along0**2).tolist(),
+        },
     )
 
 
@@ -449,6 +457,7 @@ def simulate_b(
     degrees: tuple[int, ...] | None = None,
     spectrum: bool = False,
     top: int = 10,
+    features: bool = True,
 ) -> ResultB:
     """One run of model B: the network and the Hermite models of the given degrees.
 
@@ -457,6 +466,7 @@ def simulate_b(
     ``spectrum``, also the gradient's spike, the learned direction and the spikes of
     the updated features (:mod:`numerics.simulate.spectrum_b`); that analysis draws
     from a stream spawned from ``rng``, so the errors are the same with or without it.
+    ``features=False`` restricts it to the gradient (no feature spectra).
     """
     config.check()
     if degrees is None:
@@ -509,7 +519,18 @@ def simulate_b(
     analysis = None
     if spectrum:
         analysis = _spectrum_b(
-            config, mixture, labels2, x2, f, gram2, step, c_hat, w, xi, top, spectral_rng
+            config,
+            mixture,
+            labels2,
+            x2,
+            f,
+            gram2 if features else None,
+            step,
+            c_hat,
+            w,
+            xi,
+            top,
+            spectral_rng,
         )
     network = errors(gram2, sigma(u3) / root_k)
     del gram2
@@ -526,20 +547,12 @@ def simulate_b(
 
 def _spectrum_b(config, mixture, labels, x2, f0, gram2, step, c_hat, w, xi, top, rng):
     """The gradient's spike, the learned direction and the feature spikes of one run."""
-    sigma, _ = numpy_pair(config.activation)
     k, m = config.k, config.m
-    probes: dict[tuple[str, int, int], np.ndarray] = {}
-    degrees = range(1, PROBE_DEGREE + 1)
-    for group, (rows, gamma) in enumerate(spread_groups(mixture, labels)):
-        g = standardised_coordinate(mixture, labels, x2, gamma)
-        for j, col in zip(degrees, monomial_probes(g, rows, degrees).T, strict=True):
-            probes[("spread", group, j)] = col
-    learned = standardised_coordinate(mixture, labels, x2, c_hat)
-    for j, col in zip(degrees, monomial_probes(learned, None, degrees).T, strict=True):
-        probes[("step", 0, j)] = col
-    initial = sigma(x2 @ f0.T) / np.sqrt(k)
-    analysis = spectrum_b(initial, gram2, probes, top, rng)
-
+    analysis = (
+        SpectrumB()
+        if gram2 is None
+        else _feature_spectrum(config, mixture, labels, x2, f0, gram2, c_hat, top, rng)
+    )
     mu1 = float(hermite_coefficients(parse_function(config.activation), 1)[1].value)
     top_two, _ = Gram(step).top(2, rng)
     _, v1 = top_singular_vector(step, c_hat)
@@ -555,11 +568,30 @@ def _spectrum_b(config, mixture, labels, x2, f0, gram2, step, c_hat, w, xi, top,
         "c_hat_norm_squared": c_norm**2,
         "c_hat_norm_squared_predicted": population.norm_squared(m),
         "overlap_c_hat": float(c_hat @ star) / (c_norm * star_norm) if star_norm else None,
-        "overlap_gradient": float(abs(v1 @ star)) / star_norm if star_norm else None,
+        # oriented along c_hat (a singular vector's sign is arbitrary)
+        "overlap_gradient": float(np.sign(v1 @ c_hat) * (v1 @ star)) / star_norm
+        if star_norm
+        else None,
         "overlap_predicted": population.overlap(m),
         "c_hat_vs_gradient": float(abs(v1 @ c_hat)) / c_norm,
     }
     return analysis
+
+
+def _feature_spectrum(config, mixture, labels, x2, f0, gram2, c_hat, top, rng):
+    """Outliers of the initial and updated features and their alignment with the probes."""
+    sigma, _ = numpy_pair(config.activation)
+    probes: dict[tuple[str, int, int], np.ndarray] = {}
+    degrees = range(1, PROBE_DEGREE + 1)
+    for group, (rows, gamma) in enumerate(spread_groups(mixture, labels)):
+        g = standardised_coordinate(mixture, labels, x2, gamma)
+        for j, col in zip(degrees, monomial_probes(g, rows, degrees).T, strict=True):
+            probes[("spread", group, j)] = col
+    learned = standardised_coordinate(mixture, labels, x2, c_hat)
+    for j, col in zip(degrees, monomial_probes(learned, None, degrees).T, strict=True):
+        probes[("step", 0, j)] = col
+    initial = sigma(x2 @ f0.T) / np.sqrt(config.k)
+    return spectrum_b(initial, gram2, probes, top, rng)
 
 
 def hermite_readout(model: HermiteModel, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:

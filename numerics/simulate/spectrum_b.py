@@ -26,12 +26,13 @@ with ``D = (1/m) [(r (w/sqrt(k))^T) o sigma'(X F^T)]^T X`` (minus the gradient).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.integrate import quad
 
 from numerics.mixture import Mixture
-from numerics.quadrature import mpmath_expectation
 from numerics.simulate.gram import Gram
 from theory.errors import DomainError
 from theory.functions import parse_function
@@ -42,15 +43,23 @@ EDGE_MARGIN = 4.0
 
 def target_moments(target: str, variance: float, noise: float) -> tuple[float, float, float]:
     """``E[sigma*(u) u]``, ``E[y^2]``, ``E[y^2 u^2]`` for ``u ~ N(0, variance)``, ``y = sigma*(u) +
-    noise eps`` (mpmath quadrature split at the switching points)."""
+    noise eps`` (QUADPACK against the Gaussian density, split at the switching points)."""
     f = parse_function(target)
     sd = float(np.sqrt(variance))
-    breaks = [float(p) / sd for p in f.breakpoints]
-    fn = f.mp
-    first = mpmath_expectation(lambda z: fn(sd * z) * sd * z, breaks, 15)[0]
-    second = mpmath_expectation(lambda z: fn(sd * z) ** 2, breaks, 15)[0]
-    fourth = mpmath_expectation(lambda z: fn(sd * z) ** 2 * variance * z**2, breaks, 15)[0]
-    return float(first), float(second) + noise**2, float(fourth) + noise**2 * variance
+    fn = f.np
+    points = [-np.inf, *sorted(float(p) / sd for p in f.breakpoints), np.inf]
+    density = 1 / np.sqrt(2 * np.pi)
+
+    def expect(g) -> float:
+        return sum(
+            quad(lambda z: g(z) * np.exp(-z * z / 2) * density, a, b, epsabs=1e-13)[0]
+            for a, b in itertools.pairwise(points)
+        )
+
+    first = expect(lambda z: float(fn(sd * z)) * sd * z)
+    second = expect(lambda z: float(fn(sd * z)) ** 2)
+    fourth = expect(lambda z: float(fn(sd * z)) ** 2 * variance * z * z)
+    return first, second + noise**2, fourth + noise**2 * variance
 
 
 @dataclass(frozen=True)
@@ -142,14 +151,14 @@ def standardised_coordinate(
 class SpectrumB:
     """Spectral analysis of one model-B run (see the module docstring)."""
 
-    singular_values: np.ndarray  # top of the centred updated features
-    initial_singular_values: np.ndarray  # top of the centred initial features
-    bulk_edge_initial: float  # deflated initial features
-    bulk_edge_updated: float  # deflated updated features
-    threshold: float
-    outliers: int
-    initial_outliers: int
-    alignments: list[dict]  # per probe family: subspace alignment with the outliers
+    singular_values: np.ndarray | None = None  # top of the centred updated features
+    initial_singular_values: np.ndarray | None = None  # top of the centred initial features
+    bulk_edge_initial: float | None = None  # deflated initial features
+    bulk_edge_updated: float | None = None  # deflated updated features
+    threshold: float | None = None
+    outliers: int | None = None
+    initial_outliers: int | None = None
+    alignments: list[dict] = field(default_factory=list)  # probe alignment with the outliers
     gradient: dict = field(default_factory=dict)
 
 
