@@ -196,7 +196,7 @@ def _separation_trend(ctx, evidence: Evidence, missing, rng) -> list[dict]:
     spike-to-edge ratio; its log-slope between two sizes, halved, is compared with
     ``k alpha - (k-1)/2`` (delta-method interval from the replicas at each size).
     """
-    sizes = (500, 2000) if ctx.full else (200, 800)
+    sizes = (500, 2000) if ctx.full else (200, 700)
     replicas = 6 if ctx.full else 3
     cases = sorted({(a, alpha, k) for a, alpha, k in missing})
     level = bonferroni(len(cases))
@@ -387,7 +387,7 @@ def gradient_overlaps(
 def gradient_overlap_claim(ctx: ClaimContext) -> Evidence:
     evidence = Evidence()
     rng = ctx.rng()
-    sizes = (500, 2000) if ctx.full else (200, 800)
+    sizes = (500, 2000) if ctx.full else (200, 700)
     replicas = 20 if ctx.full else 10
     cases = [("tanh", 1.0, 0.0), ("relu", 2.0, 0.5), ("z^3", 0.5, 0.0)]
     level = bonferroni(2 * len(cases))

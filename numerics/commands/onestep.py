@@ -68,6 +68,7 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
     parser.add_argument("--psi", type=positive_float, default=1.0, metavar="P")
     parser.add_argument("--beta", type=finite_float, default=0.74, metavar="B")
     parser.add_argument("--scale", type=positive_float, default=1.0, metavar="b")
+    parser.add_argument("--weight", type=finite_float, default=0.5, metavar="W")
     add_derivation_output(parser)
     parser.set_defaults(handler=run_derive)
 
@@ -341,5 +342,6 @@ def run_derive(args: argparse.Namespace) -> int:
         psi=args.psi,
         beta=args.beta,
         scale=args.scale,
+        weight=args.weight,
     )
     return emit_derivation(doc, args)
