@@ -14,6 +14,7 @@ from theory.onestep import (
     hermite_model,
     overlap_symbolic,
     predict_spikes,
+    predict_spikes_b,
     spike_threshold,
 )
 
@@ -40,6 +41,7 @@ def onestep_derivation(
     psi: float = 1.0,
     beta: float | None = 0.74,
     scale: float = 1.0,
+    weight: float = 0.5,
 ) -> Derivation:
     """Spikes, thresholds, directions, the overlap limit, the surrogate and the Hermite model."""
     doc = Derivation(
@@ -188,9 +190,88 @@ def onestep_derivation(
             f"method: {model.method}. The readout uses sum h_i He_i(u/b) + s_L eps, fresh eps "
             "per entry; the gradient step uses the true sigma.",
         )
+    if beta is not None:
+        _model_b_spectrum(doc, activation, beta, weight, scale)
     second = hermite_coefficients(target, 0).second_moment
     doc.add(
         "Target second moment",
         sp.Eq(sp.Symbol(r"\mathbb{E}[\sigma^*(Z)^2]"), _coefficient_symbol(second)),
     )
     return doc
+
+
+def _model_b_spectrum(doc: Derivation, activation: Function, beta, weight, scale) -> None:
+    """Model B: the gradient's spike, the learned direction and the feature spikes."""
+    doc.add(
+        "Model B: the gradient is rank one plus a small part",
+        sp.Symbol(
+            r"D = \frac{1}{m}\big[(r\,(w/\sqrt{k})^\top)\odot\sigma'(X F^\top)\big]^\top X"
+            r" = \mu_1(\sigma)\,\frac{w}{\sqrt k}\,\hat c^\top + \Delta,"
+            r"\quad \hat c = X^\top r/m"
+        ),
+        "As in model A, with B's second layer w/sqrt(k), w ~ N(0, I/k): the rank-one part has "
+        "norm |mu_1| ||w|| ||c_hat||/sqrt(k) ~ k^(-1/2), Delta ~ sqrt(log k)/k.",
+    )
+    doc.add(
+        "Model B: the learned direction (zero-mean components)",
+        [
+            sp.Symbol(
+                r"c^\star = \mathbb{E}[x y] = \sum_c \rho_c \Sigma_c \xi\,"
+                r"\frac{\mathbb{E}[\sigma^\star(u_c) u_c]}{v_c},\quad u_c \sim N(0, v_c),"
+                r"\ v_c = \xi^\top\Sigma_c\xi"
+            ),
+            sp.Symbol(
+                r"\mathbb{E}\|\hat c\|^2 = \frac{\mathbb{E}[y^2\|x\|^2]}{m}"
+                r" + \Big(1 - \frac1m\Big)\|c^\star\|^2,\quad"
+                r"\langle \hat c/\|\hat c\|, c^\star/\|c^\star\|\rangle \to"
+                r" \frac{\|c^\star\|}{\sqrt{\mathbb{E}\|\hat c\|^2}}"
+            ),
+            sp.Symbol(
+                r"\mathbb{E}[y^2\|x\|^2 \mid c] = \mathbb{E}[y^2u_c^2]"
+                r"\frac{\|\Sigma_c\xi\|^2}{v_c^2} + \mathbb{E}[y^2]\Big(\operatorname{tr}"
+                r"\Sigma_c - \frac{\|\Sigma_c\xi\|^2}{v_c}\Big)"
+            ),
+        ],
+        "Regress x on u = xi . x within a component: E[x | u] = Sigma_c xi u / v_c, and the "
+        "residual is independent of u. With +-1 labels by component and zero means, c* = 0: the "
+        "gradient learns no direction at first order. (r = y up to the initial output, whose "
+        "variance is O(1/k).)",
+    )
+    doc.add(
+        "Model B: spikes of the updated features, by mechanism",
+        [
+            sp.Symbol(
+                r"\text{data spread, degree } j:\ e = \tfrac12 - \tfrac j2\,"
+                r"(1 - \beta(1-\alpha))"
+            ),
+            sp.Symbol(r"\text{learning rate, degree } j:\ e = \tfrac12 - j\,(1 - \beta\alpha)"),
+            sp.Symbol(
+                r"\text{mixed } (i, j-i):\ e = \tfrac12 - \tfrac i2(1-\beta(1-\alpha))"
+                r" - (j-i)(1-\beta\alpha) < 0 \text{ for } \beta < 1"
+            ),
+        ],
+        "Each is a rank-one term whose norm over the bulk of sigma(X F_1^T)/sqrt(k) grows like "
+        "n^e; it separates iff e > 0 and mu_j(sigma(b .)) != 0 (step terms also need "
+        "mu_1 != 0). The data spread spike exists before the step. Spread terms: one per "
+        "distinct spike direction (two for a two-component mixture unless the spikes are "
+        "aligned), times the number of degree-j monomials for rank-r spikes. At alpha = 0 the "
+        "spread condition is Theorem 4's beta > (j-1)/j; for alpha > 0 fewer degrees separate "
+        "than L(beta), so L(beta) is sufficient, not necessary.",
+    )
+    prediction = predict_spikes_b(activation, beta, weight, directions=2, scale=scale)
+    rows = [
+        sp.Symbol(
+            rf"\text{{{t.mechanism}, degree {t.degree}: }} e = {sp.latex(t.exponent)},"
+            rf"\ \mu_{{{t.degree}}}\ \text{{{t.coefficient.status}}}"
+            rf"\Rightarrow \text{{{'present' if t.present else 'absent'}}}"
+            rf"\ (\times {t.multiplicity})"
+        )
+        for t in prediction.terms
+    ]
+    doc.add(
+        f"Model B: predicted spikes at beta = {beta}, alpha = {weight} (two-component mixture)",
+        [*rows, sp.Symbol(rf"\text{{count}} = {prediction.count}")]
+        if rows
+        else [sp.Symbol(r"\text{no term with } e \ge 0")],
+        "Only terms with e >= 0 are listed; a term at e = 0 is undetermined by the scaling.",
+    )

@@ -15,13 +15,26 @@ from numerics.commands.common import (
     positive_int,
     print_json,
 )
-from numerics.simulate.onestep import ConfigA, ConfigB, simulate_a, simulate_b
+from numerics.simulate.onestep import (
+    MIN_SPECTRUM_SIZE,
+    ConfigA,
+    ConfigB,
+    simulate_a,
+    simulate_b,
+)
 from theory.errors import DomainError
 from theory.functions import parse_function
-from theory.onestep import gradient_overlap, hermite_degree, predict_spikes
+from theory.onestep import gradient_overlap, hermite_degree, predict_spikes, predict_spikes_b
 from theory.onestep_derivation import onestep_derivation
 
 DATA = ("isotropic", "spiked", "mixture")
+HERMITE_A = (
+    "not defined for model A: the Hermite-model equivalence (degree L(beta)) is Theorem 4 of "
+    "Demir and Dogan, stated in their normalisation (run --beta B --weight W); Moniri et al. "
+    "state the equivalence with the initial features plus the l(alpha) spikes, whose training "
+    "error is surrogate_train_error"
+)
+DIRECTIONS = {"isotropic": 0, "spiked": 1}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -55,6 +68,7 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
     parser.add_argument("--psi", type=positive_float, default=1.0, metavar="P")
     parser.add_argument("--beta", type=finite_float, default=0.74, metavar="B")
     parser.add_argument("--scale", type=positive_float, default=1.0, metavar="b")
+    parser.add_argument("--weight", type=finite_float, default=0.5, metavar="W")
     add_derivation_output(parser)
     parser.set_defaults(handler=run_derive)
 
@@ -107,7 +121,7 @@ def payload_a(args: argparse.Namespace) -> dict:
         "alignments": alignments,
         "train_error": result.train_error,
         "test_error": result.test_error,
-        "hermite_model": None,
+        "hermite_model": {"defined": False, "reason": HERMITE_A},
         "gradient_overlap": {
             "measured_beta_hat": result.overlap_beta_hat,
             "measured_gradient": result.overlap_gradient,
@@ -133,19 +147,49 @@ def payload_b(args: argparse.Namespace) -> dict:
         data=args.data or "mixture",
         target=args.target,
     )
-    result = simulate_b(config, np.random.default_rng(args.seed), degrees=(degree, 1))
+    if min(args.dim, args.samples, args.width) < MIN_SPECTRUM_SIZE:
+        raise DomainError(
+            f"--dim, --samples and --width must be at least {MIN_SPECTRUM_SIZE} for a spectrum "
+            f"(got {args.dim}, {args.samples}, {args.width})"
+        )
+    result = simulate_b(
+        config, np.random.default_rng(args.seed), degrees=(degree, 1), spectrum=True
+    )
     model = result.models[degree]
+    spectrum = result.spectrum
+    directions = DIRECTIONS.get(config.data, 1 if abs(config.alignment) == 1 else 2)
+    prediction = predict_spikes_b(
+        args.activation, args.beta, args.weight, directions=directions, scale=result.scale
+    )
+    present = {(t.mechanism, t.degree) for t in prediction.present}
+    gradient = spectrum.gradient
     return {
         "model": "B (Demir and Dogan)",
         "eta": config.eta,
-        "predicted_spikes": None,
-        "measured_spikes": None,
-        "singular_values": None,
-        "bulk_edge": None,
-        "alignments": None,
+        "spike_size": config.spike,
+        "predicted_spikes": {
+            "count": prediction.count,
+            "terms": [_term(t) for t in prediction.terms],
+            "undetermined": [_term(t) for t in prediction.undetermined],
+            "spike_directions": directions,
+            "rule": "a rank-one term separates iff its exponent e > 0 (spike/bulk ~ n^e)",
+        },
+        "measured_spikes": spectrum.outliers,
+        "measured_spikes_initial": spectrum.initial_outliers,
+        "singular_values": spectrum.singular_values,
+        "bulk_edge": {
+            "initial_deflated": spectrum.bulk_edge_initial,
+            "updated_deflated": spectrum.bulk_edge_updated,
+            "outlier_threshold": spectrum.threshold,
+        },
+        "alignments": [
+            {**a, "predicted_spike": (a["mechanism"], a["degree"]) in present}
+            for a in spectrum.alignments
+        ],
         "train_error": result.network.train,
         "test_error": result.network.test,
         "hermite_model": {
+            "defined": True,
             "degree": degree,
             "scale_b": result.scale,
             "train_error": model.train,
@@ -153,7 +197,30 @@ def payload_b(args: argparse.Namespace) -> dict:
             "linear_train_error": result.models[1].train,
             "linear_test_error": result.models[1].test,
         },
-        "gradient_overlap": None,
+        "gradient_overlap": {
+            "direction": "c* = E[x y]" if config.task == "regression" else None,
+            "measured_c_hat": gradient["overlap_c_hat"],
+            "measured_gradient": gradient["overlap_gradient"],
+            "predicted": gradient["overlap_predicted"],
+            "c_hat_norm_squared": gradient["c_hat_norm_squared"],
+            "c_hat_norm_squared_predicted": gradient["c_hat_norm_squared_predicted"],
+        },
+        "gradient_spike": {
+            "top_singular_values": gradient["top_singular_values"],
+            "predicted_top": gradient["predicted_top"],
+            "alignment_with_c_hat": gradient["c_hat_vs_gradient"],
+        },
+    }
+
+
+def _term(t) -> dict:
+    return {
+        "mechanism": t.mechanism,
+        "degree": t.degree,
+        "exponent": str(t.exponent),
+        "multiplicity": t.multiplicity,
+        "coefficient": t.coefficient.status,
+        "present": t.present,
     }
 
 
@@ -171,43 +238,100 @@ def run(args: argparse.Namespace) -> int:
         print_json(payload)
         return 0
     print(f"model {payload['model']}, eta = {payload['eta']:.4g}")
-    if payload["predicted_spikes"] is not None:
-        p = payload["predicted_spikes"]
-        print(
-            f"spikes: predicted {p['count']} (degrees {p['degrees']}, l(alpha) = {p['l_alpha']}, "
-            f"informative: {p['informative']}), measured {payload['measured_spikes']}"
-        )
-        top = ", ".join(f"{s:.4g}" for s in payload["singular_values"][:5])
-        edge = payload["bulk_edge"]
-        print(f"top singular values: {top}")
-        print(
-            f"bulk edge: initial {edge['initial']:.4g}, updated (deflated) "
-            f"{edge['updated_deflated']:.4g}, outlier threshold {edge['outlier_threshold']:.4g}"
-        )
-        for a in payload["alignments"]:
-            if not a["is_outlier"]:
-                print(f"singular vector {a['outlier']} (degree {a['degree']}): not an outlier")
-                continue
-            print(
-                f"outlier {a['outlier']} (degree {a['degree']}): |<u, He_k(X beta_hat)>| = "
-                f"{a['learned_feature']:.3f}, |<u, He_k(X beta*)>| = {a['target_feature']:.3f} "
-                f"(limit {a['target_feature_predicted']:.3f})"
-            )
-        g = payload["gradient_overlap"]
-        print(
-            f"gradient overlap: beta_hat {g['measured_beta_hat']:.4f}, gradient "
-            f"{g['measured_gradient']:.4f}, predicted {g['predicted']:.4f}"
-        )
-        print(f"surrogate training error: {payload['surrogate_train_error']:.5g}")
-    print(f"train error {payload['train_error']:.5g}, test error {payload['test_error']:.5g}")
-    if payload["hermite_model"] is not None:
-        h = payload["hermite_model"]
-        print(
-            f"Hermite model L = {h['degree']} (b = {h['scale_b']:.4g}): train "
-            f"{h['train_error']:.5g}, test {h['test_error']:.5g}; linear model: train "
-            f"{h['linear_train_error']:.5g}, test {h['linear_test_error']:.5g}"
-        )
+    if args.alpha is not None:
+        print_a(payload)
+    else:
+        print_b(payload)
     return 0
+
+
+def print_a(payload: dict) -> None:
+    p = payload["predicted_spikes"]
+    print(
+        f"spikes: predicted {p['count']} (degrees {p['degrees']}, l(alpha) = {p['l_alpha']}, "
+        f"informative: {p['informative']}), measured {payload['measured_spikes']}"
+    )
+    top = ", ".join(f"{s:.4g}" for s in payload["singular_values"][:5])
+    edge = payload["bulk_edge"]
+    print(f"top singular values: {top}")
+    print(
+        f"bulk edge: initial {edge['initial']:.4g}, updated (deflated) "
+        f"{edge['updated_deflated']:.4g}, outlier threshold {edge['outlier_threshold']:.4g}"
+    )
+    for a in payload["alignments"]:
+        if not a["is_outlier"]:
+            print(f"singular vector {a['outlier']} (degree {a['degree']}): not an outlier")
+            continue
+        print(
+            f"outlier {a['outlier']} (degree {a['degree']}): |<u, He_k(X beta_hat)>| = "
+            f"{a['learned_feature']:.3f}, <u, He_k(X beta*)> = {a['target_feature']:.3f} "
+            f"(limit {a['target_feature_predicted']:.3f})"
+        )
+    g = payload["gradient_overlap"]
+    print(
+        f"gradient overlap: beta_hat {g['measured_beta_hat']:.4f}, gradient "
+        f"{g['measured_gradient']:.4f}, predicted {g['predicted']:.4f}"
+    )
+    print(f"surrogate training error: {payload['surrogate_train_error']:.5g}")
+    print(f"train error {payload['train_error']:.5g}, test error {payload['test_error']:.5g}")
+    print(f"Hermite model: {payload['hermite_model']['reason']}")
+
+
+def print_b(payload: dict) -> None:
+    p = payload["predicted_spikes"]
+    present = [
+        f"{t['mechanism']} degree {t['degree']} x{t['multiplicity']} (n^{t['exponent']})"
+        for t in p["terms"]
+        if t["present"]
+    ]
+    print(
+        f"spike size theta = {payload['spike_size']:.4g}, spike directions {p['spike_directions']}"
+    )
+    print(f"spikes: predicted {p['count']}: {', '.join(present) or 'none'}")
+    for t in p["undetermined"]:
+        print(f"  undetermined: {t['mechanism']} degree {t['degree']} (exponent {t['exponent']})")
+    print(
+        f"measured {payload['measured_spikes']} after the step, "
+        f"{payload['measured_spikes_initial']} before it"
+    )
+    top = ", ".join(f"{s:.4g}" for s in payload["singular_values"][:5])
+    edge = payload["bulk_edge"]
+    print(f"top singular values: {top}")
+    print(
+        f"bulk edge (deflated): initial {edge['initial_deflated']:.4g}, updated "
+        f"{edge['updated_deflated']:.4g}, outlier threshold {edge['outlier_threshold']:.4g}"
+    )
+    for a in payload["alignments"]:
+        if a["predicted_spike"] or a["updated"] > 0.5:
+            print(
+                f"{a['mechanism']} probe (group {a['group']}, degree {a['degree']}"
+                f"{', predicted spike' if a['predicted_spike'] else ''}): in the outlier span "
+                f"{a['updated']:.3f} (before the step {a['initial']:.3f})"
+            )
+    g, spike = payload["gradient_overlap"], payload["gradient_spike"]
+    s1, s2 = spike["top_singular_values"][:2]
+    print(
+        f"gradient: top singular values {s1:.4g}, {s2:.4g} (predicted top "
+        f"{spike['predicted_top']:.4g}); top right singular vector vs c_hat "
+        f"{spike['alignment_with_c_hat']:.4f}"
+    )
+    if g["direction"] is None:
+        print(
+            f"learned direction: none at first order (zero-mean classes); ||c_hat||^2 = "
+            f"{g['c_hat_norm_squared']:.4g} (predicted {g['c_hat_norm_squared_predicted']:.4g})"
+        )
+    else:
+        print(
+            f"learned direction overlap with c* = E[x y]: c_hat {g['measured_c_hat']:.4f}, "
+            f"gradient {g['measured_gradient']:.4f}, predicted {g['predicted']:.4f}"
+        )
+    print(f"train error {payload['train_error']:.5g}, test error {payload['test_error']:.5g}")
+    h = payload["hermite_model"]
+    print(
+        f"Hermite model L = {h['degree']} (b = {h['scale_b']:.4g}): train "
+        f"{h['train_error']:.5g}, test {h['test_error']:.5g}; linear model: train "
+        f"{h['linear_train_error']:.5g}, test {h['linear_test_error']:.5g}"
+    )
 
 
 def run_derive(args: argparse.Namespace) -> int:
@@ -218,5 +342,6 @@ def run_derive(args: argparse.Namespace) -> int:
         psi=args.psi,
         beta=args.beta,
         scale=args.scale,
+        weight=args.weight,
     )
     return emit_derivation(doc, args)

@@ -31,16 +31,24 @@ import numpy as np
 import scipy.linalg as sla
 import sympy as sp
 from numpy.polynomial import hermite_e
-from scipy.sparse.linalg import eigsh
 from threadpoolctl import threadpool_limits
 
 from numerics.mixture import Mixture, gaussian_mixture, isotropic, spiked
+from numerics.simulate.gram import Gram
+from numerics.simulate.spectrum_b import (
+    PROBE_DEGREE,
+    SpectrumB,
+    monomial_probes,
+    population_gradient,
+    spectrum_b,
+    spread_groups,
+    standardised_coordinate,
+)
 from theory.errors import DomainError
 from theory.functions import parse_function, z
+from theory.hermite import hermite_coefficients
 from theory.onestep import HermiteModel, hermite_degree, hermite_model
 
-#: Below this size the spectrum is computed by a dense eigensolver, above by Lanczos.
-DENSE_SVD_LIMIT = 800
 #: An outlier exceeds the bulk edge by more than this many ``min(n, N)^(-2/3)``
 #: (the Tracy-Widom scale of the largest singular value, relative to the edge).
 EDGE_MARGIN = 4.0
@@ -98,41 +106,30 @@ def _vectorise(expr: sp.Expr):
 
 def ridge_fit(features: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
     """``argmin_w ||y - F w||^2 + penalty ||w||^2`` through the smaller Gram matrix."""
-    n, p = features.shape
-    if p <= n:
-        gram = features.T @ features
-        gram[np.diag_indices_from(gram)] += penalty
-        return sla.solve(gram, features.T @ y, assume_a="pos")
-    gram = features @ features.T
-    gram[np.diag_indices_from(gram)] += penalty
-    return features.T @ sla.solve(gram, y, assume_a="pos")
+    gram = Gram(features)
+    gram.factor(penalty)
+    return gram.coefficients(y)
 
 
-def top_singular(
-    matrix: np.ndarray, count: int, rng: np.random.Generator, vectors: bool = True
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """The ``count`` largest singular values (descending) and, optionally, left vectors.
+def top_singular_vector(
+    matrix: np.ndarray, start: np.ndarray, tol: float = 1e-12, max_iter: int = 200
+) -> tuple[float, np.ndarray]:
+    """Top singular value and right singular vector by power iteration on ``M^T M``.
 
-    Lanczos (ARPACK ``eigsh``) on the Gram matrix in the smaller dimension; its
-    matrix-vector products are BLAS calls.  Small matrices use a dense solver.
+    Started from ``start`` (for the gradient: ``beta_hat``, already close to the
+    answer), it stops when the direction changes by less than ``tol``.
     """
-    rows, cols = matrix.shape
-    small = min(rows, cols)
-    count = min(count, small - 1)
-    gram = matrix.T @ matrix if cols <= rows else matrix @ matrix.T
-    if small <= DENSE_SVD_LIMIT:
-        values, vecs = sla.eigh(gram)
-        values, vecs = values[::-1][:count], vecs[:, ::-1][:, :count]
-    else:
-        values, vecs = eigsh(gram, k=count, which="LA", v0=rng.standard_normal(small), tol=1e-10)
-        order = np.argsort(values)[::-1]
-        values, vecs = values[order], vecs[:, order]
-    singular = np.sqrt(np.maximum(values, 0.0))
-    if not vectors:
-        return singular, None
-    if cols <= rows:  # right singular vectors: u = F v / s
-        vecs = matrix @ vecs / np.where(singular > 0, singular, 1.0)
-    return singular, vecs
+    v = start / np.linalg.norm(start)
+    value = 0.0
+    for _ in range(max_iter):
+        mv = matrix @ v
+        w = matrix.T @ mv
+        value = float(np.sqrt(np.linalg.norm(w)))
+        w /= np.linalg.norm(w)
+        if np.linalg.norm(w - v) < tol:
+            return value, w
+        v = w
+    return value, v
 
 
 def centred(matrix: np.ndarray) -> np.ndarray:
@@ -200,7 +197,7 @@ class ResultA:
     bulk_edge_updated: float  # after projecting out He_1..He_K of X beta_hat
     outliers: int
     alignment_learned: list[float]  # i-th outlier vs He_{k_i}(X beta_hat)
-    alignment_target: list[float]  # i-th outlier vs He_{k_i}(X beta*)
+    alignment_target: list[float]  # vs He_{k_i}(X beta*), signed along the learned feature
     subspace_learned: list[float]  # ||P_outliers He_k(X beta_hat)||
     train_error: float  # ridge objective on the updated features
     test_error: float
@@ -227,31 +224,50 @@ def gradient_a(x, y, w0, a, dsigma) -> np.ndarray:
 
 
 def surrogate_training_error(
-    y: np.ndarray, features: np.ndarray, spikes: np.ndarray, penalty: float
+    y: np.ndarray, features: np.ndarray | Gram, spikes: np.ndarray, penalty: float
 ) -> float:
     """``min_b min_w (1/n)||y - P b - F w||^2 + lambda ||w||^2`` (``P`` unpenalised).
 
     With ``M = lambda (F F^T + n lambda I)^(-1)`` the value is
     ``y^T M y - y^T M P (P^T M P)^(-1) P^T M y``; computed as the residual of a
-    generalised least-squares problem in the ``M`` inner product.
+    generalised least-squares problem in the ``M`` inner product.  ``features``
+    may be a :class:`Gram` already factored with penalty ``n lambda`` (the ridge
+    readout's factor is then reused).
     """
     n = y.shape[0]
-    gram = features @ features.T
-    gram[np.diag_indices_from(gram)] += n * penalty
-    factor = sla.cho_factor(gram)
-    my = penalty * sla.cho_solve(factor, y)
+    gram = features if isinstance(features, Gram) else Gram(features)
+    if gram.penalty == 0.0:
+        gram.factor(n * penalty)
+    elif not np.isclose(gram.penalty, n * penalty, rtol=1e-12):
+        raise ValueError("the Gram matrix was factored with another penalty")
+    my = gram.resolvent(y) / n  # M y
     value = float(y @ my)
     if spikes.size == 0:
         return value
-    mp = penalty * sla.cho_solve(factor, spikes)
+    mp = gram.resolvent(spikes) / n
     inner = spikes.T @ mp
-    coef = sla.solve(inner, spikes.T @ my, assume_a="pos")
-    return value - float((spikes.T @ my) @ coef)
+    rhs = spikes.T @ my
+    coef = sla.solve((inner + inner.T) / 2, rhs, assume_a="pos")
+    return value - float(rhs @ coef)
+
+
+def ridge_objective(gram: Gram, y: np.ndarray, ridge: float) -> tuple[np.ndarray, float]:
+    """Coefficients and ``(1/n)||y - F w||^2 + lambda ||w||^2`` for a factored ``gram``."""
+    coef = gram.coefficients(y)
+    residual = y - gram.features @ coef
+    return coef, float(residual @ residual / y.shape[0] + ridge * coef @ coef)
 
 
 @limited_blas
 def simulate_a(config: ConfigA, rng: np.random.Generator) -> ResultA:
-    """One run of model A (see the module docstring)."""
+    """One run of model A (see the module docstring).
+
+    Linear algebra: five ``n x d x N`` products (gradient: two; features on the
+    second batch before and after the step: two; test features: one) and one Gram
+    matrix per feature matrix, which serves its spectrum (centred, and deflated
+    by low-rank corrections) and, through one Cholesky factor, its ridge readout
+    and the surrogate.
+    """
     config.check()
     n, d, N = config.n, config.d, config.width
     sigma, dsigma = numpy_pair(config.activation)
@@ -272,54 +288,58 @@ def simulate_a(config: ConfigA, rng: np.random.Generator) -> ResultA:
     beta_hat = x1.T @ y1 / n
     beta_hat_norm = float(np.linalg.norm(beta_hat))
     eta = config.eta0 * n**config.alpha
+    # top right singular vector of G, from beta_hat's direction (G ~ mu_1 a beta_hat^T)
+    _, v = top_singular_vector(g, beta_hat)
     w1 = w0 + eta * g
-    # top right singular vector of G by a few power steps from beta_hat's direction
-    v = rng.standard_normal(d)
-    for _ in range(30):
-        v = g.T @ (g @ v)
-        v /= np.linalg.norm(v)
     del x1, y1, g
 
     x2, y2 = batch(n)
-    f0 = sigma(x2 @ w0.T)
-    f1 = sigma(x2 @ w1.T)
-    f0c, f1c = centred(f0), centred(f1)
-    s0, _ = top_singular(f0c, 2, rng, vectors=False)
-    s1, u1 = top_singular(f1c, config.top, rng)
     learned = x2 @ beta_hat / beta_hat_norm
     target = x2 @ beta_star
+    mean_direction = np.full((n, 1), 1 / np.sqrt(n))
     probes = hermite_features(learned, range(1, config.probe_degree + 1))
-    q, _ = np.linalg.qr(probes)
-    deflated = f1c - q @ (q.T @ f1c)
-    edge_updated, _ = top_singular(deflated, 2, rng, vectors=False)
-    del deflated, f0c
+    deflation = np.hstack([mean_direction, np.linalg.qr(probes)[0]])
+
+    penalty = n * config.ridge
+    gram0 = Gram(sigma(x2 @ w0.T))
+    # energy of the features along each probe He_k(X beta_hat) (centred probes: no centring needed)
+    along0 = np.linalg.norm(probes.T @ gram0.features, axis=1)
+    s0, _ = gram0.top(2, rng, basis=mean_direction)
+    gram0.factor(penalty)
+    _, train0 = ridge_objective(gram0, y2, config.ridge)
+    degrees = list(config.spike_degrees)
+    surrogate = None
+    if degrees:
+        spikes = np.stack([learned**k for k in degrees], axis=1)
+        surrogate = surrogate_training_error(y2, gram0, spikes, config.ridge)
+    del gram0
+
+    gram1 = Gram(sigma(x2 @ w1.T))
+    along1 = np.linalg.norm(probes.T @ gram1.features, axis=1)
+    s1, u1 = gram1.top(config.top, rng, basis=mean_direction, vectors=True)
+    edge_updated, _ = gram1.top(1, rng, basis=deflation)
     edge = float(edge_updated[0])
     threshold = edge * (1 + EDGE_MARGIN * min(n, N) ** (-2 / 3))
     outliers = int(np.sum(s1 > threshold))
 
-    degrees = list(config.spike_degrees)
     align_learned, align_target, subspace = [], [], []
     if degrees:
         h_learned = hermite_features(learned, degrees)
         h_target = hermite_features(target, degrees)
         shown = min(len(degrees), u1.shape[1])
         for i in range(shown):
-            align_learned.append(float(abs(u1[:, i] @ h_learned[:, i])))
-            align_target.append(float(abs(u1[:, i] @ h_target[:, i])))
+            # the sign of a singular vector is arbitrary: orient it along the learned feature,
+            # so that the target alignment is a signed, unbiased estimate (mean 0 when rho = 0)
+            along = float(u1[:, i] @ h_learned[:, i])
+            align_learned.append(abs(along))
+            align_target.append(float(np.sign(along) * (u1[:, i] @ h_target[:, i])))
         basis = u1[:, : max(outliers, 0)]
         for i in range(len(degrees)):
             subspace.append(float(np.linalg.norm(basis.T @ h_learned[:, i])) if outliers else 0.0)
 
-    penalty = n * config.ridge
-    coef = ridge_fit(f1, y2, penalty)
-    train = float(np.mean((y2 - f1 @ coef) ** 2) + config.ridge * coef @ coef)
-    coef0 = ridge_fit(f0, y2, penalty)
-    train0 = float(np.mean((y2 - f0 @ coef0) ** 2) + config.ridge * coef0 @ coef0)
-    surrogate = None
-    if degrees:
-        spikes = np.stack([learned**k for k in degrees], axis=1)
-        surrogate = surrogate_training_error(y2, f0, spikes, config.ridge)
-    del f0, f1, f1c, x2
+    gram1.factor(penalty)
+    coef, train = ridge_objective(gram1, y2, config.ridge)
+    del gram1, x2
     x3, y3 = batch(n)
     test = float(np.mean((y3 - sigma(x3 @ w1.T) @ coef) ** 2))
 
@@ -340,7 +360,12 @@ def simulate_a(config: ConfigA, rng: np.random.Generator) -> ResultA:
         test_error=test,
         train_error_initial=train0,
         surrogate=surrogate,
-        details={"edge_threshold": threshold},
+        details={
+            "edge_threshold": threshold,
+            # ||He_k^T F1||^2 - ||He_k^T F0||^2: the energy the step added along degree k
+            "probe_energy_added": (along1**2 - along0**2).tolist(),
+            "probe_energy_initial": (along0**2).tolist(),
+        },
     )
 
 
@@ -365,6 +390,7 @@ class ConfigB:
     target: str = "relu"
     alignment: float = 0.0
     weights: tuple[float, float] = (0.5, 0.5)
+    rank: int = 1  # rank of each component's spike
     test_samples: int | None = None
 
     def check(self) -> None:
@@ -382,6 +408,8 @@ class ConfigB:
             raise DomainError("classification labels need the two-component mixture")
         if self.ridge <= 0:
             raise DomainError(f"ridge penalty must be positive, got {self.ridge}")
+        if not 1 <= self.rank <= self.n // 2:
+            raise DomainError(f"spike rank must lie in [1, n/2], got {self.rank}")
 
     @property
     def eta(self) -> float:
@@ -404,6 +432,7 @@ class ResultB:
     models: dict[int, ErrorsB]  # Hermite degree -> errors
     scale: float  # b = sqrt(n / tr)
     details: dict = field(default_factory=dict)
+    spectrum: SpectrumB | None = None
 
 
 def data_b(config: ConfigB, rng: np.random.Generator) -> Mixture:
@@ -411,27 +440,38 @@ def data_b(config: ConfigB, rng: np.random.Generator) -> Mixture:
         return isotropic(config.n)
     if config.data == "spiked":
         return spiked(config.n, config.spike, rng)
+    sizes = (config.spike,) * config.rank
     return gaussian_mixture(
         config.n,
         rng,
         weights=config.weights,
-        spikes=((config.spike,), (config.spike,)),
+        spikes=(sizes, sizes),
         alignment=config.alignment,
     )
 
 
 @limited_blas
 def simulate_b(
-    config: ConfigB, rng: np.random.Generator, degrees: tuple[int, ...] | None = None
+    config: ConfigB,
+    rng: np.random.Generator,
+    degrees: tuple[int, ...] | None = None,
+    spectrum: bool = False,
+    top: int = 10,
+    features: bool = True,
 ) -> ResultB:
     """One run of model B: the network and the Hermite models of the given degrees.
 
     ``degrees`` defaults to ``(L(beta),)``; the same batches and the same updated
-    first layer are used for every model, each model with its own noise.
+    first layer are used for every model, each model with its own noise.  With
+    ``spectrum``, also the gradient's spike, the learned direction and the spikes of
+    the updated features (:mod:`numerics.simulate.spectrum_b`); that analysis draws
+    from a stream spawned from ``rng``, so the errors are the same with or without it.
+    ``features=False`` restricts it to the gradient (no feature spectra).
     """
     config.check()
     if degrees is None:
         degrees = (hermite_degree(config.beta),)
+    spectral_rng = rng.spawn(1)[0] if spectrum else None
     mixture = data_b(config, rng)
     n, m, k = config.n, config.m, config.k
     sigma, dsigma = numpy_pair(config.activation)
@@ -440,38 +480,60 @@ def simulate_b(
     xi = rng.standard_normal(n)
     xi /= np.linalg.norm(xi) * np.sqrt(mixture.average_covariance_norm())
 
-    def batch(size: int) -> tuple[np.ndarray, np.ndarray]:
+    def batch(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x, labels = mixture.sample(size, rng)
         if config.task == "classification":
             y = np.where(labels == 0, 1.0, -1.0)
         else:
             y = star(x @ xi) + config.noise * rng.standard_normal(size)
-        return x, y
+        return x, y, labels
 
     f = rng.standard_normal((k, n)) / np.sqrt(tr)
     w = rng.standard_normal(k) / np.sqrt(k)
-    x1, y1 = batch(m)
+    x1, y1, _ = batch(m)
     h1 = x1 @ f.T
     residual = y1 - sigma(h1) @ w / np.sqrt(k)
     weights = dsigma(h1)
     weights *= residual[:, None]
     weights *= w[None, :] / np.sqrt(k)
-    f1 = f + config.eta * (weights.T @ x1 / m)
+    step = weights.T @ x1 / m
+    f1 = f + config.eta * step
+    c_hat = x1.T @ residual / m if spectrum else None
     del h1, weights, x1
 
-    x2, y2 = batch(m)
-    x3, y3 = batch(config.test_samples or m)
+    x2, y2, labels2 = batch(m)
+    x3, y3, _ = batch(config.test_samples or m)
     u2, u3 = x2 @ f1.T, x3 @ f1.T
     penalty = config.ridge * m
 
-    def errors(phi2: np.ndarray, phi3: np.ndarray) -> ErrorsB:
-        coef = ridge_fit(phi2, y2, penalty)
-        train = 0.5 * np.mean((y2 - phi2 @ coef) ** 2) + 0.5 * config.ridge * coef @ coef
+    def errors(phi2: np.ndarray | Gram, phi3: np.ndarray) -> ErrorsB:
+        gram = phi2 if isinstance(phi2, Gram) else Gram(phi2)
+        gram.factor(penalty)
+        coef = gram.coefficients(y2)
+        train = 0.5 * np.mean((y2 - gram.features @ coef) ** 2) + 0.5 * config.ridge * coef @ coef
         test = 0.5 * np.mean((y3 - phi3 @ coef) ** 2)
         return ErrorsB(float(train), float(test))
 
     root_k = np.sqrt(k)
-    network = errors(sigma(u2) / root_k, sigma(u3) / root_k)
+    gram2 = Gram(sigma(u2) / root_k)
+    analysis = None
+    if spectrum:
+        analysis = _spectrum_b(
+            config,
+            mixture,
+            labels2,
+            x2,
+            f,
+            gram2 if features else None,
+            step,
+            c_hat,
+            w,
+            xi,
+            top,
+            spectral_rng,
+        )
+    network = errors(gram2, sigma(u3) / root_k)
+    del gram2
     b = float(np.sqrt(n / tr))
     models = {}
     for degree in degrees:
@@ -479,7 +541,57 @@ def simulate_b(
         models[degree] = errors(
             hermite_readout(model, u2, rng) / root_k, hermite_readout(model, u3, rng) / root_k
         )
-    return ResultB(network, models, b, {"eta": config.eta, "spike": config.spike, "trace": tr})
+    details = {"eta": config.eta, "spike": config.spike, "trace": tr}
+    return ResultB(network, models, b, details, analysis)
+
+
+def _spectrum_b(config, mixture, labels, x2, f0, gram2, step, c_hat, w, xi, top, rng):
+    """The gradient's spike, the learned direction and the feature spikes of one run."""
+    k, m = config.k, config.m
+    analysis = (
+        SpectrumB()
+        if gram2 is None
+        else _feature_spectrum(config, mixture, labels, x2, f0, gram2, c_hat, top, rng)
+    )
+    mu1 = float(hermite_coefficients(parse_function(config.activation), 1)[1].value)
+    top_two, _ = Gram(step).top(2, rng)
+    _, v1 = top_singular_vector(step, c_hat)
+    c_norm = float(np.linalg.norm(c_hat))
+    population = population_gradient(
+        mixture, xi if config.task == "regression" else None, config.target, config.noise
+    )
+    star = population.direction
+    star_norm = float(np.linalg.norm(star))
+    analysis.gradient = {
+        "top_singular_values": top_two,
+        "predicted_top": abs(mu1) * float(np.linalg.norm(w)) * c_norm / np.sqrt(k),
+        "c_hat_norm_squared": c_norm**2,
+        "c_hat_norm_squared_predicted": population.norm_squared(m),
+        "overlap_c_hat": float(c_hat @ star) / (c_norm * star_norm) if star_norm else None,
+        # oriented along c_hat (a singular vector's sign is arbitrary)
+        "overlap_gradient": float(np.sign(v1 @ c_hat) * (v1 @ star)) / star_norm
+        if star_norm
+        else None,
+        "overlap_predicted": population.overlap(m),
+        "c_hat_vs_gradient": float(abs(v1 @ c_hat)) / c_norm,
+    }
+    return analysis
+
+
+def _feature_spectrum(config, mixture, labels, x2, f0, gram2, c_hat, top, rng):
+    """Outliers of the initial and updated features and their alignment with the probes."""
+    sigma, _ = numpy_pair(config.activation)
+    probes: dict[tuple[str, int, int], np.ndarray] = {}
+    degrees = range(1, PROBE_DEGREE + 1)
+    for group, (rows, gamma) in enumerate(spread_groups(mixture, labels)):
+        g = standardised_coordinate(mixture, labels, x2, gamma)
+        for j, col in zip(degrees, monomial_probes(g, rows, degrees).T, strict=True):
+            probes[("spread", group, j)] = col
+    learned = standardised_coordinate(mixture, labels, x2, c_hat)
+    for j, col in zip(degrees, monomial_probes(learned, None, degrees).T, strict=True):
+        probes[("step", 0, j)] = col
+    initial = sigma(x2 @ f0.T) / np.sqrt(config.k)
+    return spectrum_b(initial, gram2, probes, top, rng)
 
 
 def hermite_readout(model: HermiteModel, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
