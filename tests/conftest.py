@@ -1,6 +1,13 @@
-"""Test configuration: a deterministic hypothesis profile for every run."""
+"""Test configuration: a deterministic hypothesis profile and one BLAS thread per worker.
+
+``pytest -n 2`` runs two worker processes on a two-core machine; a multi-threaded
+BLAS in each would oversubscribe the cores and slow linear algebra many times.
+"""
 
 from hypothesis import HealthCheck, settings
+from threadpoolctl import threadpool_limits
+
+threadpool_limits(limits=1, user_api="blas")
 
 settings.register_profile(
     "featcheck",
