@@ -1,0 +1,1 @@
+"""Finite-size Monte Carlo simulators, one module per family."""
