@@ -17,6 +17,8 @@ from theory.errors import InputError
 COMMAND_MODULES = (
     "numerics.commands.hermite",
     "numerics.commands.verify",
+    "numerics.commands.linear",
+    "numerics.commands.onestep",
     "numerics.commands.exponents",
 )
 

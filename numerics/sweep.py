@@ -5,7 +5,8 @@ scanned on the geometric window ``eta_k = eta_ref(d) 2^(k/2)``,
 ``k_min <= k <= k_max``, with ``eta_ref = d^(-1) d^(e_rho max(s - 2, 0))`` (the
 largest admissible step of the drift-versus-noise balance, used only to place
 the window; times ``2 (1 - threshold)`` for strong recovery, whose noise floor
-``1 - overlap ~ eta d`` needs a smaller step): from ``k_min`` upwards until the median hitting time has turned
+``1 - overlap ~ eta d`` needs a smaller step): from ``k_min`` upwards until the
+median hitting time has turned
 back up to ``stop_factor`` times its best value, or the runs stop succeeding.
 Once a median is known, runs are censored at ``stop_factor`` times the best
 median (they cannot be the minimum), which bounds the cost of the step sizes

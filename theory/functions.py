@@ -8,6 +8,7 @@ the same whitelisted names.  ``parse_function`` accepts both.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -99,7 +100,9 @@ ALLOWED_FUNCTIONS = {
     "cos": sp.cos,
     "sinh": sp.sinh,
     "cosh": sp.cosh,
+    "tan": sp.tan,
     "atan": sp.atan,
+    "atanh": sp.atanh,
     "max": _max,
     "min": _min,
     "he": _he,
@@ -206,8 +209,56 @@ class Function:
         return degree is not None and k > degree
 
 
+SWITCHES = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise)
+
+
+def _resolve_at(expr: sp.Expr, point: sp.Expr) -> sp.Expr:
+    """Replace every switching primitive by its branch at the test ``point``."""
+
+    def sign_at(u: sp.Expr) -> int:
+        value = sp.sign(sp.nsimplify(u.subs(z, point)))
+        return int(value)
+
+    def choose(node: sp.Expr) -> sp.Expr:
+        if isinstance(node, sp.Abs):
+            return node.args[0] * sign_at(node.args[0])
+        if isinstance(node, sp.sign):
+            return sp.Integer(sign_at(node.args[0]))
+        if isinstance(node, sp.Heaviside):
+            return sp.Integer(1 if sign_at(node.args[0]) > 0 else 0)
+        if isinstance(node, sp.Max | sp.Min):
+            values = [(arg.subs(z, point), arg) for arg in node.args]
+            pick = max if isinstance(node, sp.Max) else min
+            return pick(values, key=lambda pair: float(pair[0]))[1]
+        for branch, condition in node.args:  # Piecewise
+            if condition.subs(z, point) == sp.true:
+                return branch
+        return sp.nan
+
+    return expr.replace(lambda e: isinstance(e, SWITCHES), choose)
+
+
+def branches(expr: sp.Expr, points: tuple[sp.Expr, ...]) -> list[tuple[sp.Expr, sp.Expr, sp.Expr]]:
+    """``(a, b, branch)`` on each interval between consecutive switching points."""
+    cuts = [-sp.oo, *points, sp.oo]
+    out = []
+    for a, b in itertools.pairwise(cuts):
+        if a == -sp.oo:
+            test = b - 1
+        elif b == sp.oo:
+            test = a + 1
+        else:
+            test = (a + b) / 2
+        out.append((a, b, _resolve_at(expr, test)))
+    return out
+
+
 def _polynomial_degree(expr: sp.Expr) -> int | None:
     expr = sp.expand(expr)
+    if expr.has(*SWITCHES):
+        pieces = {sp.expand(branch) for *_, branch in branches(expr, _breakpoints(expr))}
+        if len(pieces) == 1:
+            expr = pieces.pop()
     if expr.is_polynomial(z):
         return -1 if expr == 0 else sp.Poly(expr, z).degree()
     try:

@@ -29,7 +29,6 @@ Methods, chosen from the form of ``f``:
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -37,7 +36,7 @@ import mpmath
 import sympy as sp
 
 from theory.errors import DomainError, InputError
-from theory.functions import Function, parse_function, z
+from theory.functions import SWITCHES, Function, branches, parse_function, z
 from theory.tanh_sinh import gaussian_integrals, hermite_vector
 
 BASES = ("normalized", "monic")
@@ -98,7 +97,8 @@ class HermiteExpansion:
         check_basis(basis)
         if basis == self.basis:
             return self
-        converted = tuple(convert_coefficient(c, self.basis, basis) for c in self.coefficients)
+        with mpmath.workdps(self.digits + 10):
+            converted = tuple(convert_coefficient(c, self.basis, basis) for c in self.coefficients)
         return replace(self, basis=basis, coefficients=converted)
 
     def parseval_tail(self) -> tuple[mpmath.mpf, mpmath.mpf]:
@@ -282,49 +282,12 @@ def _gaussian_erf_terms(expr: sp.Expr) -> list[_Term] | None:
     return [_Term(p, kind, param) for (kind, param), p in terms.items() if not p.is_zero]
 
 
-_SWITCHES = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise)
-
-
-def _resolve_at(expr: sp.Expr, point: sp.Expr) -> sp.Expr:
-    """Replace every switching primitive by its branch at the test ``point``."""
-
-    def sign_at(u: sp.Expr) -> int:
-        value = sp.sign(sp.nsimplify(u.subs(z, point)))
-        return int(value)
-
-    def choose(node: sp.Expr) -> sp.Expr:
-        if isinstance(node, sp.Abs):
-            return node.args[0] * sign_at(node.args[0])
-        if isinstance(node, sp.sign):
-            return sp.Integer(sign_at(node.args[0]))
-        if isinstance(node, sp.Heaviside):
-            return sp.Integer(1 if sign_at(node.args[0]) > 0 else 0)
-        if isinstance(node, sp.Max | sp.Min):
-            values = [(arg.subs(z, point), arg) for arg in node.args]
-            pick = max if isinstance(node, sp.Max) else min
-            return pick(values, key=lambda pair: float(pair[0]))[1]
-        for branch, condition in node.args:  # Piecewise
-            if condition.subs(z, point) == sp.true:
-                return branch
-        return sp.nan
-
-    return expr.replace(lambda e: isinstance(e, _SWITCHES), choose)
-
-
 def _piecewise_polynomial(function: Function) -> list[tuple[sp.Expr, sp.Expr, sp.Poly]] | None:
-    points = list(function.breakpoints)
-    if not points or not function.expr.has(*_SWITCHES):
+    if not function.breakpoints or not function.expr.has(*SWITCHES):
         return None
-    cuts = [-sp.oo, *points, sp.oo]
     pieces = []
-    for a, b in itertools.pairwise(cuts):
-        if a == -sp.oo:
-            test = b - 1
-        elif b == sp.oo:
-            test = a + 1
-        else:
-            test = (a + b) / 2
-        branch = sp.expand(_resolve_at(function.expr, test))
+    for a, b, branch in branches(function.expr, function.breakpoints):
+        branch = sp.expand(branch)
         if branch.has(sp.nan) or not branch.is_polynomial(z):
             return None
         pieces.append((a, b, sp.Poly(branch, z)))
@@ -465,7 +428,7 @@ def _classify(function: Function):
     pieces = _piecewise_polynomial(function)
     if pieces is not None:
         return "piecewise polynomial", pieces
-    if not function.expr.has(*_SWITCHES):
+    if not function.expr.has(*SWITCHES):
         terms = _gaussian_erf_terms(function.expr)
         if terms is not None:
             return "polynomial times Gaussian or erf", terms

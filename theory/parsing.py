@@ -103,12 +103,14 @@ def parse_expression(
         raise UnsafeExpressionError(
             f"expression has {count} syntax nodes; the limit is {limits.max_nodes}"
         )
-    walker = _Walker(variables, functions, constants or {}, allow_comparisons, limits)
+    source = stripped.replace("^", "**")
+    walker = _Walker(variables, functions, constants or {}, allow_comparisons, limits, source)
     return walker.visit(tree.body, depth=0)
 
 
 class _Walker:
-    def __init__(self, variables, functions, constants, allow_comparisons, limits):
+    def __init__(self, variables, functions, constants, allow_comparisons, limits, source):
+        self.source = source
         self.variables = variables
         self.functions = functions
         self.constants = constants
@@ -144,7 +146,9 @@ class _Walker:
             raise ParseError("literal is not a finite number")
         if abs(value) > self.limits.max_integer:
             raise UnsafeExpressionError(f"number {value} exceeds the limit")
-        return sp.Rational(repr(value))
+        # The literal's own text keeps every digit the user wrote (a float would not).
+        text = ast.get_source_segment(self.source, node) or repr(value)
+        return sp.Rational(text.replace("_", ""))
 
     def visit_Name(self, node: ast.Name, depth: int) -> sp.Basic:
         if node.id in self.variables:

@@ -6,7 +6,12 @@ import importlib
 
 from numerics.claims.base import REGISTRY, Claim
 
-CLAIM_MODULES = ("numerics.claims.hermite", "numerics.claims.exponents")
+CLAIM_MODULES = (
+    "numerics.claims.hermite",
+    "numerics.claims.linear",
+    "numerics.claims.onestep",
+    "numerics.claims.exponents",
+)
 
 
 def load() -> dict[str, Claim]:

@@ -120,7 +120,8 @@ class Evidence:
         """The failing check, or else the one closest to failing."""
         if self.failures:
             return self.failures[0]
-        return max(self.checks, key=lambda c: c.ratio, default=None)
+        numeric = [c for c in self.checks if c.tolerance is not None]
+        return max(numeric or self.checks, key=lambda c: c.ratio, default=None)
 
     def decide(self) -> Status:
         if self.error:

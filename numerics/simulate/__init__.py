@@ -1,1 +1,1 @@
-"""Finite-size Monte Carlo simulators, one module per family."""
+"""Simulations, one module per family of results."""

@@ -1,0 +1,491 @@
+r"""One gradient step on the first layer of a two-layer network, in both normalisations.
+
+Model A (Moniri et al.; ``n`` samples, dimension ``d``, width ``N``): see
+:mod:`theory.onestep`.  :func:`simulate_a` draws ``beta*``, ``W0`` (rows uniform on
+the sphere), ``a ~ N(0, I_N/N)``, takes ``W1 = W0 + eta G`` with ``eta = eta0 n^alpha``
+on a first batch, builds the features ``sigma(X W^T)`` on a fresh batch, fits a
+ridge readout ``min_a (1/n)||y - F a||^2 + lambda ||a||^2`` and measures the test
+error on a third batch.  Spectral analysis is done on column-centred features
+(the centring removes the constant ``mu_0 1 1^T``, present before training).
+
+Model B (Demir and Dogan; dimension ``n``, ``m`` samples, width ``k``):
+:func:`simulate_b` follows the authors' normalisation: ``F ~ N(0, 1/tr)``,
+``w ~ N(0, I_k)/sqrt(k)``, predictor ``w^T sigma(F x)/sqrt(k)``, one step with
+``eta = n^(beta alpha)`` on the full gradient of ``(1/2m)||y - yhat||^2``,
+features ``sigma(X F^T)/sqrt(k)``, ridge with penalty ``lambda m``, errors
+``1/2 mean (y - yhat)^2 (+ lambda/2 ||w||^2 for training)``; the Hermite model
+replaces ``sigma`` in the readout features (train and test) only.
+
+All heavy work is matrix products (BLAS); nothing here is ``O(d^3)`` except
+the ridge solve in the smaller of the two feature dimensions.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import scipy.linalg as sla
+import sympy as sp
+from numpy.polynomial import hermite_e
+from scipy.sparse.linalg import eigsh
+from threadpoolctl import threadpool_limits
+
+from numerics.mixture import Mixture, gaussian_mixture, isotropic, spiked
+from theory.errors import DomainError
+from theory.functions import parse_function, z
+from theory.onestep import HermiteModel, hermite_degree, hermite_model
+
+#: Below this size the spectrum is computed by a dense eigensolver, above by Lanczos.
+DENSE_SVD_LIMIT = 800
+#: An outlier exceeds the bulk edge by more than this many ``min(n, N)^(-2/3)``
+#: (the Tracy-Widom scale of the largest singular value, relative to the edge).
+EDGE_MARGIN = 4.0
+MIN_SPECTRUM_SIZE = 50
+
+
+def blas_threads() -> int:
+    """BLAS threads for the simulations: ``FEATCHECK_BLAS_THREADS`` (default 1).
+
+    One thread by default: on a shared machine, or under ``pytest -n 2``, several
+    BLAS threads per process oversubscribe the cores and run many times slower.
+    """
+    try:
+        return max(1, int(os.environ.get("FEATCHECK_BLAS_THREADS", "1")))
+    except ValueError:
+        return 1
+
+
+def limited_blas(function):
+    """Run ``function`` with :func:`blas_threads` BLAS threads."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=blas_threads(), user_api="blas"):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+# ----------------------------------------------------------------------------
+# Activations in double precision
+
+
+@lru_cache(maxsize=64)
+def numpy_pair(name: str):
+    """``(sigma, sigma')`` as vectorised numpy callables for a parsed function name."""
+    f = parse_function(name)
+    return _vectorise(f.expr), _vectorise(sp.diff(f.expr, z))
+
+
+def _vectorise(expr: sp.Expr):
+    fn = sp.lambdify(z, expr, modules=["numpy", "scipy"])
+
+    def apply(u: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            out = np.asarray(fn(u), dtype=float)
+        return np.broadcast_to(out, np.shape(u)).copy() if out.shape != np.shape(u) else out
+
+    return apply
+
+
+# ----------------------------------------------------------------------------
+# Linear algebra
+
+
+def ridge_fit(features: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
+    """``argmin_w ||y - F w||^2 + penalty ||w||^2`` through the smaller Gram matrix."""
+    n, p = features.shape
+    if p <= n:
+        gram = features.T @ features
+        gram[np.diag_indices_from(gram)] += penalty
+        return sla.solve(gram, features.T @ y, assume_a="pos")
+    gram = features @ features.T
+    gram[np.diag_indices_from(gram)] += penalty
+    return features.T @ sla.solve(gram, y, assume_a="pos")
+
+
+def top_singular(
+    matrix: np.ndarray, count: int, rng: np.random.Generator, vectors: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The ``count`` largest singular values (descending) and, optionally, left vectors.
+
+    Lanczos (ARPACK ``eigsh``) on the Gram matrix in the smaller dimension; its
+    matrix-vector products are BLAS calls.  Small matrices use a dense solver.
+    """
+    rows, cols = matrix.shape
+    small = min(rows, cols)
+    count = min(count, small - 1)
+    gram = matrix.T @ matrix if cols <= rows else matrix @ matrix.T
+    if small <= DENSE_SVD_LIMIT:
+        values, vecs = sla.eigh(gram)
+        values, vecs = values[::-1][:count], vecs[:, ::-1][:, :count]
+    else:
+        values, vecs = eigsh(gram, k=count, which="LA", v0=rng.standard_normal(small), tol=1e-10)
+        order = np.argsort(values)[::-1]
+        values, vecs = values[order], vecs[:, order]
+    singular = np.sqrt(np.maximum(values, 0.0))
+    if not vectors:
+        return singular, None
+    if cols <= rows:  # right singular vectors: u = F v / s
+        vecs = matrix @ vecs / np.where(singular > 0, singular, 1.0)
+    return singular, vecs
+
+
+def centred(matrix: np.ndarray) -> np.ndarray:
+    return matrix - matrix.mean(axis=0, keepdims=True)
+
+
+def unit_columns(matrix: np.ndarray) -> np.ndarray:
+    return matrix / np.linalg.norm(matrix, axis=0, keepdims=True)
+
+
+def hermite_features(u: np.ndarray, degrees: range | list[int]) -> np.ndarray:
+    """Columns ``He_k(u)`` (probabilists'), centred and of unit norm."""
+    cols = []
+    for k in degrees:
+        coef = np.zeros(k + 1)
+        coef[k] = 1.0
+        cols.append(hermite_e.hermeval(u, coef))
+    return unit_columns(centred(np.stack(cols, axis=1)))
+
+
+# ----------------------------------------------------------------------------
+# Model A
+
+
+@dataclass(frozen=True)
+class ConfigA:
+    """Model A parameters (Moniri et al. notation)."""
+
+    activation: str
+    target: str
+    alpha: float
+    n: int
+    d: int
+    width: int
+    eta0: float = 1.0
+    noise: float = 0.0  # standard deviation of eps
+    ridge: float = 1e-2
+    top: int = 8
+    probe_degree: int = 6
+    spike_degrees: tuple[int, ...] = ()  # degrees for the surrogate and the alignments
+
+    def check(self) -> None:
+        if not 0 < self.alpha < 0.5:
+            raise DomainError(f"alpha must lie in (0, 1/2), got {self.alpha}")
+        if min(self.n, self.d, self.width) < MIN_SPECTRUM_SIZE:
+            raise DomainError(
+                f"n, d and width must be at least {MIN_SPECTRUM_SIZE} for a spectrum "
+                f"(got n={self.n}, d={self.d}, width={self.width})"
+            )
+        if self.ridge <= 0:
+            raise DomainError(f"ridge penalty must be positive, got {self.ridge}")
+        if self.noise < 0:
+            raise DomainError(f"noise must be non-negative, got {self.noise}")
+
+
+@dataclass
+class ResultA:
+    eta: float
+    beta_hat_norm: float
+    overlap_beta_hat: float  # <beta_hat/||beta_hat||, beta*>
+    overlap_gradient: float  # |<top right singular vector of G, beta*>|
+    singular_values: np.ndarray  # top of centred sigma(X W1^T)
+    initial_singular_values: np.ndarray  # top of centred sigma(X W0^T)
+    bulk_edge_initial: float
+    bulk_edge_updated: float  # after projecting out He_1..He_K of X beta_hat
+    outliers: int
+    alignment_learned: list[float]  # i-th outlier vs He_{k_i}(X beta_hat)
+    alignment_target: list[float]  # i-th outlier vs He_{k_i}(X beta*)
+    subspace_learned: list[float]  # ||P_outliers He_k(X beta_hat)||
+    train_error: float  # ridge objective on the updated features
+    test_error: float
+    train_error_initial: float
+    surrogate: float | None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def edge_threshold(self) -> float:
+        return self.details["edge_threshold"]
+
+
+def _sample_sphere(rows: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    w = rng.standard_normal((rows, d))
+    return w / np.linalg.norm(w, axis=1, keepdims=True)
+
+
+def gradient_a(x, y, w0, a, dsigma) -> np.ndarray:
+    """``G = (1/n) [(y a^T) o sigma'(X W0^T)]^T X`` (``N x d``)."""
+    weights = dsigma(x @ w0.T)
+    weights *= y[:, None]
+    weights *= a[None, :]
+    return weights.T @ x / x.shape[0]
+
+
+def surrogate_training_error(
+    y: np.ndarray, features: np.ndarray, spikes: np.ndarray, penalty: float
+) -> float:
+    """``min_b min_w (1/n)||y - P b - F w||^2 + lambda ||w||^2`` (``P`` unpenalised).
+
+    With ``M = lambda (F F^T + n lambda I)^(-1)`` the value is
+    ``y^T M y - y^T M P (P^T M P)^(-1) P^T M y``; computed as the residual of a
+    generalised least-squares problem in the ``M`` inner product.
+    """
+    n = y.shape[0]
+    gram = features @ features.T
+    gram[np.diag_indices_from(gram)] += n * penalty
+    factor = sla.cho_factor(gram)
+    my = penalty * sla.cho_solve(factor, y)
+    value = float(y @ my)
+    if spikes.size == 0:
+        return value
+    mp = penalty * sla.cho_solve(factor, spikes)
+    inner = spikes.T @ mp
+    coef = sla.solve(inner, spikes.T @ my, assume_a="pos")
+    return value - float((spikes.T @ my) @ coef)
+
+
+@limited_blas
+def simulate_a(config: ConfigA, rng: np.random.Generator) -> ResultA:
+    """One run of model A (see the module docstring)."""
+    config.check()
+    n, d, N = config.n, config.d, config.width
+    sigma, dsigma = numpy_pair(config.activation)
+    star, _ = numpy_pair(config.target)
+
+    beta_star = rng.standard_normal(d)
+    beta_star /= np.linalg.norm(beta_star)
+    w0 = _sample_sphere(N, d, rng)
+    a = rng.standard_normal(N) / np.sqrt(N)
+
+    def batch(size: int) -> tuple[np.ndarray, np.ndarray]:
+        x = rng.standard_normal((size, d))
+        y = star(x @ beta_star) + config.noise * rng.standard_normal(size)
+        return x, y
+
+    x1, y1 = batch(n)
+    g = gradient_a(x1, y1, w0, a, dsigma)
+    beta_hat = x1.T @ y1 / n
+    beta_hat_norm = float(np.linalg.norm(beta_hat))
+    eta = config.eta0 * n**config.alpha
+    w1 = w0 + eta * g
+    # top right singular vector of G by a few power steps from beta_hat's direction
+    v = rng.standard_normal(d)
+    for _ in range(30):
+        v = g.T @ (g @ v)
+        v /= np.linalg.norm(v)
+    del x1, y1, g
+
+    x2, y2 = batch(n)
+    f0 = sigma(x2 @ w0.T)
+    f1 = sigma(x2 @ w1.T)
+    f0c, f1c = centred(f0), centred(f1)
+    s0, _ = top_singular(f0c, 2, rng, vectors=False)
+    s1, u1 = top_singular(f1c, config.top, rng)
+    learned = x2 @ beta_hat / beta_hat_norm
+    target = x2 @ beta_star
+    probes = hermite_features(learned, range(1, config.probe_degree + 1))
+    q, _ = np.linalg.qr(probes)
+    deflated = f1c - q @ (q.T @ f1c)
+    edge_updated, _ = top_singular(deflated, 2, rng, vectors=False)
+    del deflated, f0c
+    edge = float(edge_updated[0])
+    threshold = edge * (1 + EDGE_MARGIN * min(n, N) ** (-2 / 3))
+    outliers = int(np.sum(s1 > threshold))
+
+    degrees = list(config.spike_degrees)
+    align_learned, align_target, subspace = [], [], []
+    if degrees:
+        h_learned = hermite_features(learned, degrees)
+        h_target = hermite_features(target, degrees)
+        shown = min(len(degrees), u1.shape[1])
+        for i in range(shown):
+            align_learned.append(float(abs(u1[:, i] @ h_learned[:, i])))
+            align_target.append(float(abs(u1[:, i] @ h_target[:, i])))
+        basis = u1[:, : max(outliers, 0)]
+        for i in range(len(degrees)):
+            subspace.append(float(np.linalg.norm(basis.T @ h_learned[:, i])) if outliers else 0.0)
+
+    penalty = n * config.ridge
+    coef = ridge_fit(f1, y2, penalty)
+    train = float(np.mean((y2 - f1 @ coef) ** 2) + config.ridge * coef @ coef)
+    coef0 = ridge_fit(f0, y2, penalty)
+    train0 = float(np.mean((y2 - f0 @ coef0) ** 2) + config.ridge * coef0 @ coef0)
+    surrogate = None
+    if degrees:
+        spikes = np.stack([learned**k for k in degrees], axis=1)
+        surrogate = surrogate_training_error(y2, f0, spikes, config.ridge)
+    del f0, f1, f1c, x2
+    x3, y3 = batch(n)
+    test = float(np.mean((y3 - sigma(x3 @ w1.T) @ coef) ** 2))
+
+    return ResultA(
+        eta=eta,
+        beta_hat_norm=beta_hat_norm,
+        overlap_beta_hat=float(beta_hat @ beta_star / beta_hat_norm),
+        overlap_gradient=float(abs(v @ beta_star)),
+        singular_values=s1,
+        initial_singular_values=s0,
+        bulk_edge_initial=float(s0[0]),
+        bulk_edge_updated=edge,
+        outliers=outliers,
+        alignment_learned=align_learned,
+        alignment_target=align_target,
+        subspace_learned=subspace,
+        train_error=train,
+        test_error=test,
+        train_error_initial=train0,
+        surrogate=surrogate,
+        details={"edge_threshold": threshold},
+    )
+
+
+# ----------------------------------------------------------------------------
+# Model B
+
+
+@dataclass(frozen=True)
+class ConfigB:
+    """Model B parameters (Demir and Dogan notation: n dimension, m samples, k width)."""
+
+    activation: str
+    n: int
+    m: int
+    k: int
+    alpha: float  # weight between learning rate (1) and data spread (0)
+    beta: float  # strength
+    ridge: float = 1e-4
+    noise: float = 0.0
+    data: str = "mixture"  # isotropic | spiked | mixture
+    task: str = "regression"  # regression | classification
+    target: str = "relu"
+    alignment: float = 0.0
+    weights: tuple[float, float] = (0.5, 0.5)
+    test_samples: int | None = None
+
+    def check(self) -> None:
+        if not 0 <= self.alpha <= 1:
+            raise DomainError(f"weight alpha must lie in [0, 1], got {self.alpha}")
+        if not 0 < self.beta < 1:
+            raise DomainError(f"strength beta must lie in (0, 1), got {self.beta}")
+        if min(self.n, self.m, self.k) < 10:
+            raise DomainError("n, m and k must be at least 10")
+        if self.data not in ("isotropic", "spiked", "mixture"):
+            raise DomainError(f"unknown data model {self.data!r}: isotropic, spiked or mixture")
+        if self.task not in ("regression", "classification"):
+            raise DomainError(f"unknown task {self.task!r}: regression or classification")
+        if self.task == "classification" and self.data != "mixture":
+            raise DomainError("classification labels need the two-component mixture")
+        if self.ridge <= 0:
+            raise DomainError(f"ridge penalty must be positive, got {self.ridge}")
+
+    @property
+    def eta(self) -> float:
+        return float(self.n ** (self.beta * self.alpha))
+
+    @property
+    def spike(self) -> float:
+        return float(self.n ** (self.beta * (1 - self.alpha)))
+
+
+@dataclass
+class ErrorsB:
+    train: float
+    test: float
+
+
+@dataclass
+class ResultB:
+    network: ErrorsB
+    models: dict[int, ErrorsB]  # Hermite degree -> errors
+    scale: float  # b = sqrt(n / tr)
+    details: dict = field(default_factory=dict)
+
+
+def data_b(config: ConfigB, rng: np.random.Generator) -> Mixture:
+    if config.data == "isotropic":
+        return isotropic(config.n)
+    if config.data == "spiked":
+        return spiked(config.n, config.spike, rng)
+    return gaussian_mixture(
+        config.n,
+        rng,
+        weights=config.weights,
+        spikes=((config.spike,), (config.spike,)),
+        alignment=config.alignment,
+    )
+
+
+@limited_blas
+def simulate_b(
+    config: ConfigB, rng: np.random.Generator, degrees: tuple[int, ...] | None = None
+) -> ResultB:
+    """One run of model B: the network and the Hermite models of the given degrees.
+
+    ``degrees`` defaults to ``(L(beta),)``; the same batches and the same updated
+    first layer are used for every model, each model with its own noise.
+    """
+    config.check()
+    if degrees is None:
+        degrees = (hermite_degree(config.beta),)
+    mixture = data_b(config, rng)
+    n, m, k = config.n, config.m, config.k
+    sigma, dsigma = numpy_pair(config.activation)
+    star, _ = numpy_pair(config.target)
+    tr = float(mixture.traces()[0])
+    xi = rng.standard_normal(n)
+    xi /= np.linalg.norm(xi) * np.sqrt(mixture.average_covariance_norm())
+
+    def batch(size: int) -> tuple[np.ndarray, np.ndarray]:
+        x, labels = mixture.sample(size, rng)
+        if config.task == "classification":
+            y = np.where(labels == 0, 1.0, -1.0)
+        else:
+            y = star(x @ xi) + config.noise * rng.standard_normal(size)
+        return x, y
+
+    f = rng.standard_normal((k, n)) / np.sqrt(tr)
+    w = rng.standard_normal(k) / np.sqrt(k)
+    x1, y1 = batch(m)
+    h1 = x1 @ f.T
+    residual = y1 - sigma(h1) @ w / np.sqrt(k)
+    weights = dsigma(h1)
+    weights *= residual[:, None]
+    weights *= w[None, :] / np.sqrt(k)
+    f1 = f + config.eta * (weights.T @ x1 / m)
+    del h1, weights, x1
+
+    x2, y2 = batch(m)
+    x3, y3 = batch(config.test_samples or m)
+    u2, u3 = x2 @ f1.T, x3 @ f1.T
+    penalty = config.ridge * m
+
+    def errors(phi2: np.ndarray, phi3: np.ndarray) -> ErrorsB:
+        coef = ridge_fit(phi2, y2, penalty)
+        train = 0.5 * np.mean((y2 - phi2 @ coef) ** 2) + 0.5 * config.ridge * coef @ coef
+        test = 0.5 * np.mean((y3 - phi3 @ coef) ** 2)
+        return ErrorsB(float(train), float(test))
+
+    root_k = np.sqrt(k)
+    network = errors(sigma(u2) / root_k, sigma(u3) / root_k)
+    b = float(np.sqrt(n / tr))
+    models = {}
+    for degree in degrees:
+        model = hermite_model(config.activation, b, degree)
+        models[degree] = errors(
+            hermite_readout(model, u2, rng) / root_k, hermite_readout(model, u3, rng) / root_k
+        )
+    return ResultB(network, models, b, {"eta": config.eta, "spike": config.spike, "trace": tr})
+
+
+def hermite_readout(model: HermiteModel, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``sum_{i<=L} h_i He_i(u/b) + s_L eps`` with fresh ``eps`` for every entry."""
+    scale = float(model.scale)
+    out = hermite_e.hermeval(u / scale, np.array(model.h))
+    if model.residual_std > 0:
+        out += model.residual_std * rng.standard_normal(u.shape)
+    return out

@@ -1,0 +1,80 @@
+"""The claim framework, and every Hermite claim at the quick budget."""
+
+import json
+
+import pytest
+
+from numerics.claims import load, select
+from numerics.claims.base import (
+    REGISTRY,
+    Claim,
+    Evidence,
+    Status,
+    contains,
+    holds_if,
+    run_claim,
+    within,
+)
+from theory.errors import InputError
+
+
+def _claim(run):
+    return Claim("test.claim", "a test", "a statement", run)
+
+
+def test_rules():
+    assert within("x", 1.0, 1.05, 0.1).passed
+    assert not within("x", 1.0, 1.2, 0.1).passed
+    assert contains("x", 0.5, 0.0, 1.0).passed
+    assert not contains("x", 1.5, 0.0, 1.0).passed
+    assert not holds_if("x", False, 1, 2).passed
+
+
+def test_status_follows_the_checks():
+    ok = run_claim(_claim(lambda ctx: Evidence([within("a", 1, 1, 0)])), "quick", 0)
+    assert ok.status == Status.HOLDS
+    bad = run_claim(
+        _claim(lambda ctx: Evidence([within("a", 1, 1, 0), within("b", 1, 3, 1)])), "quick", 0
+    )
+    assert bad.status == Status.VIOLATED
+    assert bad.to_json()["counterexample"]["label"] == "b"
+    empty = run_claim(_claim(lambda ctx: Evidence()), "quick", 0)
+    assert empty.status == Status.INCONCLUSIVE
+
+
+def test_an_exception_is_an_error_not_a_pass():
+    def broken(ctx):
+        raise RuntimeError("boom")
+
+    result = run_claim(_claim(broken), "quick", 0)
+    assert result.status == Status.ERROR and "boom" in result.error
+    json.dumps(result.to_json())
+
+
+def test_claim_streams_depend_on_seed_and_id_only():
+    def draw(ctx):
+        return Evidence([holds_if("draw", True, None, float(ctx.rng().random()))])
+
+    a = run_claim(Claim("x.a", "", "", draw), "quick", 3).checks[0].measured
+    b = run_claim(Claim("x.a", "", "", draw), "quick", 3).checks[0].measured
+    c = run_claim(Claim("x.b", "", "", draw), "quick", 3).checks[0].measured
+    assert a == b != c
+
+
+def test_selection_by_prefix():
+    load()
+    assert {c.id for c in select(["hermite"])} >= {"hermite.mehler", "hermite.parseval"}
+    with pytest.raises(InputError, match="no claim matches"):
+        select(["nonexistent"])
+
+
+HERMITE_CLAIMS = sorted(c for c in load() if c.startswith("hermite."))
+
+
+@pytest.mark.parametrize("claim_id", HERMITE_CLAIMS)
+def test_hermite_claims_hold_at_the_quick_budget(claim_id, tmp_path):
+    result = run_claim(REGISTRY[claim_id], "quick", 0, tmp_path)
+    assert result.status == Status.HOLDS, result.to_json()
+    assert len(result.checks) >= 5
+    for figure in result.figures:
+        assert figure.exists() and figure.stat().st_size > 1000

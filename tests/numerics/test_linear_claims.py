@@ -1,0 +1,48 @@
+"""Each linear-network claim at the quick budget, with the status it honestly has."""
+
+import importlib
+
+import pytest
+
+from numerics.claims.base import REGISTRY, Status, run_claim
+
+importlib.import_module("numerics.claims.linear")
+
+EXPECTED = {
+    "linear.lemma1": Status.HOLDS,
+    "linear.lemma3": Status.HOLDS,
+    "linear.lemma4.lower": Status.HOLDS,
+    "linear.lemma4.upper": Status.HOLDS,
+    "linear.theorem1.before-T": Status.HOLDS,
+    "linear.theorem1.after-T": Status.VIOLATED,  # A2 = 4 c0/sqrt(0.6 pi) is too large
+    "linear.theorem1.norm-rate": Status.HOLDS,
+    "linear.theorem2": Status.HOLDS,
+    "linear.theorem3": Status.HOLDS,
+    "linear.theorem5.before-T": Status.VIOLATED,  # alpha = 2 c0/pi is too large
+    "linear.theorem5.after-T": Status.VIOLATED,  # exponent 2 - 2/N instead of 1 - 2/N
+    "linear.theorem5.upper": Status.HOLDS,
+    "linear.derived.theorem1.after-T": Status.HOLDS,
+    "linear.derived.theorem5.before-T": Status.HOLDS,
+    "linear.derived.theorem5.after-T": Status.HOLDS,
+    "linear.rate.linear": Status.VIOLATED,  # the exponent is 2/3, not 1/2
+    "linear.rate.deep": Status.VIOLATED,  # the exponent is 2N/(N+2), not 1
+    "linear.derived.rate": Status.HOLDS,
+    "linear.figure1": Status.HOLDS,
+}
+
+
+def test_every_linear_claim_is_listed():
+    assert {c for c in REGISTRY if c.startswith("linear.")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("claim_id", sorted(EXPECTED))
+def test_claim_status_at_quick_budget(claim_id, tmp_path):
+    evidence = run_claim(REGISTRY[claim_id], "quick", 0, tmp_path)
+    assert evidence.status == EXPECTED[claim_id], (
+        evidence.error,
+        evidence.to_json()["counterexample"],
+    )
+    if evidence.status == Status.VIOLATED:
+        assert evidence.to_json()["counterexample"] is not None
+    if claim_id == "linear.figure1":
+        assert evidence.figures and evidence.figures[0].exists()

@@ -1,0 +1,190 @@
+"""Flows, gradient descent and SGD of linear networks against independent computations."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import quad
+from scipy.special import expit
+from scipy.stats import t as student
+
+from numerics.simulate.linear import (
+    DataLaw,
+    balanced_layers,
+    end_to_end,
+    gradient_by_quadrature,
+    gradient_descent,
+    integrate_flow,
+    layer_gradient_descent,
+    polar_state,
+    population_gradient,
+    sgd,
+    step_sizes,
+)
+from theory.errors import DomainError, InputError
+
+
+def _reference_K(law: DataLaw, radius: float) -> float:
+    if law.kind == "gaussian":
+        f = lambda x: 2 * x * expit(-radius * x) * math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+        return quad(f, 0, math.inf, epsabs=0, epsrel=1e-12, limit=400)[0]
+    cd = math.exp(law._log_cd)
+    g = lambda p: 2 * cd * math.sin(p) * expit(-radius * math.sin(p)) * math.cos(p) ** (law.dim - 2)  # noqa: E731
+    return quad(
+        g,
+        0,
+        math.pi / 2,
+        epsabs=0,
+        epsrel=1e-12,
+        limit=400,
+        points=[min(math.pi / 2, 10 / max(radius, 1e-9))],
+    )[0]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    log_rho=st.floats(-4, 8),
+    kind=st.sampled_from(["sphere", "gaussian"]),
+    dim=st.integers(2, 60),
+)
+def test_K_matches_adaptive_quadrature(log_rho, kind, dim):
+    law = DataLaw(kind, dim)
+    radius = math.exp(log_rho)
+    reference = _reference_K(law, radius)
+    assert law.K(radius)[0] == pytest.approx(reference, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "law", [DataLaw("sphere", 2), DataLaw("sphere", 4), DataLaw("gaussian", 3)]
+)
+def test_K_at_zero_is_c0_over_pi_and_loss_derivative_is_G(law):
+    assert law.K(0.0)[0] == pytest.approx(law.c0 / math.pi, rel=1e-13)
+    # d/d rho of L at theta = 0 is G(rho) - c0/pi = -K(rho)
+    for radius in (0.3, 2.0, 9.0):
+        h = 1e-5 * radius
+        derivative = (law.loss(radius + h, 0.0) - law.loss(radius - h, 0.0)) / (2 * h)
+        assert derivative == pytest.approx(-law.K(radius)[0], rel=1e-6, abs=1e-10)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    log_rho=st.floats(-2, 2.5),
+    angle=st.floats(0.05, math.pi - 0.05),
+    kind=st.sampled_from(["sphere", "gaussian"]),
+)
+def test_reduced_gradient_matches_quadrature_on_the_plane(log_rho, angle, kind):
+    law = DataLaw(kind, 2)
+    w = math.exp(log_rho) * np.array([math.sin(angle), math.cos(angle)])
+    direct, error = gradient_by_quadrature(law, w)
+    assert np.allclose(population_gradient(law, w), direct, atol=10 * error + 1e-11, rtol=0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=st.floats(-50, 50).filter(lambda v: abs(v) > 1e-6), y=st.floats(-50, 50))
+def test_polar_state_inverts(x, y):
+    radius, zeta = polar_state((x, y))
+    assert radius == pytest.approx(math.hypot(x, y))
+    assert math.tanh(zeta / 2) == pytest.approx(y / math.hypot(x, y), abs=1e-12)
+
+
+@pytest.mark.parametrize("w0", [(0.0, 0.0), (0.0, 1.0), (float("nan"), 1.0)])
+def test_bad_initial_weights(w0):
+    with pytest.raises(InputError):
+        polar_state(w0)
+
+
+def test_flow_turning_time_and_monotone_angle():
+    law = DataLaw()
+    flow = integrate_flow(law, 1, (0.6, -0.8), t_max=20)
+    assert 0 < flow.T < 20
+    times = np.linspace(0, 20, 401)
+    s = flow.series(times)
+    assert np.all(np.diff(s["zeta"]) > 0)
+    drho = np.diff(s["rho"])
+    assert np.all(drho[times[1:] < flow.T - 0.05] < 0)
+    assert np.all(drho[times[:-1] > flow.T + 0.05] > 0)
+    # N(w) = 0 at T
+    k = law.K(flow.rho_T)[0] - 2 * law.c0 / math.pi * expit(-flow.zeta_T)
+    assert abs(k) < 1e-8
+
+
+def test_flow_that_grows_from_the_start_has_T_zero():
+    flow = integrate_flow(DataLaw(), 4, (0.6, 0.8), t_max=5)
+    assert flow.T == 0.0
+
+
+def test_small_step_gradient_descent_follows_the_flow():
+    law = DataLaw("gaussian", 2)
+    flow = integrate_flow(law, 1, (0.6, -0.8), t_max=4)
+    gaps = []
+    for eta in (0.02, 0.01):
+        steps = round(4 / eta)
+        path = gradient_descent(law, np.array([[0.6, -0.8]]), np.full(steps, eta))
+        gaps.append(abs(path.cos_theta[-1, 0] - flow.series([4.0])["cos_theta"][0]))
+    # first-order method: halving the step roughly halves the gap
+    assert gaps[1] < 0.6 * gaps[0]
+    assert gaps[1] < 5e-3
+
+
+def test_step_schedules():
+    assert np.allclose(step_sizes("harmonic", 2.0, 4), [2, 1, 2 / 3, 0.5])
+    assert np.allclose(step_sizes("geometric", 1.0, 3, 2.0), [1, 2, 4])
+    assert np.allclose(step_sizes("power", 1.0, 3, -1.0), [1, 0.5, 1 / 3])
+    with pytest.raises(DomainError):
+        step_sizes("constant", -0.1, 3)
+    with pytest.raises(DomainError):
+        step_sizes("cosine", 0.1, 3)
+
+
+@settings(max_examples=10, deadline=None)
+@given(depth=st.integers(2, 6), width=st.integers(1, 4), seed=st.integers(0, 2**31))
+def test_balanced_initialisation(depth, width, seed):
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal(2) * 2
+    layers = balanced_layers(w, depth, width, rng)
+    assert np.allclose(end_to_end(layers), w)
+    for lower, upper in itertools.pairwise(layers):
+        assert np.allclose(upper.T @ upper, lower @ lower.T)
+
+
+def test_deep_gradient_descent_follows_the_induced_flow():
+    law = DataLaw()
+    layers = balanced_layers(np.array([0.6, 0.8]), 3, 3, np.random.default_rng(1))
+    _, weights = layer_gradient_descent(law, layers, 1e-3, 1000, 1000)
+    flow = integrate_flow(law, 3, (0.6, 0.8), t_max=1.0)
+    rho, zeta = flow.state(1.0)
+    assert np.linalg.norm(weights[-1]) == pytest.approx(rho, rel=5e-3)
+    assert weights[-1][1] / np.linalg.norm(weights[-1]) == pytest.approx(
+        math.tanh(zeta / 2), abs=5e-3
+    )
+
+
+def test_sgd_is_reproducible_and_close_to_gradient_descent():
+    law = DataLaw()
+    runs = [
+        sgd(
+            law,
+            (0.6, -0.8),
+            lr=1e-2,
+            batch=500,
+            steps=100,
+            replicas=4,
+            record_every=50,
+            rng=np.random.default_rng(3),
+        )
+        for _ in range(2)
+    ]
+    assert np.array_equal(runs[0].w_e, runs[1].w_e)
+    path = gradient_descent(law, np.array([[0.6, -0.8]]), np.full(100, 1e-2))
+    mean = runs[0].w_e[-1].mean(axis=0)
+    se = runs[0].w_e[-1].std(axis=0, ddof=1) / 2  # standard error of 4 replicas
+    q = student.ppf(1 - 0.001 / 4, 3)  # two-sided 99.9%, Bonferroni over 2 coordinates
+    assert np.all(np.abs(mean - path.w[-1, 0]) < q * se)
+
+
+def test_sgd_rejects_bad_learning_rate():
+    with pytest.raises(DomainError):
+        sgd(DataLaw(), (0.6, -0.8), lr=0.0, rng=np.random.default_rng(0))

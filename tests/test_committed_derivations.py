@@ -1,0 +1,18 @@
+"""Committed derivation documents are what the code generates today."""
+
+from pathlib import Path
+
+import pytest
+
+from theory.functions import parse_function
+from theory.hermite_derivation import hermite_derivation
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "derivations"
+
+
+@pytest.mark.parametrize(
+    ("name", "function"), [("relu", "relu"), ("relu-bias-half", "relu(z+1/2)"), ("tanh", "tanh")]
+)
+def test_hermite_derivations_are_current(name, function):
+    expected = hermite_derivation(parse_function(function), 8).to_markdown()
+    assert (DOCS / f"hermite-{name}.md").read_text() == expected

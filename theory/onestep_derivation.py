@@ -1,0 +1,196 @@
+"""The derivation document of the one-step results for an activation and a target."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from theory.derivation import Derivation
+from theory.functions import Function
+from theory.hermite import hermite_coefficients
+from theory.onestep import (
+    degree_interval,
+    gradient_overlap,
+    hermite_degree,
+    hermite_model,
+    overlap_symbolic,
+    predict_spikes,
+    spike_threshold,
+)
+
+_NOTATION = (
+    "Two notations are kept apart. Model A (Moniri et al.): n samples, dimension d, width N, "
+    "psi = n/d, step eta = n^alpha with alpha in (0, 1/2). Model B (Demir and Dogan): dimension "
+    "n, m samples, width k, eta = n^(beta alpha), spike size n^(beta (1 - alpha)). Conversion: "
+    "(n, d, N) of A is (m, n, k) of B; A's alpha is not B's alpha, and B's beta is not 2 alpha "
+    "of A because B's second layer is w/sqrt(k) with w ~ N(0, I/k) (rows of the gradient "
+    "~ 1/k) while A's is a ~ N(0, I/N) (rows ~ 1/sqrt(N))."
+)
+
+
+def _coefficient_symbol(c) -> sp.Expr:
+    if c.exact is not None:
+        return sp.nsimplify(c.exact)
+    return sp.Symbol(f"{sp.Float(c.value, 15)} \\pm {float(c.error):.1e}")
+
+
+def onestep_derivation(
+    activation: Function,
+    target: Function,
+    alpha: float = 0.3,
+    psi: float = 1.0,
+    beta: float | None = 0.74,
+    scale: float = 1.0,
+) -> Derivation:
+    """Spikes, thresholds, directions, the overlap limit, the surrogate and the Hermite model."""
+    doc = Derivation(
+        f"One gradient step: activation {activation.name}, target {target.name}",
+        summary=_NOTATION,
+    )
+    prediction = predict_spikes(activation, target, alpha)
+    k, eta, n, N = sp.symbols("k eta n N", positive=True)
+    doc.add(
+        "Model A: the gradient is rank one plus a small part",
+        sp.Symbol(
+            r"G = \frac{1}{n}\big[(y a^\top)\odot\sigma'(X W_0^\top)\big]^\top X"
+            r" = \mu_1(\sigma)\, a\, \hat\beta^\top + \Delta,\quad \hat\beta = X^\top y / n"
+        ),
+        "sigma'(w.x) = mu_1(sigma) + (zero-mean terms); the zero-mean part gives Delta with "
+        "||Delta||_op = O(polylog/sqrt(N)) while ||a beta_hat^T||_op = ||beta_hat|| = O(1).",
+        "derived (reference one-step.md A)",
+    )
+    doc.add(
+        "Model A: Taylor expansion of the updated features",
+        sp.Symbol(
+            r"\sigma(X W_1^\top) \approx \sigma(X W_0^\top) + \sum_{k\ge1}"
+            r"\frac{\mu_k(\sigma)}{k!}(\eta\mu_1(\sigma))^k"
+            r" (X\hat\beta)^{\circ k}(a^{\circ k})^\top"
+        ),
+        "The row shift eta mu_1 a_j (beta_hat . x) is O(n^(alpha - 1/2)) -> 0; sigma^(k)(w_j . x) "
+        "is replaced by its mean mu_k(sigma) (Stein), the remainder being small in operator norm.",
+    )
+    strength = eta**k * sp.sqrt(n) * N ** ((1 - k) / 2) / sp.sqrt(n)
+    doc.add(
+        "Model A: spike-to-bulk ratio and threshold",
+        [
+            sp.Eq(sp.Symbol(r"\mathrm{ratio}_k"), strength),
+            sp.Symbol(r"\mathrm{ratio}_k \to \infty \iff \alpha > \frac{k-1}{2k}"),
+        ],
+        "||(X beta_hat)^(o k)|| ~ sqrt(n), ||a^(o k)|| ~ N^((1-k)/2), bulk ~ sqrt(n); with "
+        "eta = n^alpha and N proportional to n the ratio is n^(k alpha - (k-1)/2).",
+    )
+    thresholds = [spike_threshold(j) for j in range(1, 7)]
+    doc.add(
+        "Model A: thresholds", sp.Symbol(", ".join(sp.latex(t) for t in thresholds) + r", \dots")
+    )
+    rows = [
+        sp.Symbol(
+            rf"\mu_{{{s.degree}}}(\sigma) = {sp.latex(_coefficient_symbol(s.coefficient))}"
+            rf"\quad(\text{{{s.status}}})"
+        )
+        for s in prediction.degrees
+    ]
+    doc.add(
+        f"Model A: spike count at alpha = {prediction.alpha}",
+        [
+            sp.Symbol(rf"l(\alpha) = {prediction.unrestricted}"),
+            *rows,
+            sp.Symbol(
+                rf"\text{{spikes at degrees }} {list(prediction.spike_degrees)}"
+                rf" \Rightarrow {prediction.count}"
+            ),
+        ],
+        "A degree counts only if mu_k(sigma) is exactly non-zero or beyond its error bound; "
+        "mu_1(sigma) = 0 removes every spike (the gradient has no rank-one part).",
+    )
+    mu1_star = prediction.mu1_target.coefficient
+    doc.add(
+        "Model A: spike directions",
+        sp.Symbol(
+            r"u_k \to \frac{\mathrm{He}_k(X\hat\beta/\|\hat\beta\|)}{\|\cdot\|},\qquad"
+            r"\langle u_k, \mathrm{He}_k(X\beta_{\star})\rangle \to \rho^k"
+        ),
+        "The spike strengths decrease with k, so the singular vectors are the Gram-Schmidt "
+        "orthogonalisation of the powers (X beta_hat)^(o k), which under the Gaussian is He_k. "
+        "With rho the overlap below, corr(He_k(U), He_k(V)) = rho^k (Mehler). "
+        f"Here mu_1(sigma*) = {sp.latex(_coefficient_symbol(mu1_star))}: the spikes are "
+        + (
+            "informative."
+            if prediction.informative
+            else "NOT informative (rho = 0). Note: the reference says 'no spike at all when "
+            "mu_1(sigma*) = 0'; our derivation disagrees: ||beta_hat||^2 -> E[y^2]/psi > 0, so "
+            "the spikes remain, along a direction independent of beta*."
+        ),
+    )
+    finite, limit, _ = overlap_symbolic()
+    overlap = gradient_overlap(target, psi)
+    doc.add(
+        "Model A: norm of beta_hat (exact at finite n, d) and its limit",
+        [sp.Eq(sp.Symbol(r"\mathbb{E}\|\hat\beta\|^2"), finite), sp.Eq(sp.Symbol(r"\lim"), limit)],
+        "m_2 = E[sigma*(Z)^2], m_2Z = E[sigma*(Z)^2 Z^2]; limit with d = n/psi, n -> infinity.",
+    )
+    doc.add(
+        f"Model A: gradient overlap at psi = {overlap.psi}",
+        sp.Eq(
+            sp.Symbol(r"\rho = \langle\hat\beta/\|\hat\beta\|,\beta_{\star}\rangle"),
+            sp.Symbol(
+                rf"\frac{{\mu_1(\sigma^*)}}{{\sqrt{{{sp.latex(overlap.norm_squared)}}}}}"
+                rf" = {float(overlap.overlap):.12g}"
+            ),
+        ),
+        "<beta_hat, beta*> -> mu_1(sigma*) since the noise part of beta_hat has a vanishing "
+        "component along a fixed direction.",
+    )
+    doc.add(
+        "Model A: training-error surrogate",
+        [
+            sp.Symbol(
+                r"\min_b\min_w \tfrac1n\|y - P b - F_0 w\|^2 + \lambda\|w\|^2"
+                r" = y^\top M y - y^\top M P (P^\top M P)^{-1} P^\top M y"
+            ),
+            sp.Symbol(r"M = \lambda (F_0F_0^\top + n\lambda I)^{-1}"),
+        ],
+        "For fixed b the ridge minimum is r^T M r with r = y - P b (push-through identity); "
+        "minimising the quadratic form over b gives the generalised least-squares residual. "
+        "P holds (X beta_hat)^(o k) for the spike degrees: their strengths diverge, so the "
+        "readout uses them at vanishing penalty.",
+    )
+    if beta is not None:
+        L = hermite_degree(beta)
+        low, high = degree_interval(L)
+        model = hermite_model(activation, scale, L)
+        doc.add(
+            f"Model B: Hermite degree at beta = {beta}",
+            [
+                sp.Symbol(rf"L(\beta) = \lfloor 1/(1-\beta)\rfloor = {L}"),
+                sp.Symbol(rf"\beta \in ({sp.latex(low)}, {sp.latex(high)})"),
+            ],
+            "Theorem 4: (l-2)/(l-1) < beta < (l-1)/l gives degree l - 1; undefined at "
+            "beta = 1 - 1/j. At alpha = 0 the j-th Hermite term of a rank-one part of size "
+            "n^((beta-1)/2) has norm n^(1 + j(beta-1)/2) against a bulk sqrt(n): it survives iff "
+            "beta > (j-1)/j.",
+        )
+        rows = [
+            sp.Eq(sp.Symbol(f"h_{{{c.degree}}}"), _coefficient_symbol(c) / sp.factorial(c.degree))
+            for c in model.mu
+        ]
+        residual = model.residual_variance
+        rows.append(
+            sp.Eq(sp.Symbol("s_L^2"), residual.exact)
+            if residual.exact is not None
+            else sp.Symbol(
+                f"s_L^2 = {sp.Float(residual.value, 15)} \\pm {float(residual.error):.1e}"
+            )
+        )
+        doc.add(
+            f"Model B: Hermite model of sigma(b z), b = {model.scale}",
+            rows,
+            "h_i = E[sigma(b Z) He_i(Z)]/i!, s_L^2 = E[sigma(b Z)^2] - sum_{i<=L} i! h_i^2; "
+            f"method: {model.method}. The readout uses sum h_i He_i(u/b) + s_L eps, fresh eps "
+            "per entry; the gradient step uses the true sigma.",
+        )
+    second = hermite_coefficients(target, 0).second_moment
+    doc.add(
+        "Target second moment",
+        sp.Eq(sp.Symbol(r"\mathbb{E}[\sigma^*(Z)^2]"), _coefficient_symbol(second)),
+    )
+    return doc
