@@ -8,8 +8,10 @@ the window; times ``2 (1 - threshold)`` for strong recovery, whose noise floor
 ``1 - overlap ~ eta d`` needs a smaller step): from ``k_min`` upwards until the
 median hitting time has turned
 back up to ``stop_factor`` times its best value, or the runs stop succeeding.
-Once a median is known, runs are censored at ``stop_factor`` times the best
-median (they cannot be the minimum), which bounds the cost of the step sizes
+When the best step lies at an end of the window, the window is extended by up
+to ``EXTEND`` half-octaves.  Once a median is known, runs are censored at
+``stop_factor`` times the best median (they cannot be the minimum), which
+bounds the cost of the step sizes
 that are too large to ever succeed.  Each ``(point, eta)`` cell is one
 call of the reduced simulator with its own ``SeedSequence`` child (keyed by the
 point and ``k``, so adding points changes no other number).
@@ -189,6 +191,15 @@ def _point_sequence(spec: SweepSpec, p: dict) -> list[int]:
     return [zlib.crc32(label.encode())]
 
 
+EXTEND = 6
+
+
+def _best_k(results: dict) -> int:
+    from numerics.estimate import as_times, lower_median
+
+    return min(results, key=lambda k: (float(lower_median(as_times(results[k][1]))), -k))
+
+
 def run_cell(
     config: OnlineSGD, replicas: int, max_steps: int, entropy: int, key: list[int], cache: Cache
 ) -> tuple[np.ndarray, bool]:
@@ -238,7 +249,7 @@ def measure_point(spec_json: dict, p: dict, cache_dir: str | None, threads: int 
             budget = int(min(spec.max_steps, math.ceil(spec.stop_factor * best) + 1))
         config = config_at(spec, s, r1, r2, d, eta)
         hits, was_cached = run_cell(
-            config, spec.replicas, budget, spec.seed, [*base, k - low], cache
+            config, spec.replicas, budget, spec.seed, [*base, k - low + EXTEND], cache
         )
         cached += was_cached
         results[k] = (eta, hits)
@@ -249,13 +260,19 @@ def measure_point(spec_json: dict, p: dict, cache_dir: str | None, threads: int 
     # From the smallest step (always the slowest to succeed, never stuck below the
     # threshold for lack of steps) upwards, until the median has clearly turned back up
     # (or the runs, censored at stop_factor * best, no longer succeed).
-    reached_bottom = True  # the window's smallest step was tried
+    reached_bottom = True  # the smallest step tried was slower than the best
     k = low
     while not math.isfinite(cell(k)) and k < high:
         k += 1
     k += 1
     while k <= high and cell(k) < spec.stop_factor * best:
         k += 1
+    # the best step at an end of the window: extend the window (at most EXTEND halvings)
+    while min(results) > low - EXTEND and _best_k(results) == min(results):
+        cell(min(results) - 1)
+    while max(results) < high + EXTEND and _best_k(results) == max(results):
+        if not math.isfinite(cell(max(results) + 1)):
+            break
     order = sorted(results, reverse=True)
     etas = [results[k][0] for k in order]
     cells = [results[k][1].tolist() for k in order]
@@ -449,7 +466,8 @@ def plot_curves(fitted: list[dict], path: Path) -> Path:
         )
     ax.set_xlabel("d")
     ax.set_ylabel("n*(d) (steps = samples)")
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -9,6 +9,7 @@ claim share a Bonferroni-corrected level.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -132,12 +133,13 @@ def rho0_regimes(ctx: ClaimContext) -> Evidence:
     exponents = (8, 10, 12, 14) if not ctx.full else (6, 8, 10, 12, 14, 16)
     size = 2000 if not ctx.full else 20000
     ds = np.array([10.0**k for k in exponents])
-    confidence = 1 - 0.05 / len(cases)
+    confidence = 1 - 0.05 / (len(cases) - 1)
     prediction = predict("rho0")
     evidence = Evidence(
         note=f"Median |rho0| over {size} exact draws per d at d = 1e{exponents[0]}..1e"
         f"{exponents[-1]}; slope of log median against log d with {100 * confidence:.0f}% "
-        "bootstrap intervals (Bonferroni over the five cases)."
+        "bootstrap intervals (Bonferroni over the four cases with r2 <= 1); regime (iv) "
+        "is checked as rho0 -> 1."
     )
     x = np.log(ds)
     for r1, r2 in cases:
@@ -147,6 +149,19 @@ def rho0_regimes(ctx: ClaimContext) -> Evidence:
             return float(np.polyfit(x, np.log([np.median(g) for g in groups]), 1)[0])
 
         measured = slope(*samples)
+        value = prediction.at(1, r1, r2)
+        if r2 > 1:  # regime (iv): the reference states rho0 -> 1, checked as such
+            gaps = [1 - float(np.median(g)) for g in samples]
+            evidence.add(
+                holds_if(
+                    f"rho0 -> 1 at r1 = {r1}, r2 = {r2} {value.regime}",
+                    all(b < a for a, b in itertools.pairwise(gaps)) and gaps[-1] < 1e-3,
+                    "1 - median|rho0| decreasing in d and below 1e-3 at the largest d",
+                    gaps,
+                    slope=measured,
+                )
+            )
+            continue
         ci = stats.bootstrap(
             samples,
             slope,
@@ -157,7 +172,6 @@ def rho0_regimes(ctx: ClaimContext) -> Evidence:
             method="percentile",
             random_state=rng,
         )
-        value = prediction.at(1, r1, r2)
         evidence.add(
             contains(
                 f"e_rho at r1 = {r1}, r2 = {r2} {value.regime}",
@@ -185,7 +199,7 @@ def spiked_three_stage(ctx: ClaimContext) -> Evidence:
     if ctx.full:
         r2_values, ds, replicas = (0.1, 0.25, 0.375, 0.5, 0.7, 0.9), (100, 316, 1000, 3162), 24
     else:
-        r2_values, ds, replicas = (0.5, 0.9), (100, 316, 1000), 12
+        r2_values, ds, replicas = (0.9,), (100, 200, 400), 12
     confidence = 1 - 0.05 / len(r2_values)
     spec = SweepSpec(
         ds=ds,
@@ -228,6 +242,12 @@ def spiked_three_stage(ctx: ClaimContext) -> Evidence:
         )
     follows_a = all(a for _, a, _ in verdicts)
     follows_b = all(b for _, _, b in verdicts)
+    if verdicts and follows_a and follows_b:
+        evidence.inconclusive = True
+        evidence.note += (
+            " Every interval contains both conventions' predictions: at this budget the "
+            "measurement cannot tell the curves apart."
+        )
     convention = {
         (True, False): "A",
         (False, True): "B",
@@ -257,7 +277,7 @@ def spiked_three_stage(ctx: ClaimContext) -> Evidence:
 )
 def preconditioning_gain(ctx: ClaimContext) -> Evidence:
     s, r2 = 2, 0.5
-    ds = (100, 316, 1000) if not ctx.full else (100, 316, 1000, 3162, 10000)
+    ds = (100, 200, 400) if not ctx.full else (100, 316, 1000, 3162, 10000)
     replicas = 12 if not ctx.full else 32
     measured = {}
     for variant in ("normalized", "preconditioned"):
@@ -366,7 +386,7 @@ def reduced_versus_full(replicas: int, seed: np.random.SeedSequence, reduced=Non
     ),
 )
 def reduced_vs_full(ctx: ClaimContext) -> Evidence:
-    replicas = 300 if not ctx.full else 2000
+    replicas = 200 if not ctx.full else 2000
     rows = reduced_versus_full(replicas, ctx.seed_sequence())
     n_tests = sum(len(r["tests"]) for r in rows)
     alpha = 0.01 / n_tests
