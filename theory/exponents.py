@@ -217,10 +217,10 @@ def _rho0_derivation() -> Derivation:
     out.add(
         "Orders of magnitude",
         [
-            sp.Eq(sp.Symbol("|c (1+kappa) a_0|"), d ** (r2 - r1 - sp.Rational(1, 2))),
-            sp.Eq(sp.Symbol("|b_perp|"), d ** (-sp.Rational(1, 2))),
-            sp.Eq(sp.Symbol("1 + kappa a_0^2"), 1 + d ** (r2 - 1)),
-            sp.Eq(sp.Symbol("1 + kappa c^2"), 1 + d ** (r2 - 2 * r1)),
+            r"|c\,(1+\kappa)\,a_0| \sim d^{r_2 - r_1 - 1/2}",
+            r"|b_\perp| \sim d^{-1/2}",
+            r"1 + \kappa a_0^2 \sim 1 + d^{r_2 - 1}",
+            r"1 + \kappa c^2 = 1 + d^{r_2 - 2 r_1}",
         ],
         "a0, b_perp ~ N(0, 1/d); kappa = d^r2; c = d^(-r1).  The spike term wins in the "
         "numerator iff r2 > r1; the denominator factors exceed 1 iff r2 > 1 and r2 > 2 r1.",
@@ -261,7 +261,7 @@ def _online_isotropic() -> Prediction:
     der.add("Initial overlap", sp.Eq(m0, d ** (-sp.Rational(1, 2))), "w0 uniform on the sphere.")
     der.add(
         "Drift near zero",
-        sp.Eq(sp.Symbol("E[dm]"), eta * s * sp.Symbol("c_s(g) c_s(phi)") * m ** (s - 1)),
+        r"\mathbb{E}[m_{t+1} - m_t] \approx \eta\, s\, c_s(g)\, c_s(\phi)\, m^{s-1}",
         "The population correlation is psi(m) = sum_k c_k(g) c_k(phi) m^k, first term at k = s.",
     )
     der.add(
@@ -369,7 +369,7 @@ def _spiked(convention: str, effective_dimension: bool) -> Prediction:
     rho0 = sp.Symbol("rho_0", positive=True)
     der.add(
         "Drift near zero (whitened coordinates)",
-        sp.Eq(sp.Symbol("E[d rho]"), eta * s * sp.Symbol("c_s(g) c_s(phi)") * rho ** (s - 1)),
+        r"\mathbb{E}[\rho_{t+1} - \rho_t] \approx \eta\, s\, c_s(g)\, c_s(\phi)\, \rho^{s-1}",
         "With preconditioning, v = Sigma^(1/2) w / ||Sigma^(1/2) w|| follows isotropic spherical "
         "SGD on z = Sigma^(-1/2) x ~ N(0, I_d) toward v* = Sigma^(1/2) u / ||Sigma^(1/2) u||.",
     )

@@ -1,6 +1,7 @@
 """Predicted exponents: values, regimes, symbolic consistency, bad input."""
 
 import math
+from pathlib import Path
 
 import pytest
 import sympy as sp
@@ -102,3 +103,21 @@ def test_bad_input(learner, args, message):
         predict(learner).at(*args)
     with pytest.raises(DomainError, match="unknown learner"):
         predict("sgd")
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "derivations"
+
+
+@pytest.mark.parametrize(
+    ("name", "learner", "effective"),
+    [
+        ("online", "online", False),
+        ("rho0", "rho0", False),
+        ("spiked-online", "spiked-online", False),
+        ("spiked-batch", "spiked-batch", False),
+        ("spiked-online-effective", "spiked-online", True),
+    ],
+)
+def test_committed_exponent_derivations_are_current(name, learner, effective):
+    expected = predict(learner, effective).derivation.to_markdown()
+    assert (DOCS / f"exponent-{name}.md").read_text() == expected
