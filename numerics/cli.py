@@ -17,6 +17,7 @@ from theory.errors import InputError
 COMMAND_MODULES = (
     "numerics.commands.hermite",
     "numerics.commands.verify",
+    "numerics.commands.spiked",
 )
 
 

@@ -6,7 +6,7 @@ import importlib
 
 from numerics.claims.base import REGISTRY, Claim
 
-CLAIM_MODULES = ("numerics.claims.hermite",)
+CLAIM_MODULES = ("numerics.claims.hermite", "numerics.claims.spiked")
 
 
 def load() -> dict[str, Claim]:

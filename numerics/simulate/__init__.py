@@ -1,0 +1,1 @@
+"""Finite-dimensional simulations, one module per family."""
