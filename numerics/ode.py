@@ -33,7 +33,8 @@ class CompiledSystem:
     def rhs(self, y: np.ndarray, p: tuple[float, ...]) -> np.ndarray:
         """The right-hand side; ``y`` of shape ``(n,)`` or ``(n, k)`` (k states at once)."""
         shape = np.shape(y[0])
-        values = self._rhs(*y, *p)
+        with np.errstate(all="ignore"):  # non-finite values are reported by the caller
+            values = self._rhs(*y, *p)
         out = np.array([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in values])
         return out.reshape(-1) if shape == () else out
 
