@@ -450,8 +450,8 @@ def finite_size(ctx: ClaimContext) -> Evidence:
     act, link, kappa, c, init = "relu", "he(2)", 3.0, 0.6, (0.3, 0.2)
     t_max = 3.0
     flows = ("plain", "normalized", "preconditioned") if ctx.full else ("normalized",)
-    dims = (64, 128, 256, 512, 1024) if ctx.full else (48, 96, 192)
-    replicas = 64 if ctx.full else 32
+    dims = (64, 128, 256, 512) if ctx.full else (48, 96, 192)
+    replicas = 48 if ctx.full else 32
     bands = {}
     for flow in flows:
         system = compile_system(spiked_flow(flow, act, link).general)

@@ -162,10 +162,11 @@ def _monte_carlo(args, kappa: float, c: float, m0: float) -> dict:
         init=(c * m0, m0),
         record_every=max(1, args.samples // 100),
     )
-    mean = result.overlap.mean(axis=0)
-    replicas = result.overlap.shape[0]
+    overlap = result.overlap / result.norm  # cosine (||w|| = 1 except when preconditioned)
+    mean = overlap.mean(axis=0)
+    replicas = overlap.shape[0]
     if replicas > 1:
-        half = stats.t.ppf(0.975, replicas - 1) * result.overlap.std(axis=0, ddof=1)
+        half = stats.t.ppf(0.975, replicas - 1) * overlap.std(axis=0, ddof=1)
         half /= np.sqrt(replicas)
     else:
         half = np.zeros_like(mean)

@@ -270,7 +270,8 @@ class OnlineResult:
     """Online SGD: overlaps at the recorded steps for every replica, and hitting times.
 
     ``overlap[i, j] = <w, u>``, ``a[i, j] = <w, theta>``, ``rho[i, j]`` the whitened overlap,
-    ``norm_sigma[i, j] = ||Sigma^(1/2) w||`` at step ``steps[j]`` (time ``t[j] = steps[j] eta``).
+    ``norm_sigma[i, j] = ||Sigma^(1/2) w||``, ``norm[i, j] = ||w||`` (1 except for the
+    preconditioned flow) at step ``steps[j]`` (time ``t[j] = steps[j] eta``).
     ``hitting_step[i]`` is the first step with ``rho >= level`` (-1 if never);
     ``hitting_time = hitting_step * eta`` (NaN if never).
     """
@@ -283,6 +284,7 @@ class OnlineResult:
     norm_sigma: np.ndarray
     hitting_step: np.ndarray
     level: float
+    norm: np.ndarray
     parameters: dict = field(default_factory=dict)
 
     @property
@@ -317,7 +319,7 @@ def _record(W, theta, u, op, c, sigma_u):
     b = W @ u
     r = np.sqrt(op.quadratic(W))
     rho = op.alpha * (b + op.kappa * c * a) / (r * sigma_u)
-    return a, b, rho, r
+    return a, b, rho, r, np.linalg.norm(W, axis=-1)
 
 
 def online_sgd(
@@ -369,11 +371,11 @@ def online_sgd(
     record_steps = np.unique(np.r_[np.arange(0, steps + 1, record_every), steps])
     block = max(1, min(record_every, block_floats // (replicas * d)))
     hit = np.full(replicas, -1, dtype=np.int64)
-    out = {k: np.empty((replicas, len(record_steps))) for k in ("a", "b", "rho", "r")}
+    out = {k: np.empty((replicas, len(record_steps))) for k in ("a", "b", "rho", "r", "norm")}
 
     def store(j):
         for key, value in zip(
-            ["a", "b", "rho", "r"], _record(W, theta, u, op, c, sigma_u), strict=True
+            ["a", "b", "rho", "r", "norm"], _record(W, theta, u, op, c, sigma_u), strict=True
         ):
             out[key][:, j] = value
 
@@ -401,6 +403,7 @@ def online_sgd(
         out["r"],
         hit,
         level,
+        out["norm"],
         parameters,
     )
 
@@ -483,7 +486,7 @@ def empirical_gd(
     j = 0
     for k in range(steps + 1):
         if k == record_steps[j]:
-            a, b, rho, _ = _record(W, theta, u, op, c, sigma_u)
+            a, b, rho, _, _ = _record(W, theta, u, op, c, sigma_u)
             rec["a"][:, j], rec["b"][:, j], rec["rho"][:, j] = a, b, rho
             j += 1
             if k == steps:

@@ -453,6 +453,7 @@ def _spiked_flow(
     if flow == "preconditioned":
         invariants["r^2 = ||Sigma^(1/2) w||^2"] = on_state[s1]
         observables["r"] = sp.sqrt(on_state[s1])
+        observables["overlap"] = b / sp.sqrt(q)  # the flow leaves the sphere: cosine
     general = OdeSystem(
         f"{flow} flow in (a, b{', q' if flow == 'preconditioned' else ''})",
         state,
@@ -604,14 +605,17 @@ def _aligned(flow, risk, cov, rates, rho_general, derivation):
             chain_general - rhs_general, [a, b, c, q, kappa]
         )
         rhs = sp.expand((1 - rho**2) * dpsi / r**2)
-        # with u = theta, m = <w, u> = rho r / sqrt(alpha (1 + kappa)) ... kept via r
-        overlap = rho * r / sp.sqrt(cov.alpha * (1 + kappa))
+        # with u = theta: <w, u> = m = rho r / sqrt(alpha (1 + kappa)) and
+        # ||w||^2 = r^2 / alpha - kappa m^2; the overlap reported is the cosine
+        m_expr = rho * r / sp.sqrt(cov.alpha * (1 + kappa))
+        overlap = m_expr / sp.sqrt(r**2 / cov.alpha - kappa * m_expr**2)
         params = (kappa, r)
         text = (
             "v = Sigma^(1/2) w / r follows the isotropic spherical flow: for any c, "
             "d rho/dt = (1 - rho^2) psi'(rho) / r^2 with r = ||Sigma^(1/2) w|| conserved "
             f"(checked at random points: {checks['whitened overlap equation (any c)']:.1e}). "
-            "In the aligned case <w, u> = rho r / sqrt(alpha (1 + kappa))."
+            "In the aligned case <w, u> = rho r / sqrt(alpha (1 + kappa)); the overlap "
+            "reported for this flow is the cosine <w, u>/||w||."
         )
     system = OdeSystem(
         f"aligned {flow} flow in rho",
