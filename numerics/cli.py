@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "numerics.commands.linear",
     "numerics.commands.onestep",
     "numerics.commands.exponents",
+    "numerics.commands.spiked",
 )
 
 

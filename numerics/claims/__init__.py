@@ -11,6 +11,7 @@ CLAIM_MODULES = (
     "numerics.claims.linear",
     "numerics.claims.onestep",
     "numerics.claims.exponents",
+    "numerics.claims.spiked",
 )
 
 
