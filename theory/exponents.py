@@ -82,9 +82,11 @@ class Prediction:
         """The prediction at a point; :class:`DomainError` outside its validity."""
         point = _point(self, s_value, r1_value, r2_value)
         if self.valid.subs(point) is not sp.true:
+            where = f"s = {s_value}"
+            if self.learner in SPIKED_LEARNERS or self.learner == "rho0":
+                where += f", r1 = {r1_value}, r2 = {r2_value}"
             raise DomainError(
-                f"the {self.learner} exponent is not defined at "
-                f"s = {s_value}, r1 = {r1_value}, r2 = {r2_value}: it needs {self.valid}"
+                f"the {self.learner} exponent is not defined at {where}: it needs {self.valid}"
             )
         for regime in self.regimes:
             if regime.condition.subs(point) is sp.true:
