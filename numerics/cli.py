@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "numerics.commands.verify",
     "numerics.commands.linear",
     "numerics.commands.onestep",
+    "numerics.commands.exponents",
+    "numerics.commands.spiked",
 )
 
 

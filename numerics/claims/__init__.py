@@ -10,6 +10,8 @@ CLAIM_MODULES = (
     "numerics.claims.hermite",
     "numerics.claims.linear",
     "numerics.claims.onestep",
+    "numerics.claims.exponents",
+    "numerics.claims.spiked",
 )
 
 

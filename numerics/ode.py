@@ -1,0 +1,241 @@
+"""Compile an exact :class:`theory.dynamics.OdeSystem` once and integrate it with solve_ivp.
+
+``compile_system`` turns the sympy right-hand side, its Jacobian and the observables into
+numpy functions (``sympy.lambdify`` with common-subexpression elimination).  ``integrate``
+runs ``scipy.integrate.solve_ivp`` with two events: the escape time (an observable, by
+default the whitened overlap ``rho``, first reaching a level, default 1/2) and convergence
+(the speed ``|d state/dt|`` falling below a tolerance, which stops the integration).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
+
+from theory.dynamics import OdeSystem
+from theory.errors import DomainError
+
+
+@dataclass(frozen=True)
+class CompiledSystem:
+    """Numpy callables ``rhs(y, p)``, ``jacobian(y, p)``, ``observable[name](y, p)``."""
+
+    system: OdeSystem
+    parameter_names: tuple[str, ...]
+    _rhs: object
+    _jac: object
+    _observables: dict[str, object]
+
+    def rhs(self, y: np.ndarray, p: tuple[float, ...]) -> np.ndarray:
+        """The right-hand side; ``y`` of shape ``(n,)`` or ``(n, k)`` (k states at once)."""
+        shape = np.shape(y[0])
+        with np.errstate(all="ignore"):  # non-finite values are reported by the caller
+            values = self._rhs(*y, *p)
+        out = np.array([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in values])
+        return out.reshape(-1) if shape == () else out
+
+    def jacobian(self, y: np.ndarray, p: tuple[float, ...]) -> np.ndarray:
+        n = len(y)
+        return np.asarray(self._jac(*y, *p), dtype=float).reshape(n, n)
+
+    def observable(self, name: str, y: np.ndarray, p: tuple[float, ...]) -> np.ndarray:
+        value = self._observables[name](*y, *p)
+        return np.broadcast_to(np.asarray(value, dtype=float), np.shape(y[0])).copy()
+
+    def parameters(self, values: dict[str, float]) -> tuple[float, ...]:
+        missing = [n for n in self.parameter_names if n not in values]
+        if missing:
+            raise DomainError(f"missing parameter(s) {', '.join(missing)} for {self.system.name}")
+        return tuple(float(values[n]) for n in self.parameter_names)
+
+
+_MODULES = [{"erf": __import__("scipy.special", fromlist=["erf"]).erf}, "numpy"]
+
+
+def compile_system(system: OdeSystem) -> CompiledSystem:
+    """Lambdify the right-hand side, Jacobian and observables (once per system object)."""
+    compiled = system.__dict__.get("_compiled")
+    if compiled is None:
+        compiled = _compile(system)
+        system.__dict__["_compiled"] = compiled
+    return compiled
+
+
+def _compile(system: OdeSystem) -> CompiledSystem:
+    args = (*system.state, *system.parameters)
+    rhs = sp.lambdify(args, list(system.rhs), modules=_MODULES, cse=True)
+    jac = sp.lambdify(args, system.jacobian().tolist(), modules=_MODULES, cse=True)
+    observables = {
+        name: sp.lambdify(args, expr, modules=_MODULES, cse=True)
+        for name, expr in system.observables.items()
+    }
+    for name, expr in system.invariants.items():
+        observables[f"invariant:{name}"] = sp.lambdify(args, expr, modules=_MODULES, cse=True)
+    names = tuple(str(p) for p in system.parameters)
+    return CompiledSystem(system, names, rhs, jac, observables)
+
+
+@dataclass
+class Trajectory:
+    """An integrated trajectory: times, states, observables and event times."""
+
+    t: np.ndarray
+    y: np.ndarray
+    observables: dict[str, np.ndarray] = field(default_factory=dict)
+    escape_time: float | None = None
+    converged_time: float | None = None
+    message: str = ""
+
+    @property
+    def final(self) -> np.ndarray:
+        return self.y[:, -1]
+
+    def final_observable(self, name: str) -> float:
+        return float(self.observables[name][-1])
+
+
+def integrate(
+    compiled: CompiledSystem,
+    y0: np.ndarray | list[float],
+    parameters: dict[str, float],
+    t_max: float,
+    *,
+    escape_observable: str | None = "rho",
+    escape_level: float = 0.5,
+    convergence_tol: float | None = 1e-10,
+    t_eval: np.ndarray | None = None,
+    rtol: float = 1e-10,
+    atol: float = 1e-13,
+    method: str = "LSODA",
+    blowup: float = 1e6,
+) -> Trajectory:
+    """Integrate from ``y0`` to ``t_max`` (or convergence); raise ``DomainError`` on blow-up."""
+    if not np.isfinite(t_max) or t_max <= 0:
+        raise DomainError(f"the integration time must be positive and finite, got {t_max}")
+    p = compiled.parameters(parameters)
+    y0 = np.asarray(y0, dtype=float)
+
+    def rhs(_t, y):
+        return compiled.rhs(y, p)
+
+    def jac(_t, y):
+        return compiled.jacobian(y, p)
+
+    def speed(_t, y):
+        v = np.abs(rhs(_t, y)).max()
+        return np.log(v + 1e-300) - np.log(convergence_tol)
+
+    speed.terminal, speed.direction = True, -1
+
+    def too_large(_t, y):
+        return blowup - np.abs(y).max()
+
+    too_large.terminal = True
+    events = [speed if convergence_tol is not None else _never, too_large]
+    if escape_observable is not None:
+
+        def escape(_t, y):
+            return compiled.observable(escape_observable, y, p) - escape_level
+
+        escape.direction = 1
+        events.append(escape)
+    start = rhs(0.0, y0)
+    if not np.all(np.isfinite(start)):
+        raise DomainError(f"the right-hand side is not finite at the start {y0.tolist()}")
+    if convergence_tol is not None and np.abs(start).max() < convergence_tol:
+        t, y = np.array([0.0, t_max]), np.stack([y0, y0], axis=1)
+        trajectory = Trajectory(t, y, converged_time=0.0, message="started at a fixed point")
+        return _with_observables(compiled, trajectory, p, escape_observable, escape_level)
+    solution = solve_ivp(
+        rhs,
+        (0.0, float(t_max)),
+        y0,
+        method=method,
+        jac=jac,
+        rtol=rtol,
+        atol=atol,
+        events=events,
+        t_eval=t_eval,
+        dense_output=t_eval is None,
+    )
+    if solution.status < 0 or not np.all(np.isfinite(solution.y)):
+        raise DomainError(f"the flow could not be integrated: {solution.message}")
+    if len(solution.t_events[1]):
+        raise DomainError(
+            f"the flow blows up (a state exceeds {blowup:g} at t = {solution.t_events[1][0]:.4g})"
+        )
+    t, y = solution.t, solution.y
+    if t_eval is not None and len(t) < len(t_eval):  # stopped at a fixed point: it stays there
+        y = np.concatenate([y, np.repeat(y[:, -1:], len(t_eval) - len(t), axis=1)], axis=1)
+        t = np.asarray(t_eval, dtype=float)
+    if t_eval is None and len(t) < 400:
+        grid = np.unique(np.concatenate([t, np.geomspace(max(t[1], 1e-6), t[-1], 400)]))
+        t, y = grid, solution.sol(grid)
+    trajectory = Trajectory(t, y, message=solution.message)
+    if len(solution.t_events[0]):
+        trajectory.converged_time = float(solution.t_events[0][0])
+    if escape_observable is not None and len(solution.t_events[2]):
+        trajectory.escape_time = float(solution.t_events[2][0])
+    return _with_observables(compiled, trajectory, p, escape_observable, escape_level)
+
+
+def _with_observables(compiled, trajectory, p, escape_observable, escape_level):
+    for name in compiled._observables:
+        trajectory.observables[name] = compiled.observable(name, trajectory.y, p)
+    if escape_observable is not None and trajectory.escape_time is None:
+        values = trajectory.observables[escape_observable]
+        if values[0] >= escape_level:
+            trajectory.escape_time = 0.0
+    return trajectory
+
+
+def _never(_t, _y):
+    return 1.0
+
+
+@dataclass(frozen=True)
+class NumericFixedPoint:
+    location: float
+    slope: float
+    stable: bool
+
+
+def fixed_points_1d(
+    compiled: CompiledSystem,
+    parameters: dict[str, float],
+    lo: float = -1.0,
+    hi: float = 1.0,
+    grid: int = 4001,
+) -> list[NumericFixedPoint]:
+    """Zeros of a one-variable right-hand side on ``[lo, hi]`` and their stability.
+
+    Exact zeros at grid points are kept; sign changes are refined with ``brentq``.
+    Stability is the sign of the derivative there (zero slope: reported unstable).
+    """
+    if compiled.system.dimension != 1:
+        raise DomainError("fixed_points_1d needs a one-variable system")
+    p = compiled.parameters(parameters)
+    xs = np.linspace(lo, hi, grid)
+    fs = compiled.rhs(np.array([xs]), p)[0]
+    scale = max(np.abs(fs).max(), 1e-300)
+    roots: list[float] = []
+    for i in range(grid):
+        if abs(fs[i]) <= 1e-13 * scale:
+            roots.append(xs[i])
+        elif i + 1 < grid and fs[i] * fs[i + 1] < 0 and abs(fs[i + 1]) > 1e-13 * scale:
+            roots.append(
+                brentq(lambda x: compiled.rhs(np.array([x]), p)[0], xs[i], xs[i + 1], xtol=1e-14)
+            )
+    merged: list[float] = []
+    for x in sorted(roots):
+        if not merged or x - merged[-1] > 1e-9:
+            merged.append(x)
+    points = []
+    for x in merged:
+        slope = float(compiled.jacobian(np.array([x]), p)[0, 0])
+        points.append(NumericFixedPoint(float(x), slope, slope < 0))
+    return points

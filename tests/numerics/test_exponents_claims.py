@@ -1,0 +1,25 @@
+"""Every exponents claim at the quick budget, with the status it honestly has."""
+
+import pytest
+
+import numerics.claims.exponents  # noqa: F401  (registers the claims)
+from numerics.claims.base import REGISTRY, Status, run_claim
+
+EXPECTED = {
+    "exponents.isotropic-online": Status.HOLDS,
+    "exponents.rho0-regimes": Status.HOLDS,
+    "exponents.reduced-vs-full": Status.HOLDS,
+    # online SGD: the normalized student needs far fewer samples than the preconditioned one
+    "exponents.preconditioning-gain": Status.VIOLATED,
+    # at quick sizes the interval contains the predictions of both counting conventions
+    "exponents.spiked-three-stage": Status.INCONCLUSIVE,
+}
+
+
+@pytest.mark.parametrize("claim_id", sorted(EXPECTED))
+def test_claim_quick_status(claim_id, tmp_path):
+    evidence = run_claim(REGISTRY[claim_id], "quick", 0, tmp_path)
+    assert evidence.status == EXPECTED[claim_id], evidence.to_json()
+    assert evidence.checks
+    if claim_id == "exponents.preconditioning-gain":
+        assert evidence.failures[0].label == "gain exponent"

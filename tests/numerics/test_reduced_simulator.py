@@ -1,0 +1,94 @@
+"""The exact reduced online-SGD simulator: law, determinism, agreement with a full simulation."""
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from numerics.estimate import two_sample
+from numerics.simulate.fulld import simulate_full
+from numerics.simulate.online import Link, OnlineSGD, whitened_overlap
+from numerics.simulate.reduced import simulate
+from theory.errors import DomainError, InputError
+
+
+def test_link_evaluation_matches_hermite_polynomials():
+    z = np.linspace(-3, 3, 7)
+    value, slope = Link.parse("he(3)")(z)
+    np.testing.assert_allclose(value, z**3 - 3 * z, atol=1e-12)
+    np.testing.assert_allclose(slope, 3 * z**2 - 3, atol=1e-12)
+    value, _ = Link.hermite(4)(z)
+    np.testing.assert_allclose(value, (z**4 - 6 * z**2 + 3) / np.sqrt(24), atol=1e-12)
+    assert Link.parse("relu").kind == 1
+    with pytest.raises(InputError, match="polynomial links and relu"):
+        Link.parse("tanh")
+
+
+def test_same_seed_same_numbers_whatever_the_thread_count():
+    config = OnlineSGD(d=200, eta=0.004, link=Link.hermite(2), variant="plain", overlap="u")
+    first = simulate(config, 16, 10**5, 3).hits
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        second = simulate(config, 16, 10**5, 3).hits
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(first, simulate(config, 16, 10**5, 4).hits)
+
+
+@given(d=st.integers(3, 10**9), kappa=st.floats(0, 1e4), c=st.floats(-1, 1))
+def test_initial_overlap_law_is_exact(d, kappa, c):
+    """Step 0 snapshots: a0 ~ <w0, theta> for a uniform w0, and the whitened overlap formula."""
+    config = OnlineSGD(d=d, eta=1e-3, kappa=kappa, c=c, variant="normalized")
+    run = simulate(config, 64, 1, 11, snapshot_steps=[0], stop_at_hit=False)
+    a, b, rho = run.snapshots[:, 0, 0], run.snapshots[:, 0, 1], run.snapshots[:, 0, 2]
+    assert np.all(np.abs(a) <= 1) and np.all(np.abs(b) <= 1 + 1e-12)
+    np.testing.assert_allclose(rho, whitened_overlap(a, b, kappa, c), rtol=1e-9, atol=1e-12)
+    # sqrt(d) a0 is standard normal: its mean square is 1 within a 5-sigma band
+    assert abs(np.mean(d * a**2) - 1) < 5 * np.sqrt(2 / 64) + 3 / d
+
+
+def test_reduced_agrees_with_full_and_the_test_has_power():
+    config = OnlineSGD(
+        d=40,
+        eta=0.01,
+        link=Link.hermite(2),
+        kappa=3.0,
+        c=0.5,
+        variant="normalized",
+        loss="square",
+    )
+    seeds = np.random.SeedSequence(5).spawn(3)
+    a = simulate(config, 300, 5000, seeds[0], [30], stop_at_hit=False)
+    b = simulate_full(config, 300, 5000, seeds[1], [30], stop_at_hit=False)
+    assert two_sample(a.hits, b.hits).ks_pvalue > 1e-3
+    assert two_sample(a.snapshots[:, 0, 2], b.snapshots[:, 0, 2]).ks_pvalue > 1e-3
+    # a wrong dimension (d = 80 instead of 40) is detected at the same level
+    wrong = OnlineSGD(**{**config.__dict__, "d": 80})
+    c = simulate(wrong, 300, 5000, seeds[2], [30], stop_at_hit=False)
+    assert two_sample(c.hits, b.hits).ks_pvalue < 1e-3
+
+
+def test_censored_runs_are_reported_as_censored():
+    config = OnlineSGD(d=10**6, eta=1e-7, link=Link.hermite(3), variant="plain", overlap="u")
+    run = simulate(config, 4, 1000, 0)
+    assert run.censored.all() and (run.hits == -1).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"d": 2, "eta": 0.1}, "d must be"),
+        ({"d": 10, "eta": 0.0}, "eta"),
+        ({"d": 10, "eta": 0.1, "c": 1.5}, "alignment"),
+        ({"d": 10, "eta": 0.1, "variant": "adam"}, "variant"),
+        ({"d": 10, "eta": 0.1, "threshold": 1.5}, "threshold"),
+    ],
+)
+def test_bad_configurations(kwargs, message):
+    with pytest.raises(DomainError, match=message):
+        OnlineSGD(**kwargs)
+    with pytest.raises(DomainError, match="budget"):
+        simulate(OnlineSGD(d=10, eta=0.1), 2, 0, 0)

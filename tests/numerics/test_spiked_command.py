@@ -1,0 +1,107 @@
+"""``featcheck flow`` and ``featcheck derive spiked``."""
+
+import json
+
+import pytest
+
+from numerics.cli import main
+
+KEYS = {
+    "flow",
+    "parameters",
+    "final_overlap",
+    "final_rho",
+    "escape_time",
+    "fixed_points",
+    "trajectory",
+}
+
+
+def _json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_plain_flow_fails_and_normalized_recovers(capsys):
+    plain = _json(
+        capsys, ["flow", "plain", "--link=-h(4)", "--kappa", "10", "--dim", "10000", "--json"]
+    )
+    assert set(plain) == KEYS
+    assert plain["escape_time"] is None and abs(plain["final_rho"]) < 1e-6
+    stable = [p["location"] for p in plain["fixed_points"] if p["stable"]]
+    assert stable == [0.0]
+    norm = _json(
+        capsys, ["flow", "normalized", "--link=-h(4)", "--kappa", "10", "--dim", "10000", "--json"]
+    )
+    assert norm["final_rho"] > 0.999 and norm["escape_time"] > 0
+    assert set(norm["trajectory"]) == {"t", "overlap"}
+
+
+def test_monte_carlo_band(capsys):
+    out = _json(
+        capsys,
+        [
+            "flow",
+            "normalized",
+            "--link",
+            "he(2)",
+            "--kappa",
+            "3",
+            "--alignment",
+            "0.7",
+            "--dim",
+            "50",
+            "--init",
+            "0.3",
+            "--t-max",
+            "5",
+            "--monte-carlo",
+            "4",
+            "--samples",
+            "2000",
+            "--step",
+            "0.002",
+            "--json",
+        ],
+    )
+    assert set(out) == KEYS | {"monte_carlo"}
+    mc = out["monte_carlo"]
+    assert len(mc["t"]) == len(mc["mean"]) == len(mc["lower"]) == len(mc["upper"])
+    assert all(
+        lo <= m <= hi for lo, m, hi in zip(mc["lower"], mc["mean"], mc["upper"], strict=True)
+    )
+    assert out["fixed_points"] == []  # computed for the aligned reduction only
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--kappa", "-1"], "kappa"),
+        (["--alignment", "1.5"], "alignment"),
+        (["--dim", "2"], "dimension"),
+        (["--init", "2"], "initial overlap"),
+        (["--monte-carlo", "0"], "positive"),
+        (["--step", "-0.1", "--monte-carlo", "2"], "positive"),
+        (["--link", "he(3)"], "c_s(phi) g_s > 0"),
+        (["--link", "import os"], ""),
+        (["--activation", "tanh"], "piecewise polynomial"),
+    ],
+)
+def test_bad_input_exits_2(argv, message, capsys):
+    base = ["flow", "plain", "--link", "he(2)"]
+    with pytest.raises(SystemExit) as exit_info:
+        code = main(base + argv)
+        raise SystemExit(code)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_derive_writes_document(tmp_path, capsys):
+    target = tmp_path / "doc.md"
+    assert (
+        main(["derive", "spiked", "--flow", "normalized", "--link", "he(4)", "-o", str(target)])
+        == 0
+    )
+    text = target.read_text()
+    assert "Aligned reduction" in text and "FAILS" in text  # relu with he(4): c_4 g_4 < 0

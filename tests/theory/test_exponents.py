@@ -1,0 +1,123 @@
+"""Predicted exponents: values, regimes, symbolic consistency, bad input."""
+
+import math
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from theory.errors import DomainError
+from theory.exponents import (
+    consistency_checks,
+    predict,
+    r1,
+    r2,
+    rho0_exponent,
+    s,
+    whitened_overlap_formula,
+)
+
+
+def test_isotropic_table():
+    online = predict("online")
+    assert [online.at(k).exact for k in (1, 2, 3, 4)] == [1, 1, 2, 3]
+    assert online.at(2).log_factor == sp.log(sp.Symbol("d", positive=True))
+    assert online.at(3).log_factor == 1
+    assert predict("smoothed").at(4).exact == 2
+    assert predict("csq").at(3).exact == sp.Rational(3, 2)
+    assert predict("kernel").at(5).exact == 5
+    with pytest.raises(DomainError, match="s >= 2"):
+        predict("smoothed").at(1)
+
+
+def test_rho0_regimes_and_reference_formula():
+    rho = predict("rho0")
+    assert rho.at(1, 0.25, 0.1).exact == -sp.Rational(1, 2)
+    assert rho.at(1, 0.25, 0.375).exact == -sp.Rational(3, 8)
+    assert rho.at(1, 0.25, 0.75).exact == -sp.Rational(1, 8)
+    assert rho.at(1, 0.25, 1.5).exact == 0
+    assert whitened_overlap_formula()[2] == 0  # the reference's rho0 is re-derived
+
+
+def test_spiked_values_match_reference_formulas():
+    a, b = predict("spiked-online"), predict("spiked-batch")
+    # regime (iii): 1 + (s-2)(1-r2) and 1 + (s-1)(1-r2); regime (ii): 1 + (s-2)(1+2r1-2r2)
+    assert a.at(3, 0.25, 0.7).exact == sp.Rational(13, 10)
+    assert b.at(3, 0.25, 0.7).exact == sp.Rational(8, 5)
+    assert a.at(4, 0.25, 0.375).exact == 1 + 2 * (1 + sp.Rational(1, 2) - sp.Rational(3, 4))
+    assert a.at(5, 0.3, 0.1).exact == 4 and b.at(5, 0.3, 0.1).exact == 5  # no gain
+    assert predict("spiked-online", effective_dimension=True).at(3, 0, 0.5).exact == 1
+
+
+@pytest.mark.parametrize("learner", ["spiked-online", "spiked-batch"])
+@pytest.mark.parametrize("effective", [False, True])
+def test_consistency_checks_hold(learner, effective):
+    checks = consistency_checks(predict(learner, effective))
+    assert len(checks) == 4 and all(c.holds for c in checks), checks
+
+
+def test_consistency_check_detects_a_discontinuity():
+    broken = predict("spiked-online")
+    regimes = list(broken.regimes)
+    regimes[1] = type(regimes[1])(regimes[1].name, regimes[1].condition, regimes[1].exponent + r2)
+    broken.regimes = tuple(regimes)
+    assert not all(c.holds for c in consistency_checks(broken))
+
+
+@given(
+    k=st.integers(1, 8),
+    a=st.fractions(0, sp.Rational(1, 2)),
+    b=st.fractions(0, 1),
+)
+def test_piecewise_is_continuous_and_matches_table(k, a, b):
+    """Random interior points: the Piecewise equals the regime table; tiny moves change little."""
+    for learner in ("spiked-online", "spiked-batch"):
+        p = predict(learner)
+        value = p.at(k, a, b)
+        assert value.exact == p.exponent.subs({s: k, r1: a, r2: b})
+        nudged = p.at(k, a, min(b + sp.Rational(1, 10**6), 1)).value
+        assert math.isclose(value.value, nudged, abs_tol=1e-4 * k)
+
+
+def test_limits():
+    e = rho0_exponent()
+    assert e.subs({r1: sp.Rational(1, 3), r2: 0}) == -sp.Rational(1, 2)
+    for k in range(1, 7):
+        assert predict("spiked-online").at(k, 0.2, 1).exact == 1
+        assert predict("spiked-batch").at(k, 0.2, 1).exact == 1
+
+
+@pytest.mark.parametrize(
+    ("learner", "args", "message"),
+    [
+        ("online", (0,), "whole number"),
+        ("spiked-online", (3, 0.7, 0.5), "r1"),
+        ("spiked-online", (3, 0.2, 1.2), "r2"),
+        ("rho0", (1, 0.2, 2.5), "r2"),
+    ],
+)
+def test_bad_input(learner, args, message):
+    with pytest.raises(DomainError, match=message):
+        predict(learner).at(*args)
+    with pytest.raises(DomainError, match="unknown learner"):
+        predict("sgd")
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "derivations"
+
+
+@pytest.mark.parametrize(
+    ("name", "learner", "effective"),
+    [
+        ("online", "online", False),
+        ("rho0", "rho0", False),
+        ("spiked-online", "spiked-online", False),
+        ("spiked-batch", "spiked-batch", False),
+        ("spiked-online-effective", "spiked-online", True),
+    ],
+)
+def test_committed_exponent_derivations_are_current(name, learner, effective):
+    expected = predict(learner, effective).derivation.to_markdown()
+    assert (DOCS / f"exponent-{name}.md").read_text() == expected

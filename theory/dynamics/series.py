@@ -1,0 +1,182 @@
+"""Gaussian correlation series and the Hermite coefficients of a rescaled activation.
+
+* ``psi_{f,g}(rho) = E[f(Z1) g(Z2)] = sum_k c_k(f) c_k(g) rho^k`` for standard Gaussians of
+  correlation ``rho`` (Mehler).  The series is exact when ``f`` or ``g`` is a polynomial;
+  otherwise it is truncated at degree ``K`` and, by Cauchy-Schwarz and Parseval, the
+  remainder obeys ``|sum_{k>K} c_k(f) c_k(g) rho^k| <= |rho|^(K+1) sqrt(T_f T_g)`` with
+  ``T_f = E[f^2] - sum_{k<=K} c_k(f)^2`` (``HermiteExpansion.parseval_tail``).
+* When the variance of the pre-activation moves, the student ``phi(sigma Z)`` needs the
+  coefficients of ``phi(sigma .)`` as functions of ``sigma``.  For a piecewise polynomial
+  ``phi`` (polynomials, ReLU with or without bias, ``|z|``, ``sign``, ``z|z|``, ...) they
+  are exact: on a piece ``[l, r]`` of ``phi``, ``phi(sigma z)`` is ``p(sigma z)`` for
+  ``z in [l/sigma, r/sigma]`` and
+  ``E[p(sigma Z) He_k(Z) 1{...}] = sum_m [z^m](p(sigma z) He_k(z)) M_m(l/sigma, r/sigma)``
+  with the truncated Gaussian moments ``M_m(l, r) = int_l^r z^m phi(z) dz``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import mpmath
+import sympy as sp
+
+from theory.errors import DomainError
+from theory.functions import Function, hermite_he, z
+from theory.hermite import HermiteExpansion, hermite_coefficients, normal_cdf, normal_pdf
+
+DEFAULT_MAX_DEGREE = 12
+
+
+def coefficient_expr(coefficient, digits: int = 30) -> sp.Expr:
+    """A coefficient as a sympy number: exact when known, else a Float of ``digits`` digits."""
+    if coefficient.exact is not None:
+        return sp.nsimplify(coefficient.exact) if coefficient.exact.is_Float else coefficient.exact
+    return sp.Float(mpmath.nstr(coefficient.value, digits), digits)
+
+
+@dataclass(frozen=True)
+class CorrelationSeries:
+    """``psi(rho) = sum_{k <= K} p_k rho^k``, ``p_k = c_k(f) c_k(g)``, with a remainder bound."""
+
+    f: Function
+    g: Function
+    products: tuple[sp.Expr, ...]
+    exact: bool
+    tail_bound: float
+
+    @property
+    def max_degree(self) -> int:
+        return len(self.products) - 1
+
+    def psi(self, x: sp.Expr) -> sp.Expr:
+        return sp.Add(*[p * x**k for k, p in enumerate(self.products) if p != 0])
+
+    def product(self, k: int) -> sp.Expr:
+        return self.products[k] if k < len(self.products) else sp.Integer(0)
+
+    @cached_property
+    def leading_degree(self) -> int | None:
+        """``min{k >= 1 : c_k(f) c_k(g) != 0}`` within the truncation."""
+        for k, p in enumerate(self.products):
+            if k >= 1 and p != 0 and abs(float(p)) > 0:
+                return k
+        return None
+
+
+def _polynomial_degree(function: Function) -> int | None:
+    return sp.Poly(function.expr, z).degree() if function.is_polynomial else None
+
+
+def correlation_series(
+    f: Function, g: Function, max_degree: int = DEFAULT_MAX_DEGREE
+) -> CorrelationSeries:
+    """The Mehler series of ``E[f(Z1) g(Z2)]``; exact if ``f`` or ``g`` is a polynomial."""
+    degrees = [k for k in (_polynomial_degree(f), _polynomial_degree(g)) if k is not None]
+    degree = min(degrees) if degrees else max_degree
+    ef = hermite_coefficients(f, degree)
+    eg = hermite_coefficients(g, degree)
+    products = tuple(
+        sp.nsimplify(coefficient_expr(cf) * coefficient_expr(cg))
+        if (cf.exact is not None and cg.exact is not None)
+        else coefficient_expr(cf) * coefficient_expr(cg)
+        for cf, cg in zip(ef.coefficients, eg.coefficients, strict=True)
+    )
+    products = tuple(sp.simplify(p) if p.is_number and not p.is_Float else p for p in products)
+    if degrees:
+        return CorrelationSeries(f, g, products, True, 0.0)
+    return CorrelationSeries(f, g, products, False, _tail_bound(ef, eg))
+
+
+def _tail_bound(ef: HermiteExpansion, eg: HermiteExpansion) -> float:
+    _, tf = ef.parseval_tail()
+    _, tg = eg.parseval_tail()
+    return float(mpmath.sqrt(tf * tg))
+
+
+def information_degree(series: CorrelationSeries) -> int | None:
+    return series.leading_degree
+
+
+# ----------------------------------------------------------------------------
+# The rescaled activation phi(sigma .)
+
+
+def _truncated_moments(m_max: int, lo: sp.Expr, hi: sp.Expr) -> list[sp.Expr]:
+    """``M_m = int_lo^hi z^m phi(z) dz``, ``m <= m_max``, by ``M_m = (m-1) M_{m-2} + edges``."""
+    p_lo, p_hi = normal_pdf(lo), normal_pdf(hi)
+    moments = [normal_cdf(hi) - normal_cdf(lo), p_lo - p_hi]
+    for k in range(2, m_max + 1):
+        edge_lo = lo ** (k - 1) * p_lo if p_lo != 0 else 0
+        edge_hi = hi ** (k - 1) * p_hi if p_hi != 0 else 0
+        moments.append((k - 1) * moments[k - 2] + edge_lo - edge_hi)
+    return moments[: m_max + 1]
+
+
+def _pieces(function: Function) -> list[tuple[sp.Expr, sp.Expr, sp.Poly]]:
+    if function.is_polynomial:
+        return [(-sp.oo, sp.oo, sp.Poly(function.expr, z))]
+    # The piecewise decomposition of the Hermite engine (same pieces as its exact path).
+    from theory.hermite import _piecewise_polynomial
+
+    pieces = _piecewise_polynomial(function)
+    if pieces is None:
+        raise DomainError(
+            f"the plain spherical flow needs E[phi(sigma Z)^2] and the coefficients of "
+            f"phi(sigma .) in closed form; {function.name} is not piecewise polynomial. "
+            "Use a polynomial or piecewise-polynomial activation (relu, abs, relu(z-1), "
+            "z*abs(z), ...) or the normalized or preconditioned flow, which need only c_k(phi)"
+        )
+    return [piece for piece in pieces if not piece[2].is_zero]
+
+
+@dataclass(frozen=True)
+class ScaledActivation:
+    """``phi(sigma .)`` for a symbolic scale ``sigma > 0``: second moment and coefficients."""
+
+    function: Function
+    scale: sp.Symbol
+
+    @cached_property
+    def pieces(self) -> list[tuple[sp.Expr, sp.Expr, sp.Poly]]:
+        return _pieces(self.function)
+
+    def _expect(self, polys: list[tuple[sp.Expr, sp.Expr, sp.Expr]]) -> sp.Expr:
+        total = sp.Integer(0)
+        for lo, hi, expr in polys:
+            poly = sp.Poly(sp.expand(expr), z)
+            coeffs = poly.all_coeffs()[::-1]
+            lo_s = lo if lo in (sp.oo, -sp.oo) else lo / self.scale
+            hi_s = hi if hi in (sp.oo, -sp.oo) else hi / self.scale
+            moments = _truncated_moments(max(len(coeffs) - 1, 1), lo_s, hi_s)
+            total += sp.Add(*[cf * moments[k] for k, cf in enumerate(coeffs) if cf != 0])
+        return total
+
+    @cached_property
+    def second_moment(self) -> sp.Expr:
+        """``V(sigma) = E[phi(sigma Z)^2]``."""
+        s = self.scale
+        return sp.simplify(
+            self._expect([(lo, hi, p.as_expr().subs(z, s * z) ** 2) for lo, hi, p in self.pieces])
+        )
+
+    def coefficient(self, k: int) -> sp.Expr:
+        """``c_k(phi(sigma .)) = E[phi(sigma Z) He_k(Z)] / sqrt(k!)``."""
+        s = self.scale
+        he = hermite_he(k)
+        mu = self._expect([(lo, hi, p.as_expr().subs(z, s * z) * he) for lo, hi, p in self.pieces])
+        return sp.simplify(mu / sp.sqrt(sp.factorial(k)))
+
+    @cached_property
+    def homogeneity(self) -> int | None:
+        """``p`` with ``phi(sigma z) = sigma^p phi(z)`` for all ``sigma > 0``, if any."""
+        degrees = set()
+        for lo, hi, poly in self.pieces:
+            if lo not in (-sp.oo, 0) or hi not in (0, sp.oo):
+                return None
+            terms = poly.monoms()
+            if len(terms) != 1:
+                return None
+            degrees.add(terms[0][0])
+        return degrees.pop() if len(degrees) == 1 else None
