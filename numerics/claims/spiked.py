@@ -587,7 +587,7 @@ def algorithm_one(ctx: ClaimContext) -> Evidence:
                 n,
                 neurons=round(np.sqrt(n) / 2),
                 eta=2.0,
-                steps=3000 if ctx.full else 400,
+                steps=1000 if ctx.full else 400,
                 seed=int(rng.integers(2**31)),
             )
             for _ in range(seeds)

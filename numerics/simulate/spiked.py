@@ -527,13 +527,16 @@ def algorithm1(
     n_test: int = 4000,
     convention: str = "unit",
     noise: float = 0.0,
+    bias_range: float | None = None,
     seed: int = 0,
 ) -> Algorithm1Result:
     """Normalized first layer on half the data, ``N`` random-bias ReLU neurons, ridge fit.
 
     First layer: ``steps`` of the normalized spherical GD on ``n/2`` samples from a uniform
     start.  Features ``relu(eps_j <w, x>/||Sigma^(1/2) w|| + b_j)`` with random signs
-    ``eps_j`` and biases ``b_j ~ Unif[-3, 3]`` plus a constant; ridge regression (penalty
+    ``eps_j`` and biases ``b_j ~ Unif[-B, B]``, ``B = sqrt(2 log n)`` by default (the range
+    of the data, so that the tails of a polynomial link are covered as ``n`` grows), plus a
+    constant; ridge regression (penalty
     ``ridge`` times the mean feature energy) on the other half.  Test error: mean squared
     error on ``n_test`` fresh samples (``null_error``: predicting the mean of ``y``).
     """
@@ -562,7 +565,8 @@ def algorithm1(
     r = float(np.sqrt(op.quadratic(w)))
     rho = float(op.alpha * (w @ u + kappa * c * (w @ theta)) / (r * sigma_u))
     signs = rng.choice([-1.0, 1.0], size=neurons)
-    biases = rng.uniform(-3.0, 3.0, size=neurons)
+    half_width = np.sqrt(2 * np.log(n)) if bias_range is None else bias_range
+    biases = rng.uniform(-half_width, half_width, size=neurons)
 
     def features(X):
         h = np.maximum(signs * (X @ w / r)[:, None] + biases, 0.0)
