@@ -282,7 +282,8 @@ def _gaussian_erf_terms(expr: sp.Expr) -> list[_Term] | None:
     return [_Term(p, kind, param) for (kind, param), p in terms.items() if not p.is_zero]
 
 
-def _piecewise_polynomial(function: Function) -> list[tuple[sp.Expr, sp.Expr, sp.Poly]] | None:
+def piecewise_pieces(function: Function) -> list[tuple[sp.Expr, sp.Expr, sp.Poly]] | None:
+    """``[(a, b, p)]``: ``f = p`` on ``(a, b)``, when ``f`` is a piecewise polynomial; else None."""
     if not function.breakpoints or not function.expr.has(*SWITCHES):
         return None
     pieces = []
@@ -315,7 +316,7 @@ def _mu_terms(terms: list[_Term], k: int) -> sp.Expr:
     return total
 
 
-def _truncated_moments(m_max: int, a: sp.Expr, b: sp.Expr) -> list[sp.Expr]:
+def truncated_moments(m_max: int, a: sp.Expr, b: sp.Expr) -> list[sp.Expr]:
     """``M_m = int_a^b z^m phi(z) dz`` for ``m <= m_max`` (exact recurrence)."""
     pa, pb = normal_pdf(a), normal_pdf(b)
     moments = [normal_cdf(b) - normal_cdf(a), pa - pb]
@@ -337,7 +338,7 @@ class _PiecewiseEngine:
                 if x not in (sp.oo, -sp.oo) and x not in self.he:
                     self.he[x] = he_at(max_degree, x)
         self.moments = [
-            _truncated_moments(max(poly.degree(), 1), a, b) for a, b, poly in self.pieces
+            truncated_moments(max(poly.degree(), 1), a, b) for a, b, poly in self.pieces
         ]
 
     def mu(self, k: int) -> sp.Expr:
@@ -367,7 +368,7 @@ def _second_moment_exact(form: str, function: Function, data) -> sp.Expr | None:
             if poly.is_zero:
                 continue
             square = (poly**2).all_coeffs()[::-1]
-            moments = _truncated_moments(max(len(square) - 1, 1), a, b)
+            moments = truncated_moments(max(len(square) - 1, 1), a, b)
             total += sp.Add(*[c * moments[m] for m, c in enumerate(square)])
         return total
     return _second_moment_terms(data)
@@ -425,7 +426,7 @@ def _quantity(exact: sp.Expr, digits: int) -> Quantity:
 def _classify(function: Function):
     if function.is_polynomial:
         return "polynomial", sp.Poly(function.expr, z)
-    pieces = _piecewise_polynomial(function)
+    pieces = piecewise_pieces(function)
     if pieces is not None:
         return "piecewise polynomial", pieces
     if not function.expr.has(*SWITCHES):

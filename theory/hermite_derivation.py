@@ -13,10 +13,7 @@ _CONVENTIONS = "conventions: probabilists' Hermite polynomials, Gaussian weight 
 _METHODS = {
     "polynomial": (
         "Projection on the Hermite basis",
-        sp.Eq(
-            sp.Symbol(r"\mathbb{E}[Z^m \mathrm{He}_k(Z)]"),
-            sp.Symbol(r"\frac{m!}{((m-k)/2)!\,2^{(m-k)/2}}"),
-        ),
+        r"\mathbb{E}[Z^m \mathrm{He}_k(Z)] = \frac{m!}{((m-k)/2)!\,2^{(m-k)/2}}",
         "For m >= k with m - k even (zero otherwise); mu_k = sum_m p_m E[Z^m He_k(Z)].",
     ),
     "piecewise polynomial": (

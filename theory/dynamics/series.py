@@ -24,7 +24,12 @@ import sympy as sp
 
 from theory.errors import DomainError
 from theory.functions import Function, hermite_he, z
-from theory.hermite import HermiteExpansion, hermite_coefficients, normal_cdf, normal_pdf
+from theory.hermite import (
+    HermiteExpansion,
+    hermite_coefficients,
+    piecewise_pieces,
+    truncated_moments,
+)
 
 DEFAULT_MAX_DEGREE = 12
 
@@ -103,24 +108,11 @@ def information_degree(series: CorrelationSeries) -> int | None:
 # The rescaled activation phi(sigma .)
 
 
-def _truncated_moments(m_max: int, lo: sp.Expr, hi: sp.Expr) -> list[sp.Expr]:
-    """``M_m = int_lo^hi z^m phi(z) dz``, ``m <= m_max``, by ``M_m = (m-1) M_{m-2} + edges``."""
-    p_lo, p_hi = normal_pdf(lo), normal_pdf(hi)
-    moments = [normal_cdf(hi) - normal_cdf(lo), p_lo - p_hi]
-    for k in range(2, m_max + 1):
-        edge_lo = lo ** (k - 1) * p_lo if p_lo != 0 else 0
-        edge_hi = hi ** (k - 1) * p_hi if p_hi != 0 else 0
-        moments.append((k - 1) * moments[k - 2] + edge_lo - edge_hi)
-    return moments[: m_max + 1]
-
-
 def _pieces(function: Function) -> list[tuple[sp.Expr, sp.Expr, sp.Poly]]:
     if function.is_polynomial:
         return [(-sp.oo, sp.oo, sp.Poly(function.expr, z))]
     # The piecewise decomposition of the Hermite engine (same pieces as its exact path).
-    from theory.hermite import _piecewise_polynomial
-
-    pieces = _piecewise_polynomial(function)
+    pieces = piecewise_pieces(function)
     if pieces is None:
         raise DomainError(
             f"the plain spherical flow needs E[phi(sigma Z)^2] and the coefficients of "
@@ -149,7 +141,7 @@ class ScaledActivation:
             coeffs = poly.all_coeffs()[::-1]
             lo_s = lo if lo in (sp.oo, -sp.oo) else lo / self.scale
             hi_s = hi if hi in (sp.oo, -sp.oo) else hi / self.scale
-            moments = _truncated_moments(max(len(coeffs) - 1, 1), lo_s, hi_s)
+            moments = truncated_moments(max(len(coeffs) - 1, 1), lo_s, hi_s)
             total += sp.Add(*[cf * moments[k] for k, cf in enumerate(coeffs) if cf != 0])
         return total
 
