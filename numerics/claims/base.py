@@ -37,7 +37,9 @@ class Check:
     """One comparison of a predicted number with a measured one.
 
     ``passed`` is decided by the rule that built the check; ``tolerance`` is the
-    allowed distance it used (an error bound or a confidence half-width).
+    allowed distance it used (an error bound or a confidence half-width).  A check
+    that passed but could not have failed at this size (``decidable=False``) makes
+    the claim inconclusive rather than holding.
     """
 
     label: str
@@ -128,7 +130,7 @@ class Evidence:
             return Status.ERROR
         if self.failures:
             return Status.VIOLATED
-        if self.inconclusive or not self.checks:
+        if self.inconclusive or not self.checks or not all(c.decidable for c in self.checks):
             return Status.INCONCLUSIVE
         return Status.HOLDS
 
