@@ -1,7 +1,9 @@
 """Compile an exact :class:`theory.dynamics.OdeSystem` once and integrate it with solve_ivp.
 
 ``compile_system`` turns the sympy right-hand side, its Jacobian and the observables into
-numpy functions (``sympy.lambdify`` with common-subexpression elimination).  ``integrate``
+numpy functions (``sympy.lambdify`` with common-subexpression elimination; the Gaussian
+integrals of a smooth activation at a moving scale, which have no closed form, come from
+``numerics.scaled_quadrature``).  ``integrate``
 runs ``scipy.integrate.solve_ivp`` with two events: the escape time (an observable, by
 default the whitened overlap ``rho``, first reaching a level, default 1/2) and convergence
 (the speed ``|d state/dt|`` falling below a tolerance, which stops the integration).
@@ -16,6 +18,7 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
+from numerics.scaled_quadrature import numpy_namespace
 from theory.dynamics import OdeSystem
 from theory.errors import DomainError
 
@@ -67,14 +70,20 @@ def compile_system(system: OdeSystem) -> CompiledSystem:
 
 def _compile(system: OdeSystem) -> CompiledSystem:
     args = (*system.state, *system.parameters)
-    rhs = sp.lambdify(args, list(system.rhs), modules=_MODULES, cse=True)
-    jac = sp.lambdify(args, system.jacobian().tolist(), modules=_MODULES, cse=True)
+    jacobian = system.jacobian()
+    # Gaussian integrals without closed form (a smooth activation at a moving scale)
+    modules = [
+        numpy_namespace(*system.rhs, *jacobian, *system.observables.values()),
+        *_MODULES,
+    ]
+    rhs = sp.lambdify(args, list(system.rhs), modules=modules, cse=True)
+    jac = sp.lambdify(args, jacobian.tolist(), modules=modules, cse=True)
     observables = {
-        name: sp.lambdify(args, expr, modules=_MODULES, cse=True)
+        name: sp.lambdify(args, expr, modules=modules, cse=True)
         for name, expr in system.observables.items()
     }
     for name, expr in system.invariants.items():
-        observables[f"invariant:{name}"] = sp.lambdify(args, expr, modules=_MODULES, cse=True)
+        observables[f"invariant:{name}"] = sp.lambdify(args, expr, modules=modules, cse=True)
     names = tuple(str(p) for p in system.parameters)
     return CompiledSystem(system, names, rhs, jac, observables)
 

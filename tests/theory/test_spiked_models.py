@@ -72,10 +72,16 @@ def test_homogeneity_detection():
     assert ScaledActivation(parse_function("relu(z-1)"), sigma).homogeneity is None
 
 
-def test_plain_flow_rejects_non_piecewise_polynomial_activation():
+def test_smooth_activation_gives_symbols_and_kinked_non_polynomial_is_refused():
     sigma = sp.Symbol("sigma", positive=True)
+    scaled = ScaledActivation(parse_function("tanh"), sigma)
+    assert not scaled.closed_form and scaled.homogeneity is None
+    assert scaled.coefficient(2) == 0  # tanh is odd, so is tanh(sigma .)
+    value = float(sp.N(scaled.second_moment.subs(sigma, 1), 30))
+    expected = hermite_coefficients(parse_function("tanh"), 0).second_moment.value
+    assert value == pytest.approx(float(expected), rel=1e-25)
     with pytest.raises(DomainError, match="normalized or preconditioned"):
-        ScaledActivation(parse_function("tanh"), sigma).second_moment  # noqa: B018
+        ScaledActivation(parse_function("max(z, 0)*tanh(z)"), sigma).second_moment  # noqa: B018
 
 
 def test_correlation_series_exact_and_truncated():

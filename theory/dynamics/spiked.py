@@ -34,8 +34,10 @@ from theory.dynamics.series import (
     DEFAULT_MAX_DEGREE,
     CorrelationSeries,
     ScaledActivation,
+    ScaledIntegral,
     coefficient_expr,
     correlation_series,
+    mp_namespace,
 )
 from theory.errors import DomainError, InputError
 from theory.functions import Function, parse_function
@@ -271,6 +273,14 @@ def _failure_analysis(
         return out
     out.mstar_power = ratio
     out.threshold_equation = sp.Eq(ratio, d ** (-sp.Rational(s - 2, 2)))
+    if ratio.has(ScaledIntegral):
+        out.notes.append(
+            "V(sigma) and c_k(phi(sigma .)) have no closed form for this activation: m*(kappa) "
+            "is exact as an expression in them and evaluated numerically, but the large-kappa "
+            "asymptotics (the power law kappa_c ~ d^exponent) are not derived symbolically; "
+            "solve the threshold equation numerically"
+        )
+        return out
     if relu_like and cond.product is not None:
         power = sp.Rational(s + 1, 2) if cov.convention == "unit" else sp.Rational(s, 2)
         ref = kappa / (2 * s * cond.product * (1 + kappa) ** power)
@@ -508,7 +518,7 @@ def _spiked_flow(
 def _max_abs_at_random(expr: sp.Expr, symbols: list[sp.Symbol], trials: int = 6) -> float:
     """``max |expr|`` over random admissible points, evaluated in mpmath at 40 digits."""
     rng = random.Random(2023)
-    function = sp.lambdify(symbols, expr, modules="mpmath")
+    function = sp.lambdify(symbols, expr, modules=[mp_namespace(expr), "mpmath"])
     worst = mpmath.mpf(0)
     with mpmath.workdps(40):
         for _ in range(trials):
