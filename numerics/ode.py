@@ -248,3 +248,101 @@ def fixed_points_1d(
         slope = float(compiled.jacobian(np.array([x]), p)[0, 0])
         points.append(NumericFixedPoint(float(x), slope, slope < 0))
     return points
+
+
+@dataclass(frozen=True)
+class NumericFixedPoint2:
+    """A zero of a two-variable right-hand side with the Jacobian's eigenvalues there.
+
+    ``on_curve``: the zero is not isolated (root finding from a point displaced along the
+    Jacobian's null direction lands on another zero), so it lies on a curve of fixed points.
+    """
+
+    location: tuple[float, float]
+    eigenvalues: tuple[complex, ...]
+    on_curve: bool = False
+
+    @property
+    def leading(self) -> float:
+        """The largest real part of the eigenvalues."""
+        return float(max(e.real for e in self.eigenvalues))
+
+    @property
+    def stability(self) -> str:
+        """``stable``, ``unstable`` or ``degenerate`` (a zero eigenvalue, none positive)."""
+        scale = max(1.0, max(abs(e) for e in self.eigenvalues))
+        if self.leading > ZERO_EIGENVALUE * scale:
+            return "unstable"
+        if self.leading < -ZERO_EIGENVALUE * scale:
+            return "stable"
+        return "degenerate"
+
+
+ZERO_EIGENVALUE = 1e-8
+
+
+def fixed_points_sphere(
+    compiled: CompiledSystem,
+    parameters: dict[str, float],
+    c: float,
+    starts: int = 13,
+    tol: float = 1e-11,
+) -> list[NumericFixedPoint2]:
+    """Zeros of an ``(a, b)`` right-hand side on the admissible set of a unit ``w``.
+
+    ``(a, b) = (<w, theta>, <w, u>)`` is admissible iff the Gram matrix of ``(w, theta, u)``
+    is positive semi-definite, that is ``b = c a + t sqrt((1 - a^2)(1 - c^2))`` with
+    ``|a|, |t| <= 1``.  Root finding (``scipy.optimize.root``, hybrid method, exact Jacobian)
+    from a ``starts x starts`` grid in ``(a, t)``; a zero is kept when ``|rhs| < tol`` (relative
+    to the largest ``|rhs|`` on the grid) and it is admissible; duplicates within ``1e-7``
+    are merged.  Numeric: zeros that no start reaches are missed.
+    """
+    from scipy.optimize import root
+
+    if compiled.system.dimension != 2:
+        raise DomainError("fixed_points_sphere needs an (a, b) system")
+    if abs(c) >= 1:
+        raise DomainError("with |c| = 1 the admissible set is the segment b = c a")
+    p = compiled.parameters(parameters)
+    s = np.sqrt(1 - c * c)
+    grid = np.linspace(-1, 1, starts)
+    aa, tt = np.meshgrid(grid, grid, indexing="ij")
+    bb = c * aa + tt * np.sqrt(1 - aa**2) * s
+    values = compiled.rhs(np.array([aa.ravel(), bb.ravel()]), p)
+    scale = max(float(np.nanmax(np.abs(values))), 1e-300)
+
+    def solve(y0: np.ndarray) -> np.ndarray | None:
+        solution = root(
+            lambda y: compiled.rhs(y, p),
+            y0,
+            jac=lambda y: compiled.jacobian(y, p),
+            method="hybr",
+            options={"xtol": 1e-14},
+        )
+        y = solution.x
+        if not np.all(np.isfinite(y)) or np.abs(compiled.rhs(y, p)).max() > tol * scale:
+            return None
+        gram = 1 - y[0] ** 2 - y[1] ** 2 - c * c + 2 * y[0] * y[1] * c
+        return y if gram >= -1e-9 and abs(y[0]) <= 1 + 1e-9 else None
+
+    found: list[np.ndarray] = []
+    for a0, b0 in zip(aa.ravel(), bb.ravel(), strict=True):
+        y = solve(np.array([a0, b0]))
+        if y is not None and not any(np.abs(y - x).max() < 1e-7 for x in found):
+            found.append(y)
+    points = []
+    for y in sorted(found, key=lambda v: (round(v[1], 9), round(v[0], 9))):
+        jac = compiled.jacobian(y, p)
+        eig, vectors = np.linalg.eig(jac)
+        on_curve = False
+        small = int(np.argmin(np.abs(eig)))
+        if abs(eig[small]) <= ZERO_EIGENVALUE * max(1.0, np.abs(eig).max()):
+            direction = np.real(vectors[:, small])
+            for sign in (1, -1):
+                other = solve(y + sign * 0.05 * direction)
+                if other is not None and np.abs(other - y).max() > 0.02:
+                    on_curve = True
+        points.append(
+            NumericFixedPoint2((float(y[0]), float(y[1])), tuple(complex(e) for e in eig), on_curve)
+        )
+    return points

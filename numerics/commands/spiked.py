@@ -15,7 +15,7 @@ from numerics.commands.common import (
     positive_int,
     print_json,
 )
-from numerics.ode import compile_system, fixed_points_1d, integrate
+from numerics.ode import compile_system, fixed_points_1d, fixed_points_sphere, integrate
 from numerics.simulate.spiked import online_sgd
 from theory.dynamics.spiked import FLOWS, spiked_flow
 from theory.errors import DomainError
@@ -97,18 +97,7 @@ def flow_payload(args: argparse.Namespace) -> dict:
     if aligned and args.flow == "preconditioned":
         parameters["r"] = float(np.sqrt(alpha * (1 + kappa * m0 * m0)))
     trajectory = integrate(compiled, y0, parameters, args.t_max)
-    fixed = []
-    if aligned:
-        variable = str(system.state[0])
-        for point in fixed_points_1d(compiled, parameters):
-            fixed.append(
-                {
-                    "variable": variable,
-                    "location": point.location,
-                    "eigenvalue": point.slope,
-                    "stable": point.stable,
-                }
-            )
+    fixed, fixed_note = _fixed_points(derived, system, compiled, parameters, args.flow, c, y0)
     grid = _thin(trajectory.t)
     payload = {
         "flow": args.flow,
@@ -124,6 +113,7 @@ def flow_payload(args: argparse.Namespace) -> dict:
             "reduction": system.name,
             "series": derived.risk.truncation,
             "recovery_condition": derived.recovery.message,
+            "fixed_points": fixed_note,
         },
         "final_overlap": trajectory.final_observable("overlap"),
         "final_rho": trajectory.final_observable("rho"),
@@ -137,6 +127,96 @@ def flow_payload(args: argparse.Namespace) -> dict:
     if args.monte_carlo:
         payload["monte_carlo"] = _monte_carlo(args, kappa, c, m0)
     return payload
+
+
+_ONE_D = (
+    "numeric zeros (grid of 4001 points refined by brentq) of the exact {what}; "
+    "eigenvalue = slope from its exact derivative"
+)
+
+
+def _fixed_points(derived, system, compiled, parameters, flow, c, y0) -> tuple[list, str]:
+    """Fixed points of the integrated system, with a note saying how they were found."""
+    if system.dimension == 1:
+        return _one_d(compiled, parameters, str(system.state[0])), _ONE_D.format(
+            what=f"aligned right-hand side in {system.state[0]}"
+        )
+    if flow == "preconditioned":
+        # d rho/dt = (1 - rho^2) psi'(rho)/r^2 holds for every c (checked in the derivation)
+        whitened = compile_system(derived.aligned)
+        r0 = float(compiled.observable("r", np.asarray(y0, dtype=float), (parameters["kappa"], c)))
+        points = _one_d(whitened, {"kappa": parameters["kappa"], "r": r0}, "rho")
+        return points, _ONE_D.format(
+            what="whitened equation d rho/dt = (1 - rho^2) psi'(rho)/r^2 (exact for every c, "
+            "r = ||Sigma^(1/2) w|| conserved); in (a, b, q) each is a curve of fixed points"
+        )
+    if abs(c) == 1:
+        return [], "not computed: with c = -1 the admissible set of (a, b) is the segment b = -a"
+    points = fixed_points_sphere(compiled, parameters, c)
+    entries, curves = [], {}
+    for point in points:
+        rho_value = float(
+            compiled.observable("rho", np.array(point.location), (parameters["kappa"], c))
+        )
+        key = round(rho_value, 6) + 0.0
+        if point.on_curve or key in curves:
+            curves.setdefault(key, []).append(point)
+            continue
+        entries.append(_entry_2d(point, rho_value))
+    for key, members in sorted(curves.items()):
+        entry = _entry_2d(members[0], key)
+        entry["curve"] = {
+            "rho": key,
+            "points_found": len(members),
+            "note": "not isolated: a curve of fixed points (the risk is constant along it); "
+            "one point shown, eigenvalues there (one is zero along the curve)",
+        }
+        entries.append(entry)
+    note = (
+        "numeric: scipy.optimize.root (hybrid, exact Jacobian) from a 13 x 13 grid of unit w, "
+        "zeros with |rhs| < 1e-11 of the grid maximum, merged within 1e-7; stability from the "
+        "Jacobian eigenvalues (degenerate: a zero eigenvalue and none positive); curves of "
+        "fixed points detected by re-solving along the null direction; zeros no start reaches "
+        "are missed"
+    )
+    return entries, note
+
+
+def _one_d(compiled, parameters, variable: str) -> list[dict]:
+    out = []
+    for point in fixed_points_1d(compiled, parameters):
+        scale = max(1.0, abs(point.slope))
+        stability = (
+            "degenerate"
+            if abs(point.slope) <= 1e-12 * scale
+            else ("stable" if point.slope < 0 else "unstable")
+        )
+        out.append(
+            {
+                "variable": variable,
+                "location": point.location,
+                "eigenvalue": point.slope,
+                "eigenvalues": [point.slope],
+                "stability": stability,
+                "stable": stability == "stable",
+            }
+        )
+    return out
+
+
+def _entry_2d(point, rho_value: float) -> dict:
+    eig = [e.real for e in point.eigenvalues]
+    if any(abs(e.imag) > 0 for e in point.eigenvalues):
+        eig = [[e.real, e.imag] for e in point.eigenvalues]
+    return {
+        "variable": "(a, b)",
+        "location": list(point.location),
+        "rho": rho_value,
+        "eigenvalue": point.leading,
+        "eigenvalues": eig,
+        "stability": point.stability,
+        "stable": point.stability == "stable",
+    }
 
 
 def _thin(t: np.ndarray, points: int = 200) -> np.ndarray:
@@ -201,10 +281,18 @@ def run(args: argparse.Namespace) -> int:
     escape = payload["escape_time"]
     print(f"escape time (rho = 1/2): {'none' if escape is None else f'{escape:.6g}'}")
     print(f"final <w, u> = {payload['final_overlap']:.6g}, final rho = {payload['final_rho']:.6g}")
+    if payload["fixed_points"] or p["fixed_points"].startswith("not"):
+        print(f"fixed points ({p['fixed_points']}):")
     for fp in payload["fixed_points"]:
+        where = (
+            f"{fp['location']:+.6f}"
+            if fp["variable"] != "(a, b)"
+            else f"({fp['location'][0]:+.6f}, {fp['location'][1]:+.6f}), rho = {fp['rho']:+.6f}"
+        )
+        kind = " [curve of fixed points]" if "curve" in fp else ""
         print(
-            f"  fixed point {fp['variable']} = {fp['location']:+.6f}: "
-            f"{'stable' if fp['stable'] else 'unstable'} (eigenvalue {fp['eigenvalue']:.4g})"
+            f"  {fp['variable']} = {where}: {fp['stability']}{kind} "
+            f"(leading eigenvalue {fp['eigenvalue']:.4g})"
         )
     mc = payload.get("monte_carlo")
     if mc:

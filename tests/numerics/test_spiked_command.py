@@ -70,7 +70,7 @@ def test_monte_carlo_band(capsys):
     assert all(
         lo <= m <= hi for lo, m, hi in zip(mc["lower"], mc["mean"], mc["upper"], strict=True)
     )
-    assert out["fixed_points"] == []  # computed for the aligned reduction only
+    assert {fp["variable"] for fp in out["fixed_points"]} == {"(a, b)"}  # general system
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_monte_carlo_band(capsys):
         (["--step", "-0.1", "--monte-carlo", "2"], "positive"),
         (["--link", "he(3)"], "c_s(phi) g_s > 0"),
         (["--link", "import os"], ""),
-        (["--activation", "tanh"], "piecewise polynomial"),
+        (["--activation", "max(z, 0)*tanh(z)"], "kinks"),
     ],
 )
 def test_bad_input_exits_2(argv, message, capsys):
@@ -105,3 +105,33 @@ def test_derive_writes_document(tmp_path, capsys):
     )
     text = target.read_text()
     assert "Aligned reduction" in text and "FAILS" in text  # relu with he(4): c_4 g_4 < 0
+
+
+def test_general_fixed_points_are_numeric_and_contain_the_flow_limit(capsys):
+    argv = ["flow", "plain", "--link=-h(4)", "--kappa", "10", "--alignment", "0.5"]
+    out = _json(capsys, [*argv, "--dim", "100", "--init", "0.9", "--json"])
+    assert out["parameters"]["fixed_points"].startswith("numeric")
+    stable = [fp for fp in out["fixed_points"] if fp["stability"] == "stable"]
+    assert stable and all(fp["variable"] == "(a, b)" for fp in stable)
+    assert all(max(fp["eigenvalues"]) < 0 for fp in stable)
+    # the integrated flow stops at one of the reported stable points
+    assert min(abs(fp["rho"] - out["final_rho"]) for fp in stable) < 1e-5
+    assert min(abs(fp["location"][1] - out["final_overlap"]) for fp in stable) < 1e-5
+
+
+def test_normalized_flow_reports_the_curve_rho_zero(capsys):
+    argv = ["flow", "normalized", "--link", "he(2)", "--kappa", "3", "--alignment", "0.6"]
+    out = _json(capsys, [*argv, "--dim", "200", "--init", "0.2", "--json"])
+    curves = [fp for fp in out["fixed_points"] if "curve" in fp]
+    assert len(curves) == 1 and abs(curves[0]["curve"]["rho"]) < 1e-6
+    assert curves[0]["curve"]["points_found"] > 1
+    ends = sorted(fp["rho"] for fp in out["fixed_points"] if fp["stability"] == "stable")
+    assert ends == pytest.approx([-1.0, 1.0], abs=1e-9)
+
+
+def test_preconditioned_fixed_points_in_the_whitened_overlap(capsys):
+    argv = ["flow", "preconditioned", "--link=-h(4)", "--kappa", "10", "--alignment", "0.5"]
+    out = _json(capsys, [*argv, "--dim", "10000", "--json"])
+    assert [fp["variable"] for fp in out["fixed_points"]] == ["rho"] * 3
+    assert [fp["stability"] for fp in out["fixed_points"]] == ["stable", "degenerate", "stable"]
+    assert "every c" in out["parameters"]["fixed_points"]
