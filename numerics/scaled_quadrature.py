@@ -68,7 +68,9 @@ def evaluate(cls: type, sigma: np.ndarray | float, refine: int = 1) -> np.ndarra
     with np.errstate(over="ignore"):
         for i in range(0, len(flat), chunk):
             part = flat[i : i + chunk]
-            out[i : i + chunk] = f(part[:, None], nodes[None, :]) @ weights
+            # an explicit sum, not a BLAS matrix-vector product: BLAS threads would
+            # contend with the callers' own parallelism for these small products
+            out[i : i + chunk] = (f(part[:, None], nodes[None, :]) * weights).sum(axis=1)
     return out.reshape(s.shape) if s.shape else out[0]
 
 

@@ -98,6 +98,6 @@ def test_bad_flow_inputs():
     with pytest.raises(InputError, match="unknown flow"):
         spiked_flow("fast", "relu", "he(2)")
     with pytest.raises(DomainError, match="normalized or preconditioned"):
-        spiked_flow("plain", "tanh", "he(2)")
+        spiked_flow("plain", "max(z, 0)*tanh(z)", "he(2)")  # kinked, not piecewise polynomial
     with pytest.raises(DomainError, match="truncation"):
         spiked_flow("normalized", "relu", "tanh", max_degree=0)
