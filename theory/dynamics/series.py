@@ -190,15 +190,25 @@ def scaled_integral(activation: Function, kind: str, k: int, order: int) -> type
 
 @lru_cache(maxsize=4096)
 def scaled_integral_mp(cls: type, x: float | str, prec: int) -> mpmath.mpf:
-    """``E[integrand(x, Z)]`` by ``mpmath.quad`` at ``prec`` bits (plus a guard)."""
+    """``E[integrand(x, Z)]`` by ``mpmath.quad`` at ``prec`` bits (plus a guard).
+
+    Tanh-sinh on ``(-inf, 0]`` and ``[0, inf)``; if mpmath's error estimate is not below
+    ``2^-(prec - 10)`` the line is also split at ``z = j/sigma`` (a steep ``phi(sigma z)``).
+    """
     with mpmath.workprec(prec + 30):
         sigma_ = mpmath.mpf(x)
         f = _mp_integrand(cls)
         norm = 1 / mpmath.sqrt(2 * mpmath.pi)
-        width = max(1, int(mpmath.ceil(8 * sigma_)))
-        cuts = [mpmath.mpf(j) / sigma_ for j in range(-width, width + 1)]
-        points = [-mpmath.inf, *[t for t in cuts if abs(t) < 12], mpmath.inf]
-        value = mpmath.quad(lambda t: f(sigma_, t) * mpmath.exp(-t * t / 2) * norm, points)
+
+        def integrand(t):
+            return f(sigma_, t) * mpmath.exp(-t * t / 2) * norm
+
+        value, error = mpmath.quad(integrand, [-mpmath.inf, 0, mpmath.inf], error=True)
+        if error > mpmath.mpf(2) ** -(prec - 10) * max(1, abs(value)):
+            width = max(1, int(mpmath.ceil(8 * sigma_)))
+            cuts = [mpmath.mpf(j) / sigma_ for j in range(-width, width + 1)]
+            points = [-mpmath.inf, *[t for t in cuts if abs(t) < 12], mpmath.inf]
+            value = mpmath.quad(integrand, points)
     return +value
 
 
