@@ -135,3 +135,10 @@ def test_preconditioned_fixed_points_in_the_whitened_overlap(capsys):
     assert [fp["variable"] for fp in out["fixed_points"]] == ["rho"] * 3
     assert [fp["stability"] for fp in out["fixed_points"]] == ["stable", "degenerate", "stable"]
     assert "every c" in out["parameters"]["fixed_points"]
+
+
+def test_fixed_points_not_computed_for_c_minus_one_says_why(capsys):
+    argv = ["flow", "normalized", "--link", "he(2)", "--kappa", "3", "--alignment", "-1"]
+    out = _json(capsys, [*argv, "--dim", "50", "--json"])
+    assert out["fixed_points"] == []
+    assert out["parameters"]["fixed_points"].startswith("not computed")
