@@ -309,9 +309,8 @@ def parse_function(text: str) -> Function:
     if not isinstance(text, str) or not text.strip():
         raise UnknownFunctionError("empty function: give a catalogue name or an expression in z")
     name = " ".join(text.split())
-    shorthand = re.fullmatch(r"(he|h)(\d+)", name)  # he3 is he(3), h4 is h(4)
-    if shorthand:
-        name = f"{shorthand.group(1)}({shorthand.group(2)})"
+    # Shorthand: he3 is he(3) and h4 is h(4), alone or inside an expression.
+    name = re.sub(r"\b(he|h)(\d+)\b", r"\1(\2)", name)
     if name in ALLOWED_FUNCTIONS and name not in ("he", "h", "max", "min"):
         expr = ALLOWED_FUNCTIONS[name](z)
     else:

@@ -66,3 +66,4 @@ def test_scaled_function():
 def test_hermite_shorthand_names():
     assert parse_function("he3").expr == parse_function("he(3)").expr == z**3 - 3 * z
     assert parse_function("h2").expr == parse_function("h(2)").expr
+    assert parse_function("-h4 + 2*he1").expr == (-parse_function("h(4)").expr + 2 * z)
