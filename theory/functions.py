@@ -9,6 +9,7 @@ the same whitelisted names.  ``parse_function`` accepts both.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -120,7 +121,7 @@ CATALOGUE: dict[str, str] = {
     "sigmoid": "1/(1 + exp(-z))",
     "softplus": "log(1 + exp(z))",
     "erf": "erf(z)",
-    "he(k)": "He_k(z), probabilists' Hermite polynomial",
+    "he(k)": "He_k(z), probabilists' Hermite polynomial (also written he3, he4, ...)",
     "h(k)": "h_k(z) = He_k(z)/sqrt(k!)",
     "relu(z+b)": "max(z + b, 0), ReLU with bias b",
     "<polynomial>": "any polynomial in z, such as z^3 - 3*z",
@@ -308,6 +309,8 @@ def parse_function(text: str) -> Function:
     if not isinstance(text, str) or not text.strip():
         raise UnknownFunctionError("empty function: give a catalogue name or an expression in z")
     name = " ".join(text.split())
+    # Shorthand: he3 is he(3) and h4 is h(4), alone or inside an expression.
+    name = re.sub(r"\b(he|h)(\d+)\b", r"\1(\2)", name)
     if name in ALLOWED_FUNCTIONS and name not in ("he", "h", "max", "min"):
         expr = ALLOWED_FUNCTIONS[name](z)
     else:

@@ -61,3 +61,9 @@ def test_unknown_name_lists_the_catalogue():
 
 def test_scaled_function():
     assert parse_function("relu").scaled(2).expr == sp.Max(2 * z, 0)
+
+
+def test_hermite_shorthand_names():
+    assert parse_function("he3").expr == parse_function("he(3)").expr == z**3 - 3 * z
+    assert parse_function("h2").expr == parse_function("h(2)").expr
+    assert parse_function("-h4 + 2*he1").expr == (-parse_function("h(4)").expr + 2 * z)
