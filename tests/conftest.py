@@ -4,6 +4,7 @@
 BLAS in each would oversubscribe the cores and slow linear algebra many times.
 """
 
+import numpy  # noqa: F401  (loads BLAS, so the limit below applies to it)
 from hypothesis import HealthCheck, settings
 from threadpoolctl import threadpool_limits
 
