@@ -4,7 +4,14 @@
 BLAS in each would oversubscribe the cores and slow linear algebra many times.
 """
 
-import numpy  # noqa: F401  (loads BLAS, so the limit below applies to it)
+import os
+
+# BLAS libraries loaded from now on read this; those already loaded are limited below.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy  # noqa: F401  (numpy and scipy each bring an OpenBLAS)
+import scipy.linalg  # noqa: F401
 from hypothesis import HealthCheck, settings
 from threadpoolctl import threadpool_limits
 
