@@ -17,7 +17,7 @@ import numpy as np
 from scipy import stats
 
 from numerics.claims.base import ClaimContext, Evidence, claim, contains, holds_if
-from numerics.estimate import CensoredError, fit_ratio_exponent, two_sample
+from numerics.estimate import CensoredError, fit_exponent, fit_ratio_exponent, two_sample
 from numerics.simulate.online import Link, OnlineSGD, whitened_overlap
 from numerics.sweep import SweepSpec, curves, plot_curves, run_sweep
 from theory.exponents import predict
@@ -313,15 +313,16 @@ def preconditioning_gain(ctx: ClaimContext) -> Evidence:
     else:  # at s = 3 the isotropic runs are too heavy-tailed for a CI-sized budget
         ds, replicas = (100, 400, 1600), 12
         s_a, ds_a, replicas_a = 2, ds, replicas
-    confidence = 1 - 0.05 / 2  # two ratio intervals
+    confidence = 1 - 0.05 / 3  # two ratio intervals and the normalized exponent
     rng = ctx.rng()
     evidence = Evidence(
         note=f"kappa = d^0.5, u = theta, strong recovery (whitened overlap >= 0.9); (b) at "
         f"s = {s_b}, d = {list(ds)}, {replicas} replicates per step size; (a) at s = {s_a}, "
         f"d = {list(ds_a)}, {replicas_a} replicates; step size optimised separately for each "
         "learner; "
-        f"{100 * confidence:.1f}% bootstrap intervals (Bonferroni over the two ratios) of the "
-        "slope of log(n*_comparator / n*_preconditioned) against log d."
+        f"{100 * confidence:.1f}% bootstrap intervals (Bonferroni over three intervals) of the "
+        "slope of log(n*_comparator / n*_preconditioned) against log d, and of the exponent of "
+        "n*_normalized alone (log d divided out)."
     )
     measured = {}
     for key, s, variant, spiked in (
@@ -406,6 +407,42 @@ def preconditioning_gain(ctx: ClaimContext) -> Evidence:
             f" (b) measured {slope:.3g} [{low:.3g}, {high:.3g}]; predicted {g_eff:g} with "
             f"the effective dimension d/kappa, {g_plain:g} with D = d: the measurement "
             f"follows {convention}."
+        )
+    try:
+        normalized = fit_exponent(
+            ds,
+            measured["normalized"][0],
+            [m["etas"] for m in measured["normalized"][1]],
+            log_factor=True,
+            confidence=confidence,
+            rng=rng,
+        )
+    except CensoredError as exc:
+        evidence.inconclusive = True
+        evidence.note += f" (normalized) {exc}"
+    else:
+        low, high = normalized.interval
+        e_eff, e_plain = 1 - r2, 1.0
+        evidence.add(
+            contains(
+                f"(b) normalized exponent alone, effective dimension d/kappa, s = {s_b}",
+                e_eff,
+                low,
+                high,
+                measured=normalized.exponent,
+                n_star=[p.n_star for p in normalized.points],
+                predicted_plain_convention=e_plain,
+            )
+        )
+        evidence.details["normalized_exponent"] = {
+            "measured": normalized.exponent,
+            "interval": [low, high],
+            "predicted_effective_dimension": e_eff,
+            "predicted_plain": e_plain,
+        }
+        evidence.note += (
+            f" n*_normalized ~ d^e log d with e = {normalized.exponent:.3g} "
+            f"[{low:.3g}, {high:.3g}]; predicted {e_eff:g} (d/kappa), {e_plain:g} (D = d)."
         )
     if "a" in fits:
         slope, (low, high), ratios = fits["a"]

@@ -24,5 +24,5 @@ def test_claim_quick_status(claim_id, tmp_path):
     assert evidence.checks
     if claim_id == "exponents.preconditioning-gain":
         assert [c.label for c in evidence.failures] == ["gain exponent"]
-        assert len(evidence.checks) == 3
+        assert len(evidence.checks) == 4
         assert evidence.details["convention_normalized"] == "effective dimension d/kappa"
