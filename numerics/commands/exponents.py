@@ -20,7 +20,14 @@ from numerics.commands.common import (
     progress,
 )
 from theory.errors import DomainError, InputError
-from theory.exponents import LEARNERS, SPIKED_LEARNERS, consistency_checks, predict
+from theory.exponents import (
+    GAIN_COMPARATORS,
+    LEARNERS,
+    SPIKED_LEARNERS,
+    consistency_checks,
+    preconditioning_gain,
+    predict,
+)
 
 SWEEP_LEARNERS = ("online", "spiked-online", "spiked-batch")
 
@@ -67,6 +74,19 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
     parser.add_argument("--effective-dimension", action="store_true")
     add_derivation_output(parser)
     parser.set_defaults(handler=run_derive)
+
+    gain = topics.add_parser(
+        "preconditioning-gain",
+        help="derivation of the sample-ratio exponent of preconditioned online SGD",
+    )
+    gain.add_argument("--comparator", choices=GAIN_COMPARATORS, required=True)
+    gain.add_argument(
+        "--plain",
+        action="store_true",
+        help="normalized comparator: prefactor d instead of the effective dimension d/kappa",
+    )
+    add_derivation_output(gain)
+    gain.set_defaults(handler=run_derive_gain)
 
 
 def _prediction_arguments(parser: argparse.ArgumentParser) -> None:
@@ -139,6 +159,11 @@ def run_exponent(args: argparse.Namespace) -> int:
 
 def run_derive(args: argparse.Namespace) -> int:
     return emit_derivation(predict(args.learner, args.effective_dimension).derivation, args)
+
+
+def run_derive_gain(args: argparse.Namespace) -> int:
+    gain = preconditioning_gain(args.comparator, effective_dimension=not args.plain)
+    return emit_derivation(gain.derivation, args)
 
 
 # ---------------------------------------------------------------------------

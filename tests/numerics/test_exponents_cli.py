@@ -46,6 +46,7 @@ def test_exponent_json(capsys):
         ["sweep", "--d", "100", "--s", "1"],
         ["sweep", "--d", "100", "1000", "--max-steps", "200"],
         ["sweep", "--d-grid", "100:10"],
+        ["derive", "preconditioning-gain", "--comparator", "isotropic", "--plain"],
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, argv):
@@ -59,6 +60,14 @@ def test_derive_exponent(tmp_path):
     assert main(["derive", "exponent", "--learner", "spiked-online", "-o", str(out)]) == 0
     text = out.read_text()
     assert "Drift versus noise" in text and "Continuity at r2 = r1" in text
+
+
+def test_derive_preconditioning_gain(tmp_path):
+    out = tmp_path / "g.md"
+    argv = ["derive", "preconditioning-gain", "--comparator", "normalized", "-o", str(out)]
+    assert main(argv) == 0
+    text = out.read_text()
+    assert "Drift versus noise, anisotropic step" in text and "g = - r_{2}" in text
 
 
 def test_sweep_json_plot_cache_and_toml(tmp_path, capsys):

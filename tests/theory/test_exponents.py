@@ -121,3 +121,62 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "derivations"
 def test_committed_exponent_derivations_are_current(name, learner, effective):
     expected = predict(learner, effective).derivation.to_markdown()
     assert (DOCS / f"exponent-{name}.md").read_text() == expected
+
+
+# ---------------------------------------------------------------------------
+# the gain of preconditioning
+
+
+def test_gain_exponents_at_half():
+    from theory.exponents import preconditioning_gain
+
+    isotropic = preconditioning_gain("isotropic")
+    assert [isotropic.at(k) for k in (1, 2, 3, 4)] == [0, 0, sp.Rational(1, 2), 1]
+    assert isotropic.log_ratio.subs(r2, sp.Rational(1, 2)) == 2  # log d / log(1/rho0) -> 2
+    normalized = preconditioning_gain("normalized")
+    assert [normalized.at(k) for k in (2, 3, 5)] == [-sp.Rational(1, 2)] * 3
+    plain = preconditioning_gain("normalized", effective_dimension=False)
+    assert [plain.at(k) for k in (2, 3, 5)] == [0, 0, 0]
+
+
+@given(st.integers(2, 12), st.fractions(0, 1))
+def test_gain_exponents_are_differences_of_sample_exponents(s_value, r2_value):
+    from theory.exponents import _gain_exponents, preconditioning_gain
+
+    e = {k: v.subs({s: s_value, r2: sp.Rational(r2_value)}) for k, v in _gain_exponents().items()}
+    # no spike, no gain over the isotropic learner; the martingale constraint binds for r2 >= 0
+    assert preconditioning_gain("isotropic").at(s_value, 0) == 0
+    assert e["normalized"] == e["normalized-martingale"]
+    assert preconditioning_gain("normalized").at(s_value, r2_value) == (
+        e["normalized"] - e["preconditioned"]
+    )
+    # the preconditioned exponent is the spiked convention-A prediction at r1 = 0
+    assert e["preconditioned"] == predict("spiked-online").at(s_value, 0, r2_value).exact
+
+
+def test_gain_bad_input():
+    from theory.exponents import preconditioning_gain
+
+    with pytest.raises(DomainError, match="unknown comparator"):
+        preconditioning_gain("plain")
+    with pytest.raises(DomainError, match="normalized comparator only"):
+        preconditioning_gain("isotropic", effective_dimension=False)
+    with pytest.raises(DomainError, match="needs"):
+        preconditioning_gain("normalized").at(1)
+    with pytest.raises(DomainError, match="whole number"):
+        preconditioning_gain("isotropic").at(0)
+
+
+@pytest.mark.parametrize(
+    ("name", "comparator", "effective"),
+    [
+        ("isotropic", "isotropic", True),
+        ("normalized", "normalized", True),
+        ("normalized-plain", "normalized", False),
+    ],
+)
+def test_committed_gain_derivations_are_current(name, comparator, effective):
+    from theory.exponents import preconditioning_gain
+
+    expected = preconditioning_gain(comparator, effective).derivation.to_markdown()
+    assert (DOCS / f"exponent-gain-{name}.md").read_text() == expected
