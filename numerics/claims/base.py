@@ -113,6 +113,11 @@ class Evidence:
     def extend(self, checks: Iterable[Check]) -> None:
         self.checks.extend(checks)
 
+    def add_figure(self, path: Path | None) -> None:
+        """Attach a saved figure; ``None`` (figures not wanted) is ignored."""
+        if path is not None:
+            self.figures.append(path)
+
     @property
     def failures(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]

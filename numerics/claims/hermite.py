@@ -30,11 +30,6 @@ DIGITS = 30
 DOUBLE_ROUNDING = 300 * 2.3e-16
 
 
-def _with_figure(evidence: Evidence, path) -> None:
-    if path is not None:
-        evidence.figures.append(path)
-
-
 @claim(
     "hermite.oracles",
     source=SOURCE,
@@ -91,7 +86,7 @@ def oracles(ctx: ClaimContext) -> Evidence:
     ax.set_ylabel("|c_k|, non-zero only")
     ax.set_title("featcheck (lines) and the double-precision oracle (crosses)", fontsize=9)
     ax.legend(fontsize=8)
-    _with_figure(evidence, save(fig, ctx.figure_path("coefficients")))
+    evidence.add_figure(save(fig, ctx.figure_path("coefficients")))
     return evidence
 
 
@@ -220,7 +215,7 @@ def mehler_identity(ctx: ClaimContext) -> Evidence:
     ax.set_xlabel("rho")
     ax.set_ylabel("psi(rho)")
     ax.legend(fontsize=8)
-    _with_figure(evidence, save(fig, ctx.figure_path("kernels")))
+    evidence.add_figure(save(fig, ctx.figure_path("kernels")))
     return evidence
 
 
@@ -269,7 +264,7 @@ def arc_cosine(ctx: ClaimContext) -> Evidence:
     ax.semilogy(grid, bounds, "-", label="Parseval tail bound")
     ax.set_xlabel("rho")
     ax.legend(fontsize=8)
-    _with_figure(evidence, save(fig, ctx.figure_path("tail")))
+    evidence.add_figure(save(fig, ctx.figure_path("tail")))
     return evidence
 
 

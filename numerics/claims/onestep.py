@@ -87,11 +87,6 @@ def bonferroni(count: int) -> float:
     return 1 - FAMILY_LEVEL / max(count, 1)
 
 
-def _add_figure(evidence: Evidence, path) -> None:
-    if path is not None:
-        evidence.figures.append(path)
-
-
 # ----------------------------------------------------------------------------
 # Model A
 
@@ -350,7 +345,7 @@ def spike_directions_claim(ctx: ClaimContext) -> Evidence:
     ax.set_xlabel("n = d = N")
     ax.set_ylabel("|<u_k, He_k(X beta_hat)>|")
     ax.legend(fontsize=7)
-    _add_figure(evidence, save(fig, ctx.figure_path("alignment")))
+    evidence.add_figure(save(fig, ctx.figure_path("alignment")))
     return evidence
 
 
@@ -477,7 +472,7 @@ def training_surrogate_claim(ctx: ClaimContext) -> Evidence:
     ax.set_xlabel("n = d = N")
     ax.set_ylabel("|train - surrogate| / surrogate")
     ax.legend()
-    _add_figure(evidence, save(fig, ctx.figure_path("surrogate-gap")))
+    evidence.add_figure(save(fig, ctx.figure_path("surrogate-gap")))
     return evidence
 
 
@@ -608,7 +603,7 @@ def hermite_curves_claim(ctx: ClaimContext) -> Evidence:
                 )
             )
     axes[0].legend(fontsize=7)
-    _add_figure(evidence, save(fig, ctx.figure_path("curves")))
+    evidence.add_figure(save(fig, ctx.figure_path("curves")))
     evidence.details["sweeps"] = {
         name: [
             {"value": r["value"], "degree": r["degree"], "mean_errors": r["errors"].mean(0)}
@@ -664,7 +659,7 @@ def linear_grid_claim(ctx: ClaimContext) -> Evidence:
     fig.colorbar(image, ax=ax, label="network - linear model (test error)")
     ax.set_xlabel("alpha (weight)")
     ax.set_ylabel("beta (strength)")
-    _add_figure(evidence, save(fig, ctx.figure_path("grid")))
+    evidence.add_figure(save(fig, ctx.figure_path("grid")))
     evidence.details["gap"] = gap
     evidence.details["alphas"] = alphas
     evidence.details["betas"] = betas
@@ -805,7 +800,7 @@ def mixture_structure_claim(ctx: ClaimContext) -> Evidence:
                     )
                 )
     axes[0].legend(fontsize=7)
-    _add_figure(evidence, save(fig, ctx.figure_path("figure2")))
+    evidence.add_figure(save(fig, ctx.figure_path("figure2")))
     evidence.details["sweeps"] = {
         name: [
             {
