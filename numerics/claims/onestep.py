@@ -542,9 +542,17 @@ def hermite_model_claim(ctx: ClaimContext) -> Evidence:
 
 
 def _sweep(base: ConfigB, field: str, values, replicas: int, rng) -> list[dict]:
+    """Paired network and Hermite-model errors of ``replicas`` runs at each value.
+
+    ``field`` is a ``ConfigB`` field, or ``"weight"`` for the first component's
+    mixture weight ``rho_1`` (the second gets ``1 - rho_1``).
+    """
     rows = []
     for value in values:
-        config = replace(base, **{field: value})
+        if field == "weight":
+            config = replace(base, weights=(value, 1 - value))
+        else:
+            config = replace(base, **{field: value})
         degree = hermite_degree(config.beta)
         gaps = _paired_gaps(config, replicas, rng, degree)
         rows.append({"value": value, "degree": degree, **gaps})
@@ -736,21 +744,6 @@ def b_gradient_claim(ctx: ClaimContext) -> Evidence:
     return evidence
 
 
-def _errors_sweep(base: ConfigB, field: str, values, replicas: int, rng) -> list[dict]:
-    """Paired network and Hermite-model errors of ``replicas`` runs at each value."""
-    rows = []
-    for value in values:
-        if field == "weight":
-            config = replace(base, weights=(value, 1 - value))
-        else:
-            config = replace(base, **{field: value})
-        degree = hermite_degree(config.beta)
-        rows.append(
-            {"value": value, "degree": degree, **_paired_gaps(config, replicas, rng, degree)}
-        )
-    return rows
-
-
 @claim(
     "onestep.mixture-structure",
     source=SOURCE_B,
@@ -769,9 +762,9 @@ def mixture_structure_claim(ctx: ClaimContext) -> Evidence:
     ranks = (1, 2, 4, 8, 16) if ctx.full else (1, 4)
     base = ConfigB("relu", m, m, m, alpha=0.5, beta=0.74)
     sweeps = {
-        "spike alignment a": _errors_sweep(base, "alignment", alignments, replicas, rng),
-        "mixture weight rho_1": _errors_sweep(base, "weight", weights, replicas, rng),
-        "spike rank r": _errors_sweep(base, "rank", ranks, replicas, rng),
+        "spike alignment a": _sweep(base, "alignment", alignments, replicas, rng),
+        "mixture weight rho_1": _sweep(base, "weight", weights, replicas, rng),
+        "spike rank r": _sweep(base, "rank", ranks, replicas, rng),
     }
     level = bonferroni(2 * sum(len(rows) for rows in sweeps.values()))
     fig, _ = new_figure(12, 3.6)
