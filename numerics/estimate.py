@@ -98,6 +98,23 @@ def point(d: int, etas: Sequence[float], cells: Sequence[np.ndarray], tried_all:
     )
 
 
+def _percentile_interval(
+    samples, statistic, confidence: float, n_resamples: int, rng
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``statistic`` over resampled replicates (scipy)."""
+    result = stats.bootstrap(
+        samples,
+        statistic,
+        vectorized=False,
+        paired=False,
+        confidence_level=confidence,
+        n_resamples=n_resamples,
+        method="percentile",
+        random_state=rng if rng is not None else np.random.default_rng(0),
+    )
+    return result.confidence_interval
+
+
 def loglog_slope(ds: np.ndarray, n: np.ndarray, log_factor: bool = False) -> tuple[float, float]:
     """Least-squares ``log(n / L(d)) = e log d + b`` with ``L = log d`` or 1; returns ``(e, b)``."""
     x = np.log(np.asarray(ds, dtype=np.float64))
@@ -172,17 +189,7 @@ def fit_exponent(
             return np.inf
         return loglog_slope(x, np.array(stars), log_factor)[0]
 
-    result = stats.bootstrap(
-        flat,
-        statistic,
-        vectorized=False,
-        paired=False,
-        confidence_level=confidence,
-        n_resamples=n_resamples,
-        method="percentile",
-        random_state=rng if rng is not None else np.random.default_rng(0),
-    )
-    low, high = result.confidence_interval
+    low, high = _percentile_interval(flat, statistic, confidence, n_resamples, rng)
     return ExponentFit(
         slope, intercept, (float(low), float(high)), confidence, log_factor, points, n_resamples
     )
@@ -255,15 +262,5 @@ def fit_ratio_exponent(
         return float(np.polyfit(x, np.log([v[i] / v[half + i] for i in range(half)]), 1)[0])
 
     slope = float(np.polyfit(x, np.log(ratios), 1)[0])
-    result = stats.bootstrap(
-        flat,
-        statistic,
-        vectorized=False,
-        paired=False,
-        confidence_level=confidence,
-        n_resamples=n_resamples,
-        method="percentile",
-        random_state=rng if rng is not None else np.random.default_rng(0),
-    )
-    low, high = result.confidence_interval
+    low, high = _percentile_interval(flat, statistic, confidence, n_resamples, rng)
     return slope, (float(low), float(high)), ratios

@@ -21,6 +21,7 @@ from numerics.commands.common import (
     add_derivation_output,
     emit_derivation,
     finite_float,
+    non_negative_int,
     positive_float,
     positive_int,
     print_json,
@@ -41,10 +42,7 @@ def pair(text: str) -> tuple[float, float]:
 
 
 def depth_type(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = non_negative_int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"the depth must be at least 1, got {value}")
     return value
