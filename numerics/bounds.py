@@ -24,7 +24,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import minimize
 
-from numerics.simulate.linear import (
+from featcheck.numerics.simulate.linear import (
     DataLaw,
     Flow,
     gradient_descent,
@@ -32,8 +32,8 @@ from numerics.simulate.linear import (
     step_sizes,
     time_grid,
 )
-from theory import linear as th
-from theory.errors import DomainError
+from featcheck.theory import linear as th
+from featcheck.theory.errors import DomainError
 
 FLOAT_TOLERANCE = 1e-9  # rounding allowance for margins of gradient descent (log scale)
 
@@ -508,9 +508,9 @@ def parse_user_bound(
     ``loss``; the start ``rho0``, ``theta0``; the turning point ``T``, ``rhoT``, ``thetaT``;
     ``c0`` and the depth ``N``; optionally one named constant.
     """
-    from theory.errors import ParseError, UnsafeExpressionError
-    from theory.functions import ALLOWED_CONSTANTS, ALLOWED_FUNCTIONS
-    from theory.parsing import parse_expression
+    from featcheck.theory.errors import ParseError, UnsafeExpressionError
+    from featcheck.theory.functions import ALLOWED_CONSTANTS, ALLOWED_FUNCTIONS
+    from featcheck.theory.parsing import parse_expression
 
     variables = dict(USER_VARIABLES)
     key = None

@@ -10,17 +10,17 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from theory.errors import InputError
+from featcheck.theory.errors import InputError
 
 #: Modules that add a subcommand (``register(subparsers)``) and, optionally, a
 #: derivation topic (``register_derive(subparsers)``).
 COMMAND_MODULES = (
-    "numerics.commands.hermite",
-    "numerics.commands.verify",
-    "numerics.commands.linear",
-    "numerics.commands.onestep",
-    "numerics.commands.exponents",
-    "numerics.commands.spiked",
+    "featcheck.numerics.commands.hermite",
+    "featcheck.numerics.commands.verify",
+    "featcheck.numerics.commands.linear",
+    "featcheck.numerics.commands.onestep",
+    "featcheck.numerics.commands.exponents",
+    "featcheck.numerics.commands.spiked",
 )
 
 
@@ -51,12 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from importlib import metadata
+    from featcheck import __version__
 
-    try:
-        return f"featcheck {metadata.version('featcheck')}"
-    except metadata.PackageNotFoundError:
-        return "featcheck (not installed)"
+    return f"featcheck {__version__}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

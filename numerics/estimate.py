@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from theory.errors import DomainError
+from featcheck.theory.errors import DomainError
 
 
 class CensoredError(DomainError):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from theory.errors import DomainError
+from featcheck.theory.errors import DomainError
 
 
 @dataclass(frozen=True)

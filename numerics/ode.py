@@ -1,9 +1,9 @@
-"""Compile an exact :class:`theory.dynamics.OdeSystem` once and integrate it with solve_ivp.
+"""Compile an exact :class:`~featcheck.theory.dynamics.OdeSystem` once; integrate with solve_ivp.
 
 ``compile_system`` turns the sympy right-hand side, its Jacobian and the observables into
 numpy functions (``sympy.lambdify`` with common-subexpression elimination; the Gaussian
 integrals of a smooth activation at a moving scale, which have no closed form, come from
-``numerics.scaled_quadrature``).  ``integrate``
+``featcheck.numerics.scaled_quadrature``).  ``integrate``
 runs ``scipy.integrate.solve_ivp`` with two events: the escape time (an observable, by
 default the whitened overlap ``rho``, first reaching a level, default 1/2) and convergence
 (the speed ``|d state/dt|`` falling below a tolerance, which stops the integration).
@@ -18,9 +18,9 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
-from numerics.scaled_quadrature import numpy_namespace
-from theory.dynamics import OdeSystem
-from theory.errors import DomainError
+from featcheck.numerics.scaled_quadrature import numpy_namespace
+from featcheck.theory.dynamics import OdeSystem
+from featcheck.theory.errors import DomainError
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import integrate, stats
 
-from theory.functions import Function
+from featcheck.theory.functions import Function
 
 SQRT_2PI = math.sqrt(2 * math.pi)
 

@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from numerics.claims.base import Evidence, Status
+from featcheck.numerics.claims.base import Evidence, Status
 
 PACKAGES = ("featcheck", "sympy", "mpmath", "numpy", "scipy", "numba", "matplotlib", "hypothesis")
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.errors import DomainError
-from theory.models import check_convention
+from featcheck.theory.errors import DomainError
+from featcheck.theory.models import check_convention
 
 
 @dataclass(frozen=True)

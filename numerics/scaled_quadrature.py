@@ -1,6 +1,6 @@
 """Numpy evaluation of the Gaussian integrals of a rescaled smooth activation.
 
-``theory.dynamics.series.ScaledIntegral`` symbols stand for
+``featcheck.theory.dynamics.series.ScaledIntegral`` symbols stand for
 ``I_j(sigma) = E[d^j F/dsigma^j (sigma, Z)]`` with ``F(sigma, z) = phi(sigma z)^2`` or
 ``phi(sigma z) He_k(z)/sqrt(k!)`` and ``Z ~ N(0, 1)``; they have no closed form when ``phi``
 is not piecewise polynomial.  Here they are integrated by a composite Gauss-Legendre rule in
@@ -20,8 +20,8 @@ import numpy as np
 import sympy as sp
 from numpy.polynomial.legendre import leggauss
 
-from theory.dynamics.series import _SCALE, ScaledIntegral
-from theory.functions import z
+from featcheck.theory.dynamics.series import _SCALE, ScaledIntegral
+from featcheck.theory.functions import z
 
 HALF_WIDTH = 12.0
 NODES = 16

@@ -3,7 +3,7 @@
 Import these in your own test suite::
 
     from hypothesis import given
-    from numerics import strategies as fs
+    from featcheck.numerics import strategies as fs
 
     @given(fs.hermite_links())
     def test_my_identity(link):
@@ -22,7 +22,7 @@ from fractions import Fraction
 import sympy as sp
 from hypothesis import strategies as st
 
-from theory.functions import CATALOGUE_EXAMPLES, Function, hermite_he, parse_function, z
+from featcheck.theory.functions import CATALOGUE_EXAMPLES, Function, hermite_he, parse_function, z
 
 
 @dataclass(frozen=True)

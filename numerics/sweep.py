@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.simulate.online import Link, OnlineSGD
-from theory.errors import DomainError, InputError
+from featcheck.numerics.simulate.online import Link, OnlineSGD
+from featcheck.theory.errors import DomainError, InputError
 
 #: Bump when the simulator's law or output changes: old cache entries are then ignored.
 SIMULATOR_VERSION = "reduced-1"
@@ -109,7 +109,7 @@ class SweepSpec:
 
 
 def rho0_exponent_value(r1: float, r2: float) -> float:
-    from theory.exponents import predict
+    from featcheck.theory.exponents import predict
 
     return predict("rho0").at(1, r1, r2).value
 
@@ -195,7 +195,7 @@ EXTEND = 6
 
 
 def _best_k(results: dict) -> int:
-    from numerics.estimate import as_times, lower_median
+    from featcheck.numerics.estimate import as_times, lower_median
 
     return min(results, key=lambda k: (float(lower_median(as_times(results[k][1]))), -k))
 
@@ -204,7 +204,7 @@ def run_cell(
     config: OnlineSGD, replicas: int, max_steps: int, entropy: int, key: list[int], cache: Cache
 ) -> tuple[np.ndarray, bool]:
     """Hitting steps of one cell, from the cache when present; returns ``(hits, cached)``."""
-    from numerics.simulate.reduced import simulate
+    from featcheck.numerics.simulate.reduced import simulate
 
     inputs = {
         "config": config.to_json(),
@@ -229,7 +229,7 @@ def measure_point(spec_json: dict, p: dict, cache_dir: str | None, threads: int 
         import numba
 
         numba.set_num_threads(threads)
-    from numerics.estimate import as_times, lower_median
+    from featcheck.numerics.estimate import as_times, lower_median
 
     spec = SweepSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec_json.items()})
     cache = Cache(cache_dir)
@@ -375,8 +375,8 @@ def curves(
     effective_dimension: bool = False,
 ) -> list[dict]:
     """Fit the exponent of every ``(s, r2)`` curve and compare it with ``learner``'s prediction."""
-    from numerics.estimate import CensoredError, fit_exponent, point
-    from theory.exponents import predict
+    from featcheck.numerics.estimate import CensoredError, fit_exponent, point
+    from featcheck.theory.exponents import predict
 
     prediction = predict(learner, effective_dimension)
     out = []

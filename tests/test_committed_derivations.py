@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from theory.functions import parse_function
-from theory.hermite_derivation import hermite_derivation
+from featcheck.theory.functions import parse_function
+from featcheck.theory.hermite_derivation import hermite_derivation
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "derivations"
 

@@ -1,6 +1,4 @@
 """Exact mathematics of featcheck: Hermite analysis, Gaussian identities, flows, exponents.
 
-This package uses sympy and mpmath only; it never imports :mod:`numerics`.
+This package uses sympy and mpmath only; it never imports :mod:`featcheck.numerics`.
 """
-
-__version__ = "0.1.0"

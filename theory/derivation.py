@@ -105,7 +105,7 @@ class Derivation:
             return self.to_markdown()
         if fmt == "tex":
             return self.to_latex()
-        from theory.errors import InputError
+        from featcheck.theory.errors import InputError
 
         raise InputError(f"unknown derivation format {fmt!r}: use 'md' or 'tex'")
 

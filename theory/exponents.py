@@ -33,8 +33,8 @@ from functools import cache
 
 import sympy as sp
 
-from theory.derivation import Derivation
-from theory.errors import DomainError
+from featcheck.theory.derivation import Derivation
+from featcheck.theory.errors import DomainError
 
 s = sp.Symbol("s", positive=True, integer=True)
 r1 = sp.Symbol("r_1", nonnegative=True)

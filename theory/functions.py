@@ -2,7 +2,7 @@
 
 A :class:`Function` wraps a sympy expression in the real symbol ``z``.  The
 catalogue covers the usual links and activations; anything else is a user
-expression parsed safely by :func:`theory.parsing.parse_expression`, built from
+expression parsed safely by :func:`featcheck.theory.parsing.parse_expression`, built from
 the same whitelisted names.  ``parse_function`` accepts both.
 """
 
@@ -16,13 +16,13 @@ from functools import cached_property
 import mpmath
 import sympy as sp
 
-from theory.errors import (
+from featcheck.theory.errors import (
     InputError,
     NotSquareIntegrableError,
     ParseError,
     UnknownFunctionError,
 )
-from theory.parsing import parse_expression
+from featcheck.theory.parsing import parse_expression
 
 z = sp.Symbol("z", real=True)
 

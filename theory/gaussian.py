@@ -16,7 +16,7 @@ and Parseval,
     T_f(K) = E[f^2] - sum_{k<=K} c_k(f)^2 .
 
 Variance scaling: a Gaussian of variance ``sigma^2`` is ``sigma Z``, so the
-coefficients of ``f(sigma .)`` (:meth:`theory.functions.Function.scaled`) apply;
+coefficients of ``f(sigma .)`` (:meth:`featcheck.theory.functions.Function.scaled`) apply;
 :func:`scaled_monic_coefficient` gives them from those of ``f`` through
 ``mu_k(f(sigma .)) = sigma^k sum_j mu_{k+2j}(f) ((sigma^2 - 1)/2)^j / j!``
 (a finite sum for polynomials).
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from theory.errors import DomainError
-from theory.functions import Function, parse_function, z
-from theory.hermite import HermiteExpansion, hermite_coefficients
+from featcheck.theory.errors import DomainError
+from featcheck.theory.functions import Function, parse_function, z
+from featcheck.theory.hermite import HermiteExpansion, hermite_coefficients
 
 rho = sp.Symbol("rho", real=True)
 

@@ -35,9 +35,9 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from theory.errors import DomainError, InputError
-from theory.functions import SWITCHES, Function, branches, parse_function, z
-from theory.tanh_sinh import gaussian_integrals, hermite_vector
+from featcheck.theory.errors import DomainError, InputError
+from featcheck.theory.functions import SWITCHES, Function, branches, parse_function, z
+from featcheck.theory.tanh_sinh import gaussian_integrals, hermite_vector
 
 BASES = ("normalized", "monic")
 MAX_DEGREE = 2000

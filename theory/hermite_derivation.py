@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory.derivation import Derivation
-from theory.functions import Function
-from theory.hermite import hermite_coefficients, information_exponent
+from featcheck.theory.derivation import Derivation
+from featcheck.theory.functions import Function
+from featcheck.theory.hermite import hermite_coefficients, information_exponent
 
 _CONVENTIONS = "conventions: probabilists' Hermite polynomials, Gaussian weight N(0, 1)"
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from theory.derivation import Derivation
-from theory.errors import DomainError, InputError
+from featcheck.theory.derivation import Derivation
+from featcheck.theory.errors import DomainError, InputError
 
 LAWS = ("sphere", "gaussian")
 MAX_DIM = 10_000

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory.errors import DomainError, InputError
-from theory.functions import Function, parse_function
+from featcheck.theory.errors import DomainError, InputError
+from featcheck.theory.functions import Function, parse_function
 
 CONVENTIONS = ("unit", "ba")
 

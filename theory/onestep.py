@@ -40,9 +40,9 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
-from theory.errors import DomainError, InputError
-from theory.functions import Function, parse_function
-from theory.hermite import Coefficient, Quantity, hermite_coefficients
+from featcheck.theory.errors import DomainError, InputError
+from featcheck.theory.functions import Function, parse_function
+from featcheck.theory.hermite import Coefficient, Quantity, hermite_coefficients
 
 #: Degrees examined for spikes; ``l(alpha) <= 1/(1 - 2 alpha)``, so this covers ``alpha < 0.49``.
 MAX_SPIKE_DEGREE = 50
@@ -160,7 +160,8 @@ def predict_spikes(
 ) -> SpikePrediction:
     """Model A: ``l(alpha)`` restricted to ``mu_k(sigma) != 0``, with the status of each degree.
 
-    ``mu_k`` are monic Hermite coefficients from :func:`theory.hermite.hermite_coefficients`,
+    ``mu_k`` are monic Hermite coefficients from
+    :func:`featcheck.theory.hermite.hermite_coefficients`,
     exact where the foundation is exact; a numeric coefficient within its error
     bound of zero is ``unresolved`` and not counted (reported separately).
     """

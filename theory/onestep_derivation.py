@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory.derivation import Derivation
-from theory.functions import Function
-from theory.hermite import hermite_coefficients
-from theory.onestep import (
+from featcheck.theory.derivation import Derivation
+from featcheck.theory.functions import Function
+from featcheck.theory.hermite import hermite_coefficients
+from featcheck.theory.onestep import (
     degree_interval,
     gradient_overlap,
     hermite_degree,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory.errors import ParseError, UnsafeExpressionError
+from featcheck.theory.errors import ParseError, UnsafeExpressionError
 
 
 @dataclass(frozen=True)

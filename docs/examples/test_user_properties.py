@@ -8,9 +8,9 @@ counterexample among random links.
 import sympy as sp
 from hypothesis import given, settings
 
-from numerics import strategies as fs
-from theory.gaussian import mehler, rho
-from theory.hermite import hermite_coefficients, information_exponent
+from featcheck.numerics import strategies as fs
+from featcheck.theory.gaussian import mehler, rho
+from featcheck.theory.hermite import hermite_coefficients, information_exponent
 
 
 @settings(max_examples=20, deadline=None)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import importlib
 
-from numerics.claims.base import REGISTRY, Claim
+from featcheck.numerics.claims.base import REGISTRY, Claim
 
 CLAIM_MODULES = (
-    "numerics.claims.hermite",
-    "numerics.claims.linear",
-    "numerics.claims.onestep",
-    "numerics.claims.exponents",
-    "numerics.claims.spiked",
+    "featcheck.numerics.claims.hermite",
+    "featcheck.numerics.claims.linear",
+    "featcheck.numerics.claims.onestep",
+    "featcheck.numerics.claims.exponents",
+    "featcheck.numerics.claims.spiked",
 )
 
 
@@ -24,7 +24,7 @@ def load() -> dict[str, Claim]:
 
 def select(patterns: list[str]) -> list[Claim]:
     """Claims whose id equals a pattern or starts with ``pattern.``; all when empty."""
-    from theory.errors import InputError
+    from featcheck.theory.errors import InputError
 
     registry = load()
     if not patterns:

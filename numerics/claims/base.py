@@ -11,6 +11,7 @@ and ``error`` when the claim raised.
 from __future__ import annotations
 
 import math
+import re
 import time
 import traceback
 import zlib
@@ -21,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from featcheck.numerics.claims.provenance import Provenance
+from featcheck.theory.errors import InputError
 
 BUDGETS = ("quick", "full")
 
@@ -100,11 +104,16 @@ class Evidence:
     note: str = ""
     inconclusive: bool = False
     claim_id: str = ""
-    source: str = ""
+    provenance: Provenance | None = None
     statement: str = ""
     status: Status = Status.HOLDS
     seconds: float = 0.0
     error: str = ""
+
+    @property
+    def source(self) -> str:
+        """The provenance as one line (empty before the runner fills it in)."""
+        return self.provenance.citation if self.provenance else ""
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)
@@ -145,6 +154,7 @@ class Evidence:
         return {
             "id": self.claim_id,
             "source": self.source,
+            "provenance": self.provenance.to_json() if self.provenance else None,
             "statement": self.statement,
             "status": str(self.status),
             "predicted": _plain(worst.predicted) if worst else None,
@@ -192,22 +202,56 @@ class ClaimContext:
 
 @dataclass(frozen=True)
 class Claim:
+    """A registered statement: its id, where it comes from, what it says, how it is run."""
+
     id: str
-    source: str
+    provenance: Provenance
     statement: str
     run: Callable[[ClaimContext], Evidence]
+
+    @property
+    def source(self) -> str:
+        return self.provenance.citation
+
+    @property
+    def definition(self) -> tuple[str, str]:
+        """Where the claim's function is defined: ``(module, qualified name)``."""
+        return (
+            getattr(self.run, "__module__", "?"),
+            getattr(self.run, "__qualname__", repr(self.run)),
+        )
 
 
 REGISTRY: dict[str, Claim] = {}
 
+_ID = re.compile(r"[A-Za-z0-9]+([._-][A-Za-z0-9]+)*")
 
-def claim(id: str, *, source: str, statement: str):
-    """Register the decorated function as the claim ``id``."""
+
+def claim(id: str, *, provenance: Provenance, statement: str):
+    """Register the decorated function as the claim ``id``.
+
+    The function takes a :class:`ClaimContext` and returns :class:`Evidence`.
+    Registering an id again from the same definition (same module and qualified name,
+    as when a notebook cell or a claims file is run twice) replaces the earlier claim;
+    an id already taken by a different definition is an :class:`InputError`.
+    """
+    if not isinstance(id, str) or not _ID.fullmatch(id):
+        raise InputError(
+            f"claim id {id!r} must be letters and digits joined by '.', '_' or '-' "
+            "(for example 'mypaper.theorem2')"
+        )
+    if not isinstance(provenance, Provenance):
+        raise InputError(f"claim {id!r}: provenance must be a featcheck Provenance")
 
     def register(function: Callable[[ClaimContext], Evidence]):
-        if id in REGISTRY:
-            raise RuntimeError(f"claim {id!r} is registered twice")
-        REGISTRY[id] = Claim(id, source, statement, function)
+        new = Claim(id, provenance, statement, function)
+        old = REGISTRY.get(id)
+        if old is not None and old.definition != new.definition:
+            raise InputError(
+                f"claim id {id!r} is defined twice: in {'.'.join(old.definition)} "
+                f"and in {'.'.join(new.definition)}"
+            )
+        REGISTRY[id] = new
         return function
 
     return register
@@ -222,7 +266,11 @@ def run_claim(c: Claim, budget: str, seed: int, figure_dir: Path | None = None) 
     except Exception as exc:  # a broken claim is reported, never hidden
         evidence = Evidence(error=f"{type(exc).__name__}: {exc}")
         evidence.details["traceback"] = traceback.format_exc(limit=6)
-    evidence.claim_id, evidence.source, evidence.statement = c.id, c.source, c.statement
+    if not isinstance(evidence, Evidence):
+        evidence = Evidence(
+            error=f"the claim returned {type(evidence).__name__}, not featcheck Evidence"
+        )
+    evidence.claim_id, evidence.provenance, evidence.statement = c.id, c.provenance, c.statement
     evidence.seconds = time.perf_counter() - start
     evidence.status = evidence.decide()
     return evidence

@@ -3,7 +3,7 @@
 Measurements use the exact reduced online-SGD simulator; ``n*(d)`` is the lower
 median hitting time minimised over a geometric window of step sizes, and the
 exponent is a log-log least-squares slope with a percentile bootstrap interval
-(:mod:`numerics.estimate`, :mod:`numerics.sweep`).  Several intervals in one
+(:mod:`featcheck.numerics.estimate`, :mod:`featcheck.numerics.sweep`).  Several intervals in one
 claim share a Bonferroni-corrected level.
 """
 
@@ -16,15 +16,17 @@ import os
 import numpy as np
 from scipy import stats
 
-from numerics.claims.base import ClaimContext, Evidence, claim, contains, holds_if
-from numerics.estimate import CensoredError, fit_exponent, fit_ratio_exponent, two_sample
-from numerics.simulate.online import Link, OnlineSGD, whitened_overlap
-from numerics.sweep import SweepSpec, curves, plot_curves, run_sweep
-from theory.exponents import predict
-
-REFERENCE = "sample-complexity.md"
-SOURCE_ISO = f"Ben Arous, Gheissari, Jagannath 2021; {REFERENCE}"
-SOURCE_SPIKED = f"Mousavi-Hosseini, Wu, Suzuki, Erdogdu 2023 (seeds 000, 001); {REFERENCE}"
+from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, contains, holds_if
+from featcheck.numerics.claims.provenance import (
+    BEN_AROUS_2021,
+    MOUSAVI_HOSSEINI_2023,
+    derived,
+    reading,
+)
+from featcheck.numerics.estimate import CensoredError, fit_exponent, fit_ratio_exponent, two_sample
+from featcheck.numerics.simulate.online import Link, OnlineSGD, whitened_overlap
+from featcheck.numerics.sweep import SweepSpec, curves, plot_curves, run_sweep
+from featcheck.theory.exponents import predict
 
 
 def _seed(ctx: ClaimContext) -> int:
@@ -61,7 +63,11 @@ def _edge_note(evidence: Evidence, fitted: list[dict]) -> None:
 
 @claim(
     "exponents.isotropic-online",
-    source=SOURCE_ISO,
+    provenance=reading(
+        BEN_AROUS_2021,
+        "Theorem 1.3 (online SGD needs d^(s-1), d log d, d samples for s > 2, 2, 1), "
+        "read as Theta",
+    ),
     statement=(
         "Online spherical SGD on an He_s target from a random start needs n ~ d^max(1, s-1) "
         "samples (d log d at s = 2): the measured exponent's interval contains the prediction."
@@ -131,7 +137,11 @@ def sample_rho0(d: float, r1: float, r2: float, size: int, rng: np.random.Genera
 
 @claim(
     "exponents.rho0-regimes",
-    source=SOURCE_SPIKED,
+    provenance=derived(
+        MOUSAVI_HOSSEINI_2023,
+        "initial overlap under the spiked covariance",
+        "docs/derivations/exponent-rho0.md",
+    ),
     statement=(
         "The initial whitened overlap rho0 of a uniform w0 scales as d^e_rho with e_rho in four "
         "regimes of (r1, r2): -1/2, r2 - r1 - 1/2, (r2 - 1)/2, 0."
@@ -198,7 +208,10 @@ def rho0_regimes(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "exponents.spiked-three-stage",
-    source=SOURCE_SPIKED,
+    provenance=reading(
+        MOUSAVI_HOSSEINI_2023,
+        "sample complexity of online SGD under the spiked covariance, read as Theta",
+    ),
     statement=(
         "Preconditioned online SGD, He_3 target, r1 = 0.25: the exponent of n*(d) follows the "
         "three-stage curve of the online counting (convention A) across r2 in [0.1, 0.9]."
@@ -295,7 +308,11 @@ def _gain_sweep(ctx: ClaimContext, s: int, ds, replicas: int, variant: str, spik
 
 @claim(
     "exponents.preconditioning-gain",
-    source=SOURCE_SPIKED,
+    provenance=derived(
+        MOUSAVI_HOSSEINI_2023,
+        "sample complexity of preconditioned online SGD",
+        "docs/derivations/exponent-gain-isotropic.md, docs/derivations/exponent-gain-normalized.md",
+    ),
     statement=(
         "At condition number 1 + kappa ~ d^0.5 (r1 = 0), preconditioned online SGD saves a "
         "factor of samples growing like a power of d.  Seed summary: d^0.5 over normalized "
@@ -304,7 +321,7 @@ def _gain_sweep(ctx: ClaimContext, s: int, ds, replicas: int, variant: str, spik
     ),
 )
 def preconditioning_gain(ctx: ClaimContext) -> Evidence:
-    from theory.exponents import preconditioning_gain as gain
+    from featcheck.theory.exponents import preconditioning_gain as gain
 
     r2, s_b = 0.5, 2
     if ctx.full:
@@ -465,8 +482,8 @@ def preconditioning_gain(ctx: ClaimContext) -> Evidence:
 
 
 def point_summary(m: dict):
-    """The :class:`numerics.estimate.Point` of one sweep measurement."""
-    from numerics.estimate import point
+    """The :class:`featcheck.numerics.estimate.Point` of one sweep measurement."""
+    from featcheck.numerics.estimate import point
 
     return point(m["d"], m["etas"], [np.asarray(c) for c in m["cells"]], m["reached_bottom"])
 
@@ -490,8 +507,8 @@ def reduced_versus_full(
     budget: int = 20000,
 ):
     """Two-sample tests between the reduced and a full-dimensional simulator per case."""
-    from numerics.simulate.fulld import simulate_full
-    from numerics.simulate.reduced import simulate
+    from featcheck.numerics.simulate.fulld import simulate_full
+    from featcheck.numerics.simulate.reduced import simulate
 
     reduced = reduced or simulate
     full = full or simulate_full
@@ -545,9 +562,9 @@ SPIKED_BRANCH_CASES = (
 
 
 def spiked_branch_simulator(config, replicas, budget, seed, snaps, stop_at_hit=False):
-    """``numerics.simulate.spiked.online_sgd`` behind the interface of our simulators."""
-    from numerics.simulate.reduced import RunResult
-    from numerics.simulate.spiked import online_sgd
+    """``featcheck.numerics.simulate.spiked.online_sgd`` behind the interface of our simulators."""
+    from featcheck.numerics.simulate.reduced import RunResult
+    from featcheck.numerics.simulate.spiked import online_sgd
 
     every = math.gcd(*snaps)
     run = online_sgd(
@@ -571,7 +588,11 @@ def spiked_branch_simulator(config, replicas, budget, seed, snaps, stop_at_hit=F
 
 @claim(
     "exponents.reduced-vs-full",
-    source=REFERENCE,
+    provenance=derived(
+        None,
+        "the exact reduced simulator of online spherical SGD",
+        "docs/exponents.md (the reduced simulator)",
+    ),
     statement=(
         "The exact reduced online-SGD simulator and a full d-dimensional simulation agree in "
         "distribution (hitting times and overlaps at fixed times)."
@@ -594,8 +615,8 @@ def reduced_vs_full(ctx: ClaimContext) -> Evidence:
     evidence = Evidence(
         note=f"Kolmogorov-Smirnov, {replicas} replicas per simulator, level 0.01 Bonferroni over "
         f"{n_tests} tests (reject a test when p < {alpha:.2g}); full-dimensional oracles: "
-        "numerics.simulate.fulld (an independent O(d)-per-step implementation) and the "
-        "spiked-flows simulator numerics.simulate.spiked.online_sgd. Anderson-Darling "
+        "featcheck.numerics.simulate.fulld (an independent O(d)-per-step implementation) and the "
+        "spiked-flows simulator featcheck.numerics.simulate.spiked.online_sgd. Anderson-Darling "
         "p-values (capped to [0.001, 0.25] by scipy) are in the details."
     )
     for r in rows:

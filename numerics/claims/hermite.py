@@ -8,9 +8,13 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from numerics.claims.base import ClaimContext, Evidence, claim, holds_if, within
-from numerics.claims.figures import new_figure, save
-from numerics.quadrature import (
+from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, holds_if, within
+from featcheck.numerics.claims.figures import new_figure, save
+from featcheck.numerics.claims.provenance import (
+    DLMF,
+    printed,
+)
+from featcheck.numerics.quadrature import (
     correlated_gaussians,
     double_precision_coefficients,
     evaluate,
@@ -19,11 +23,10 @@ from numerics.quadrature import (
     mpmath_coefficient,
     mpmath_expectation,
 )
-from theory.functions import CATALOGUE_EXAMPLES, parse_function, z
-from theory.gaussian import mehler, rho, scaled_monic_coefficient
-from theory.hermite import he_at, hermite_coefficients, information_exponent, normal_cdf
+from featcheck.theory.functions import CATALOGUE_EXAMPLES, parse_function, z
+from featcheck.theory.gaussian import mehler, rho, scaled_monic_coefficient
+from featcheck.theory.hermite import he_at, hermite_coefficients, information_exponent, normal_cdf
 
-SOURCE = "reference conventions.md (Hermite bases, closed forms, Gaussian identities)"
 DIGITS = 30
 #: Double-precision rounding allowance relative to sqrt(E f^2): n eps sum|w f h_k| with
 #: n <= 300 nodes and sum|w f h_k| <= sqrt(E f^2) sqrt(E h_k^2) by Cauchy-Schwarz.
@@ -32,7 +35,9 @@ DOUBLE_ROUNDING = 300 * 2.3e-16
 
 @claim(
     "hermite.oracles",
-    source=SOURCE,
+    provenance=printed(
+        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
+    ),
     statement="The coefficients of every catalogue function (exact, or certified numeric) agree "
     "with two independent oracles (double precision: Gauss-Hermite for smooth functions, "
     "QUADPACK split at kinks; mpmath tanh-sinh at 30 digits, 20 at the quick budget) within "
@@ -92,7 +97,9 @@ def oracles(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "hermite.parseval",
-    source=SOURCE,
+    provenance=printed(
+        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
+    ),
     statement="Parseval: E[f(Z)^2] = sum_k c_k^2. The exact or certified E[f^2] agrees with "
     "an independent quadrature of f^2, partial sums never exceed it, polynomials reach it "
     "at their degree, and the closed-form kernels satisfy psi_{f,f}(1) = E[f^2].",
@@ -166,7 +173,9 @@ MEHLER_PAIRS_FULL = (*MEHLER_PAIRS_QUICK, ("tanh", "relu"), ("softplus", "sign")
 
 @claim(
     "hermite.mehler",
-    source=SOURCE,
+    provenance=printed(
+        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
+    ),
     statement="Mehler: E[f(Z1) g(Z2)] = sum_k c_k(f) c_k(g) rho^k for correlated standard "
     "Gaussians, checked against two-dimensional quadrature (within both error bounds) and "
     "Monte Carlo (inside a Bonferroni-corrected 99.9% confidence interval).",
@@ -221,7 +230,9 @@ def mehler_identity(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "hermite.arc-cosine",
-    source=SOURCE,
+    provenance=printed(
+        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
+    ),
     statement="sum_k c_k(ReLU)^2 rho^k = (sqrt(1 - rho^2) + (pi - arccos rho) rho) / (2 pi): "
     "exact partial sums approach the closed form within the Parseval tail bound "
     "|rho|^(K+1) (E[f^2] - sum_{k<=K} c_k^2), on [-1, 1].",
@@ -281,7 +292,9 @@ def _agree(a: sp.Expr, b: sp.Expr, digits: int = 50) -> tuple[bool, float]:
 
 @claim(
     "hermite.closed-forms",
-    source=SOURCE,
+    provenance=printed(
+        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
+    ),
     statement="The reference's closed forms hold: ReLU c_k = (-1)^((k-2)/2) (k-3)!! / "
     "sqrt(2 pi k!) for even k >= 2 and 0 for odd k >= 3; ReLU with bias mu_0 = b Phi(b) + "
     "phi(b), mu_1 = Phi(b), mu_k = He_{k-2}(-b) phi(b); |z| and sign(z); the quoted decimals "
@@ -346,7 +359,9 @@ def closed_forms(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "hermite.scaling",
-    source=SOURCE,
+    provenance=printed(
+        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
+    ),
     statement="Variance scaling: c_k(f(sigma .)) = sigma c_k(f) for positively 1-homogeneous f "
     "(ReLU), and mu_k(p(sigma .)) = sigma^k sum_j mu_{k+2j}(p) ((sigma^2-1)/2)^j / j! for "
     "polynomials p, as exact identities.",
@@ -401,7 +416,9 @@ STATED_EXPONENTS = {
 
 @claim(
     "hermite.information-exponent",
-    source=SOURCE,
+    provenance=printed(
+        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
+    ),
     statement="Information exponents: He_k has s = k; z^3 has s = 1; |z| and z^2 have s = 2; "
     "sign has s = 1 (and ReLU, tanh s = 1), each determined with certainty.",
 )

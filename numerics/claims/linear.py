@@ -1,6 +1,6 @@
 """Claims of Lin, Sun, Zhang (NeurIPS 2021): linear networks under spherically symmetric data.
 
-Every printed bound is checked as printed by the bound checker (``numerics.bounds``);
+Every printed bound is checked as printed by the bound checker (``featcheck.numerics.bounds``);
 where our derivation gives a different constant, the corrected reading is a separate
 claim under ``linear.derived.*``.
 """
@@ -15,15 +15,21 @@ from scipy.special import expit
 from scipy.stats import norm as normal
 from scipy.stats import t as student
 
-from numerics.bounds import (
+from featcheck.numerics.bounds import (
     DescentFamily,
     FlowFamily,
     check_descent_bound,
     check_flow_bound,
     printed_flow_bound,
 )
-from numerics.claims.base import ClaimContext, Evidence, claim, holds_if, within
-from numerics.simulate.linear import (
+from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, holds_if, within
+from featcheck.numerics.claims.provenance import (
+    LIN_SUN_ZHANG_2021,
+    derived,
+    printed,
+    reading,
+)
+from featcheck.numerics.simulate.linear import (
     DataLaw,
     balanced_layers,
     end_to_end,
@@ -32,9 +38,8 @@ from numerics.simulate.linear import (
     layer_gradients,
     population_gradient,
 )
-from theory.linear import printed_bounds
+from featcheck.theory.linear import printed_bounds
 
-SOURCE = "Lin, Sun, Zhang, NeurIPS 2021 (seed 004)"
 PAPER_INIT = (0.6, -0.8)
 
 
@@ -85,7 +90,7 @@ def _bound_check(ctx: ClaimContext, bound_id: str, derived: bool = False) -> Evi
 def _register_flow_bound(bound_id: str, statement: str) -> None:
     @claim(
         f"linear.{bound_id}",
-        source=f"{SOURCE}, {printed_bounds()[bound_id].source}",
+        provenance=printed(LIN_SUN_ZHANG_2021, printed_bounds()[bound_id].source),
         statement=statement,
     )
     def _run(ctx: ClaimContext) -> Evidence:
@@ -94,7 +99,13 @@ def _register_flow_bound(bound_id: str, statement: str) -> None:
 
 def _register_derived(bound_id: str, statement: str) -> None:
     @claim(
-        f"linear.derived.{bound_id}", source=f"our derivation of {bound_id}", statement=statement
+        f"linear.derived.{bound_id}",
+        provenance=derived(
+            LIN_SUN_ZHANG_2021,
+            printed_bounds()[bound_id].source,
+            "docs/derivations/linear-sphere-d2-depth4.md",
+        ),
+        statement=statement,
     )
     def _run(ctx: ClaimContext) -> Evidence:
         return _bound_check(ctx, bound_id, derived=True)
@@ -138,7 +149,7 @@ _register_derived(
 # Norm rate constant -------------------------------------------------------------------
 @claim(
     "linear.theorem1.norm-rate",
-    source=f"{SOURCE}, Theorem 1",
+    provenance=printed(LIN_SUN_ZHANG_2021, "Theorem 1 (sup N(w) <= 0.3)"),
     statement="N(w) = -w^T grad L <= 0.3 for every w (the 0.6 in Theorems 1, 5 and Lemma 4).",
 )
 def norm_rate(ctx: ClaimContext) -> Evidence:
@@ -195,7 +206,7 @@ def _descent_claim(ctx: ClaimContext, bound_id: str, theta_range) -> Evidence:
 
 @claim(
     "linear.theorem2",
-    source=f"{SOURCE}, Theorem 2",
+    provenance=printed(LIN_SUN_ZHANG_2021, "Theorem 2"),
     statement="GD from <v, w(0)> < 0: cos(theta(n)) >= 1 - (1 - cos(theta(0))) exp(-B S_n) "
     "until cos(theta) >= 0, constants as printed, for constant, geometric, power and 1/n steps.",
 )
@@ -205,7 +216,7 @@ def theorem2(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "linear.theorem3",
-    source=f"{SOURCE}, Theorem 3",
+    provenance=printed(LIN_SUN_ZHANG_2021, "Theorem 3"),
     statement="GD: if ||w(n+1)|| + wbar(n)^T w(n+1) >= (1+delta) c0 eta_n cos(theta(n))/pi for "
     "all n then cos(theta(n)) >= 1 - (1 - cos(theta(0))) exp(-B S_n), constants as printed.",
 )
@@ -216,7 +227,7 @@ def theorem3(ctx: ClaimContext) -> Evidence:
 # Lemma 1 and Lemma 3 ------------------------------------------------------------------
 @claim(
     "linear.lemma1",
-    source=f"{SOURCE}, Lemma 1",
+    provenance=printed(LIN_SUN_ZHANG_2021, "Lemma 1"),
     statement="-(v - (wbar^T v) wbar)^T grad L(w) = c0 sin^2(theta)/pi for every w.",
 )
 def lemma1(ctx: ClaimContext) -> Evidence:
@@ -279,7 +290,7 @@ def _product_derivative(layers, derivatives) -> np.ndarray:
 
 @claim(
     "linear.lemma3",
-    source=f"{SOURCE}, eq. (7) and Lemma 3",
+    provenance=printed(LIN_SUN_ZHANG_2021, "eq. (7) and Lemma 3"),
     statement="For a balanced deep linear network trained by gradient flow, "
     "d cos(theta)/dt = (c0 sin^2(theta)/pi) ||w_e||^(1 - 2/N).",
 )
@@ -375,7 +386,7 @@ def _rate_evidence(ctx: ClaimContext, depth: int, predicted: float, label: str) 
 
 @claim(
     "linear.rate.linear",
-    source=f"{SOURCE}, Theorem 1",
+    provenance=reading(LIN_SUN_ZHANG_2021, "Theorem 1, the rate exp(-Omega(sqrt t)) read as Theta"),
     statement="For the linear predictor after T, 1 - cos(theta) = exp(-Theta(sqrt t)): the "
     "exponent beta of t in -ln(1 - cos theta) is 1/2.",
 )
@@ -390,7 +401,7 @@ def rate_linear(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "linear.rate.deep",
-    source=f"{SOURCE}, Theorem 5",
+    provenance=reading(LIN_SUN_ZHANG_2021, "Theorem 5, the rate exp(-Omega(t)) read as Theta"),
     statement="For depth N > 2 after T, 1 - cos(theta) decays exponentially: the exponent beta "
     "of t in -ln(1 - cos theta) is 1.",
 )
@@ -404,7 +415,11 @@ def rate_deep(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "linear.derived.rate",
-    source="our derivation (theory.linear.closed_form_steps)",
+    provenance=derived(
+        LIN_SUN_ZHANG_2021,
+        "Theorems 1 and 5, the exact rate",
+        "docs/derivations/linear-sphere-d2-depth4.md",
+    ),
     statement="-ln(1 - cos theta) grows like t^(2N/(N+2)) for depth N (2/3 for the linear "
     "predictor, 4/3 for N = 4).",
 )
@@ -418,12 +433,12 @@ def rate_derived(ctx: ClaimContext) -> Evidence:
 # Figure 1 ---------------------------------------------------------------------------------
 @claim(
     "linear.figure1",
-    source=f"{SOURCE}, Figure 1",
+    provenance=printed(LIN_SUN_ZHANG_2021, "Figure 1"),
     statement="SGD (x ~ U(S^1), batch 1000, lr 1e-3, w(0) = (0.6, -0.8); depth 1 and balanced "
     "depth 4) tracks the population gradient flow within its confidence band.",
 )
 def figure1(ctx: ClaimContext) -> Evidence:
-    from numerics.figures.linear import figure1_data, plot_figure1
+    from featcheck.numerics.figures.linear import figure1_data, plot_figure1
 
     data = figure1_data(
         steps=30_000 if ctx.full else 2_000,

@@ -1,7 +1,7 @@
 """Claims about one large gradient step in two-layer networks (seeds 002 and 003).
 
 Model A (Moniri et al.) and model B (Demir and Dogan) keep their own notations;
-see :mod:`theory.onestep`.  Every statistical check uses Student-t confidence
+see :mod:`featcheck.theory.onestep`.  Every statistical check uses Student-t confidence
 intervals over independent replicas (fixed seeds from the claim's stream), at
 level ``1 - 0.05 / (number of intervals in the claim)`` (Bonferroni).
 """
@@ -14,9 +14,16 @@ from dataclasses import replace
 import numpy as np
 from scipy import stats
 
-from numerics.claims.base import ClaimContext, Evidence, claim, contains, holds_if
-from numerics.claims.figures import new_figure, save
-from numerics.simulate.onestep import (
+from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, contains, holds_if
+from featcheck.numerics.claims.figures import new_figure, save
+from featcheck.numerics.claims.provenance import (
+    DEMIR_DOGAN_2025,
+    MONIRI_2024,
+    derived,
+    printed,
+    reading,
+)
+from featcheck.numerics.simulate.onestep import (
     ConfigA,
     ConfigB,
     gradient_a,
@@ -25,17 +32,15 @@ from numerics.simulate.onestep import (
     simulate_a,
     simulate_b,
 )
-from theory.functions import parse_function
-from theory.hermite import hermite_coefficients
-from theory.onestep import (
+from featcheck.theory.functions import parse_function
+from featcheck.theory.hermite import hermite_coefficients
+from featcheck.theory.onestep import (
     gradient_overlap,
     hermite_degree,
     predict_spikes,
     spike_strength,
 )
 
-SOURCE_A = "Moniri, Lee, Hassani, Dobriban, ICML 2024 (seed 003); reference one-step.md A"
-SOURCE_B = "Demir and Dogan, ICLR 2025 (seed 002); reference one-step.md B"
 FAMILY_LEVEL = 0.05
 POLYNOMIAL = "z + (z^2 - 1)/2"
 
@@ -93,7 +98,11 @@ def bonferroni(count: int) -> float:
 
 @claim(
     "onestep.spike-count",
-    source=SOURCE_A,
+    provenance=reading(
+        MONIRI_2024,
+        "number of spikes l(alpha) with eta = n^alpha (main theorem, as summarised "
+        "in the abstract)",
+    ),
     statement="With eta = n^alpha, the centred updated feature matrix has l(alpha) outliers, "
     "l(alpha) = #{k : (k-1)/(2k) < alpha} restricted to mu_k(sigma) != 0, for tanh, ReLU and "
     "a polynomial activation over a grid of alpha away from the thresholds.",
@@ -247,7 +256,7 @@ def _separation_trend(ctx, evidence: Evidence, missing, rng) -> list[dict]:
 
 @claim(
     "onestep.null-target-no-spike",
-    source=SOURCE_A,
+    provenance=reading(MONIRI_2024, "a summary's statement: no spike when mu_1(sigma*) = 0"),
     statement="(as printed in the reference) No spike at all when mu_1(sigma*) = 0.",
 )
 def null_target_claim(ctx: ClaimContext) -> Evidence:
@@ -290,7 +299,7 @@ def _alignment_runs(ctx, activation, target, alpha, sizes, replicas, rng):
 
 @claim(
     "onestep.spike-directions",
-    source=SOURCE_A,
+    provenance=reading(MONIRI_2024, "each spike corresponds to a polynomial feature (abstract)"),
     statement="The k-th outlier's left singular vector aligns with the degree-k feature "
     "He_k(X beta_hat/||beta_hat||), alignment growing with size; its alignment with "
     "He_k(X beta*) tends to overlap^k (0 when mu_1(sigma*) = 0).",
@@ -374,7 +383,9 @@ def gradient_overlaps(
 
 @claim(
     "onestep.gradient-overlap",
-    source=SOURCE_A,
+    provenance=derived(
+        MONIRI_2024, "overlap of the gradient with beta*", "docs/derivations/onestep-tanh.md"
+    ),
     statement="<beta_hat/||beta_hat||, beta*> -> mu_1(sigma*)/sqrt(mu_1(sigma*)^2 + "
     "(E[sigma*(Z)^2] + sigma_eps^2)/psi), psi = n/d, for beta_hat = X^T y/n and for the top "
     "right singular vector of the gradient; the gap to the limit shrinks with n.",
@@ -418,7 +429,9 @@ def gradient_overlap_claim(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "onestep.training-surrogate",
-    source=SOURCE_A,
+    provenance=reading(
+        MONIRI_2024, "training and test errors are characterised by the spikes (abstract)"
+    ),
     statement="The ridge training objective on the updated features approaches the surrogate "
     "min_b min_w (1/n)||y - P b - F0 w||^2 + lambda ||w||^2 (P = powers of X beta_hat for the "
     "spike degrees, unpenalised) as the sizes grow.",
@@ -493,7 +506,9 @@ def _paired_gaps(config: ConfigB, replicas: int, rng, degree: int) -> dict[str, 
 
 @claim(
     "onestep.hermite-model",
-    source=SOURCE_B,
+    provenance=printed(
+        DEMIR_DOGAN_2025, "Theorem 4 (Hermite model of degree L equivalent to the network)"
+    ),
     statement="For beta inside each degree interval, the network and the Hermite model of degree "
     "L(beta) have the same training and test errors within Monte Carlo error, and the gap "
     "shrinks with n.",
@@ -561,7 +576,7 @@ def _sweep(base: ConfigB, field: str, values, replicas: int, rng) -> list[dict]:
 
 @claim(
     "onestep.hermite-curves",
-    source=SOURCE_B,
+    provenance=printed(DEMIR_DOGAN_2025, "Figure 1"),
     statement="Error versus width ratio k/m (beta=0.74, alpha=1/2), versus alpha (beta=0.74) and "
     "versus beta (alpha=1/2): at every point the network's and the Hermite model's test errors "
     "agree within Monte Carlo error.",
@@ -624,7 +639,7 @@ def hermite_curves_claim(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "onestep.linear-grid",
-    source=SOURCE_B,
+    provenance=printed(DEMIR_DOGAN_2025, "Figure 4"),
     statement="On an (alpha, beta) grid, the linear model (L = 1) reproduces the network's test "
     "error wherever L(beta) = 1 (beta < 1/2); elsewhere the gap is reported.",
 )
@@ -676,7 +691,11 @@ def linear_grid_claim(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "onestep.b-gradient",
-    source=SOURCE_B,
+    provenance=derived(
+        DEMIR_DOGAN_2025,
+        "the gradient lemma, in this paper's normalisation",
+        "docs/derivations/onestep-relu.md",
+    ),
     statement="(derived, model B normalisation) The gradient is mu_1 (w/sqrt(k)) c_hat^T plus a "
     "part smaller in operator norm (c_hat = X^T r/m): its top right singular vector is c_hat, and "
     "<c_hat/||c_hat||, c*/||c*||> -> ||c*||/sqrt(E||c_hat||^2) with c* = E[x y] for the mixture "
@@ -746,7 +765,7 @@ def b_gradient_claim(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "onestep.mixture-structure",
-    source=SOURCE_B,
+    provenance=printed(DEMIR_DOGAN_2025, "Figure 2"),
     statement="Figure 2 of Demir and Dogan (beta = 0.74, alpha = 1/2, L = 3, ReLU, two "
     "components): versus the alignment of the two spikes, the mixture weight and the spike rank, "
     "the network's and the Hermite model's training and test errors agree within Monte Carlo "

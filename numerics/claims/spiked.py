@@ -7,13 +7,19 @@ import itertools
 import numpy as np
 from scipy import stats
 
-from numerics.claims.base import ClaimContext, Evidence, claim, contains, holds_if, within
-from numerics.ode import compile_system, integrate
-from numerics.simulate.spiked import algorithm1, empirical_gd, online_sgd, population_flow
-from numerics.simulate.spiked_oracles import monte_carlo_rates, quadrature_rates
-from numerics.simulate.spiked_precond import preconditioned_with_estimate
-from theory.dynamics.spiked import SOURCE, spiked_flow
-from theory.functions import parse_function
+from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, contains, holds_if, within
+from featcheck.numerics.claims.provenance import (
+    MOUSAVI_HOSSEINI_2023,
+    derived,
+    printed,
+    reading,
+)
+from featcheck.numerics.ode import compile_system, integrate
+from featcheck.numerics.simulate.spiked import algorithm1, empirical_gd, online_sgd, population_flow
+from featcheck.numerics.simulate.spiked_oracles import monte_carlo_rates, quadrature_rates
+from featcheck.numerics.simulate.spiked_precond import preconditioned_with_estimate
+from featcheck.theory.dynamics.spiked import spiked_flow
+from featcheck.theory.functions import parse_function
 
 #: Aligned failure cases: (activation, link), information exponents 3 and 4, c_s g_s > 0.
 FAILURE_CASES = (("z*abs(z)", "he(3)"), ("relu", "-h(4)"))
@@ -48,7 +54,11 @@ def _random_point(rng, preconditioned: bool):
 
 @claim(
     "spiked.reduction",
-    source=SOURCE,
+    provenance=derived(
+        MOUSAVI_HOSSEINI_2023,
+        "population gradient flows (plain, normalized, preconditioned)",
+        "docs/derivations/spiked-plain-relu-he3.md",
+    ),
     statement="The reduced (a, b) right-hand sides of the three flows equal the population "
     "gradient computed by 2-D quadrature (to 1e-8) and by Monte Carlo (within a 99% "
     "Bonferroni interval), and the full d-dimensional population flow follows them.",
@@ -153,7 +163,11 @@ def _aligned_final(flow, act, link, kappa, d, convention="unit", t_max=1e6):
 
 @claim(
     "spiked.plain-fails",
-    source=SOURCE,
+    provenance=reading(
+        MOUSAVI_HOSSEINI_2023,
+        "failure of spherical gradient flow under an aligned spike (abstract and main "
+        "failure result)",
+    ),
     statement="Aligned spike (u = theta), start m0 = d^(-1/2): for s = 3 and s = 4 targets "
     "the plain spherical flow goes to the equator at kappa below the predicted threshold, "
     "the normalized flow recovers u, and the plain flow recovers u at kappa = 0.",
@@ -305,7 +319,11 @@ def _threshold(ctx: ClaimContext, conventions: tuple[str, ...]) -> Evidence:
 
 @claim(
     "spiked.threshold",
-    source=SOURCE,
+    provenance=derived(
+        MOUSAVI_HOSSEINI_2023,
+        "spike-strength threshold of the plain flow",
+        "docs/derivations/spiked-plain-relu-minus-h4.md",
+    ),
     statement="Unit convention: for the aligned plain flow from m0 = d^(-1/2), the predicted "
     "threshold kappa_c(d) (large-kappa asymptotics of m*(kappa) = d^(-1/2)) separates "
     "failure (equator at kappa_c/4) from escape (away from the equator at 4 kappa_c) "
@@ -317,7 +335,11 @@ def threshold(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "spiked.threshold-ba",
-    source=SOURCE,
+    provenance=derived(
+        MOUSAVI_HOSSEINI_2023,
+        "spike-strength threshold of the plain flow, Sigma = I + kappa theta theta^T",
+        "docs/derivations/spiked-plain-relu-minus-h4-ba.md",
+    ),
     statement="Convention Sigma = I + kappa theta theta^T: the predicted threshold "
     "kappa_c ~ d separates failure (kappa_c/4) from escape (4 kappa_c) of the aligned "
     "plain flow across d.",
@@ -335,7 +357,11 @@ def threshold_ba(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "spiked.preconditioned",
-    source=SOURCE,
+    provenance=derived(
+        MOUSAVI_HOSSEINI_2023,
+        "preconditioned gradient flow",
+        "docs/derivations/spiked-preconditioned-relu-he3.md",
+    ),
     statement="The preconditioned flow conserves ||Sigma^(1/2) w|| and its whitened overlap "
     "rho follows the isotropic flow d rho/dt = (1 - rho^2) psi'(rho) with time t / r^2.",
 )
@@ -427,7 +453,9 @@ def preconditioned(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "spiked.preconditioned-empirical",
-    source=SOURCE + "; reference spiked-single-index.md (empirical version [open])",
+    provenance=reading(
+        MOUSAVI_HOSSEINI_2023, "preconditioning with an estimated covariance from unlabeled samples"
+    ),
     statement="Preconditioning with the inverse sample covariance of n' unlabeled samples "
     "instead of Sigma^(-1): the whitened overlap follows the population preconditioned flow "
     "up to an RMS distance decaying like n'^(-1/2) at fixed d (95% bootstrap interval for "
@@ -512,7 +540,10 @@ def _slope_interval(sizes, distances, rng, level=0.95):
 
 @claim(
     "spiked.finite-size",
-    source=SOURCE,
+    provenance=reading(
+        MOUSAVI_HOSSEINI_2023,
+        "finite-sample online SGD and gradient descent track the population flow",
+    ),
     statement="Online SGD (eta = eta0 d^(-3/2)) and gradient descent on n samples converge "
     "to the reduced ODE: the RMS distance of the overlap decays like d^(-1/2) (online) and "
     "n^(-1/2) (batch), the central-limit rate (95% bootstrap intervals for the exponents).",
@@ -635,7 +666,9 @@ def finite_size(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "spiked.algorithm1",
-    source=SOURCE,
+    provenance=printed(
+        MOUSAVI_HOSSEINI_2023, "Algorithm 1 (layer-wise training of a two-layer ReLU network)"
+    ),
     statement="Algorithm 1 (normalized first layer, N = sqrt(n)/2 random-bias ReLU features, "
     "ridge): once the first layer aligns (|rho| > 0.9), the test error decreases with n.",
 )

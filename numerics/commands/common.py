@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from numerics.claims.base import _plain
-from theory.derivation import Derivation
+from featcheck.numerics.claims.base import _plain
+from featcheck.theory.derivation import Derivation
 
 
 def non_negative_int(text: str) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from numerics.commands.common import (
+from featcheck.numerics.commands.common import (
     add_derivation_output,
     emit_derivation,
     finite_float,
@@ -19,8 +19,8 @@ from numerics.commands.common import (
     print_json,
     progress,
 )
-from theory.errors import DomainError, InputError
-from theory.exponents import (
+from featcheck.theory.errors import DomainError, InputError
+from featcheck.theory.exponents import (
     GAIN_COMPARATORS,
     LEARNERS,
     SPIKED_LEARNERS,
@@ -230,7 +230,7 @@ def geometric_grid(text: str) -> list[int]:
 
 
 def spec_from_options(options: dict):
-    from numerics.sweep import SweepSpec
+    from featcheck.numerics.sweep import SweepSpec
 
     if options["learner"] not in SWEEP_LEARNERS:
         raise InputError(f"learner must be one of {', '.join(SWEEP_LEARNERS)}")
@@ -254,8 +254,8 @@ def spec_from_options(options: dict):
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
-    from numerics.report import write_json_atomic
-    from numerics.sweep import curves, plot_curves, run_sweep
+    from featcheck.numerics.report import write_json_atomic
+    from featcheck.numerics.sweep import curves, plot_curves, run_sweep
 
     options = _options(args)
     spec = spec_from_options(options)

@@ -7,15 +7,15 @@ import argparse
 import mpmath
 import sympy as sp
 
-from numerics.commands.common import (
+from featcheck.numerics.commands.common import (
     add_derivation_output,
     emit_derivation,
     non_negative_int,
     print_json,
 )
-from theory.functions import parse_function
-from theory.hermite import BASES, hermite_coefficients, information_exponent
-from theory.hermite_derivation import hermite_derivation
+from featcheck.theory.functions import parse_function
+from featcheck.theory.hermite import BASES, hermite_coefficients, information_exponent
+from featcheck.theory.hermite_derivation import hermite_derivation
 
 
 def register(commands: argparse._SubParsersAction) -> None:

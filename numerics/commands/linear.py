@@ -8,7 +8,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from numerics.bounds import (
+from featcheck.numerics.bounds import (
     FlowFamily,
     Start,
     _min_margin,
@@ -17,7 +17,7 @@ from numerics.bounds import (
     printed_flow_bound,
     user_flow_bound,
 )
-from numerics.commands.common import (
+from featcheck.numerics.commands.common import (
     add_derivation_output,
     emit_derivation,
     finite_float,
@@ -26,10 +26,10 @@ from numerics.commands.common import (
     positive_int,
     print_json,
 )
-from numerics.figures.linear import _ARGS
-from numerics.simulate.linear import DataLaw, integrate_flow, polar_state, sgd
-from theory import linear as th
-from theory.errors import DomainError, InputError
+from featcheck.numerics.figures.linear import _ARGS
+from featcheck.numerics.simulate.linear import DataLaw, integrate_flow, polar_state, sgd
+from featcheck.theory import linear as th
+from featcheck.theory.errors import DomainError, InputError
 
 
 def pair(text: str) -> tuple[float, float]:

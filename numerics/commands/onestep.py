@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from numerics.commands.common import (
+from featcheck.numerics.commands.common import (
     add_derivation_output,
     emit_derivation,
     finite_float,
@@ -15,17 +15,22 @@ from numerics.commands.common import (
     positive_int,
     print_json,
 )
-from numerics.simulate.onestep import (
+from featcheck.numerics.simulate.onestep import (
     MIN_SPECTRUM_SIZE,
     ConfigA,
     ConfigB,
     simulate_a,
     simulate_b,
 )
-from theory.errors import DomainError
-from theory.functions import parse_function
-from theory.onestep import gradient_overlap, hermite_degree, predict_spikes, predict_spikes_b
-from theory.onestep_derivation import onestep_derivation
+from featcheck.theory.errors import DomainError
+from featcheck.theory.functions import parse_function
+from featcheck.theory.onestep import (
+    gradient_overlap,
+    hermite_degree,
+    predict_spikes,
+    predict_spikes_b,
+)
+from featcheck.theory.onestep_derivation import onestep_derivation
 
 DATA = ("isotropic", "spiked", "mixture")
 HERMITE_A = (

@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 from scipy import stats
 
-from numerics.commands.common import (
+from featcheck.numerics.commands.common import (
     add_derivation_output,
     emit_derivation,
     finite_float,
@@ -15,11 +15,11 @@ from numerics.commands.common import (
     positive_int,
     print_json,
 )
-from numerics.ode import compile_system, fixed_points_1d, fixed_points_sphere, integrate
-from numerics.simulate.spiked import online_sgd
-from theory.dynamics.spiked import FLOWS, spiked_flow
-from theory.errors import DomainError
-from theory.models import CONVENTIONS, check_alignment, check_dimension, check_kappa
+from featcheck.numerics.ode import compile_system, fixed_points_1d, fixed_points_sphere, integrate
+from featcheck.numerics.simulate.spiked import online_sgd
+from featcheck.theory.dynamics.spiked import FLOWS, spiked_flow
+from featcheck.theory.errors import DomainError
+from featcheck.theory.models import CONVENTIONS, check_alignment, check_dimension, check_kappa
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from numerics.claims import select
-from numerics.claims.base import BUDGETS, Evidence, Status, run_claim
-from numerics.commands.common import non_negative_int, progress
-from numerics.report import (
+from featcheck.numerics.claims import select
+from featcheck.numerics.claims.base import BUDGETS, Evidence, Status, run_claim
+from featcheck.numerics.commands.common import non_negative_int, progress
+from featcheck.numerics.report import (
     claims_table,
     markdown_report,
     verification_payload,

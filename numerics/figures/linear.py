@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from numerics.bounds import _initial_values
-from numerics.simulate.linear import (
+from featcheck.numerics.bounds import _initial_values
+from featcheck.numerics.simulate.linear import (
     DataLaw,
     Flow,
     balanced_layers,
@@ -18,7 +18,7 @@ from numerics.simulate.linear import (
     layer_gradient_descent,
     sgd,
 )
-from theory import linear as th
+from featcheck.theory import linear as th
 
 PAPER_INIT = (0.6, -0.8)
 #: bound ids drawn for each depth, and the steps where the paper restarts them

@@ -1,6 +1,7 @@
 """Flows, gradient descent and SGD for linear predictors and deep linear networks.
 
-Notation of ``theory.linear``: ``v = (0, 1)`` in the plane ``span(w, v)``, ``rho = ||w||``,
+Notation of :mod:`featcheck.theory.linear`: ``v = (0, 1)`` in the plane ``span(w, v)``,
+``rho = ||w||``,
 ``zeta = 2 artanh(cos theta)``; the population gradient is
 ``grad L(w) = G(rho) w/rho - (c0/pi) v`` with ``G = c0/pi - K`` and
 ``K(rho) = E[|X| sigmoid(-rho |X|)]``.  The flow of depth ``N`` (``N = 1``: the linear
@@ -22,8 +23,8 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.special import expit, gammaln
 
-from theory.errors import DomainError, InputError
-from theory.linear import c0_closed_form, check_law
+from featcheck.theory.errors import DomainError, InputError
+from featcheck.theory.linear import c0_closed_form, check_law
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(80)
 _NODES01 = (_NODES + 1) / 2
@@ -42,7 +43,7 @@ class DataLaw:
 
     @cached_property
     def c0(self) -> float:
-        """``E ||x_2||`` (exact value from ``theory.linear``)."""
+        """``E ||x_2||`` (exact value from ``featcheck.theory.linear``)."""
         return float(c0_closed_form(self.kind, self.dim))
 
     @cached_property

@@ -1,7 +1,7 @@
 r"""One gradient step on the first layer of a two-layer network, in both normalisations.
 
 Model A (Moniri et al.; ``n`` samples, dimension ``d``, width ``N``): see
-:mod:`theory.onestep`.  :func:`simulate_a` draws ``beta*``, ``W0`` (rows uniform on
+:mod:`featcheck.theory.onestep`.  :func:`simulate_a` draws ``beta*``, ``W0`` (rows uniform on
 the sphere), ``a ~ N(0, I_N/N)``, takes ``W1 = W0 + eta G`` with ``eta = eta0 n^alpha``
 on a first batch, builds the features ``sigma(X W^T)`` on a fresh batch, fits a
 ridge readout ``min_a (1/n)||y - F a||^2 + lambda ||a||^2`` and measures the test
@@ -33,9 +33,9 @@ import sympy as sp
 from numpy.polynomial import hermite_e
 from threadpoolctl import threadpool_limits
 
-from numerics.mixture import Mixture, gaussian_mixture, isotropic, spiked
-from numerics.simulate.gram import Gram
-from numerics.simulate.spectrum_b import (
+from featcheck.numerics.mixture import Mixture, gaussian_mixture, isotropic, spiked
+from featcheck.numerics.simulate.gram import Gram
+from featcheck.numerics.simulate.spectrum_b import (
     PROBE_DEGREE,
     SpectrumB,
     monomial_probes,
@@ -44,10 +44,10 @@ from numerics.simulate.spectrum_b import (
     spread_groups,
     standardised_coordinate,
 )
-from theory.errors import DomainError
-from theory.functions import parse_function, z
-from theory.hermite import hermite_coefficients
-from theory.onestep import HermiteModel, hermite_degree, hermite_model
+from featcheck.theory.errors import DomainError
+from featcheck.theory.functions import parse_function, z
+from featcheck.theory.hermite import hermite_coefficients
+from featcheck.theory.onestep import HermiteModel, hermite_degree, hermite_model
 
 #: An outlier exceeds the bulk edge by more than this many ``min(n, N)^(-2/3)``
 #: (the Tracy-Widom scale of the largest singular value, relative to the edge).
@@ -464,7 +464,7 @@ def simulate_b(
     ``degrees`` defaults to ``(L(beta),)``; the same batches and the same updated
     first layer are used for every model, each model with its own noise.  With
     ``spectrum``, also the gradient's spike, the learned direction and the spikes of
-    the updated features (:mod:`numerics.simulate.spectrum_b`); that analysis draws
+    the updated features (:mod:`featcheck.numerics.simulate.spectrum_b`); that analysis draws
     from a stream spawned from ``rng``, so the errors are the same with or without it.
     ``features=False`` restricts it to the gradient (no feature spectra).
     """

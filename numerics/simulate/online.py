@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from theory.errors import DomainError, InputError
+from featcheck.theory.errors import DomainError, InputError
 
 VARIANTS = ("plain", "normalized", "preconditioned")
 LOSSES = ("correlation", "square")
@@ -45,8 +45,8 @@ class Link:
     @classmethod
     def parse(cls, text: str) -> Link:
         """A catalogue name or expression (``h(3)``, ``he(2)``, ``z^3 - 3*z``, ``relu``)."""
-        from theory.functions import parse_function
-        from theory.hermite import hermite_coefficients
+        from featcheck.theory.functions import parse_function
+        from featcheck.theory.hermite import hermite_coefficients
 
         function = parse_function(text)
         if text.strip() == "relu":

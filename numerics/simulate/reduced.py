@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from numerics.simulate.online import OnlineSGD
+from featcheck.numerics.simulate.online import OnlineSGD
 
 VARIANT_CODES = {"plain": 0, "normalized": 1, "preconditioned": 2}
 LOSS_CODES = {"correlation": 0, "square": 1}
@@ -260,7 +260,7 @@ def simulate(
     ``stop_at_hit``: stop a chain at its hitting time (snapshots after it are NaN);
     otherwise every chain runs to the last snapshot (or to its hit, whichever is later).
     """
-    from theory.errors import DomainError
+    from featcheck.theory.errors import DomainError
 
     if replicas < 1:
         raise DomainError(f"need at least one replica, got {replicas}")

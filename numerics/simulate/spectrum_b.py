@@ -16,7 +16,7 @@ with ``D = (1/m) [(r (w/sqrt(k))^T) o sigma'(X F^T)]^T X`` (minus the gradient).
   ||Sigma_c xi||^2 / v_c)`` (regress ``x`` on ``u``); so
   ``<c_hat/||c_hat||, c*/||c*||> -> ||c*|| / sqrt(E||c_hat||^2)``.  For classification
   with zero-mean components ``c* = 0``: the gradient learns no direction at first order.
-* Feature spikes: :func:`theory.onestep.predict_spikes_b`; the degree-``j`` spread
+* Feature spikes: :func:`featcheck.theory.onestep.predict_spikes_b`; the degree-``j`` spread
   term of component ``c`` has left vector ``1_c o g_c^{o j}`` (``g_c`` the standardised
   spike coordinate), the step term ``(X c_hat)^{o j}``.  Those monomials (centred,
   unit) are the probes; an outlier is a singular value of the centred updated
@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.integrate import quad
 
-from numerics.mixture import Mixture
-from numerics.simulate.gram import Gram
-from theory.errors import DomainError
-from theory.functions import parse_function
+from featcheck.numerics.mixture import Mixture
+from featcheck.numerics.simulate.gram import Gram
+from featcheck.theory.errors import DomainError
+from featcheck.theory.functions import parse_function
 
 PROBE_DEGREE = 6
 EDGE_MARGIN = 4.0

@@ -1,6 +1,7 @@
 """Finite-dimensional simulations of the three spiked flows (plain, normalized, preconditioned).
 
-Model (``theory.models``): ``x ~ N(0, Sigma)``, ``Sigma = alpha (I + kappa theta theta^T)``,
+Model (:mod:`featcheck.theory.models`): ``x ~ N(0, Sigma)``,
+``Sigma = alpha (I + kappa theta theta^T)``,
 ``y = g(<u, x>/sigma_u) + eps``, ``c = <u, theta>``, student ``phi``.  One-sample losses:
 
 * plain: ``l = 1/2 (phi(<w,x>) - y)^2`` on the sphere; step
@@ -34,13 +35,18 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
 
-from numerics.sampling import SpikedOperator, spike_and_target, start_with_overlaps, unit_vector
-from theory.dynamics.spiked import FLOWS, check_flow, s1, s2, spiked_flow
-from theory.errors import DomainError
-from theory.functions import Function, parse_function, z
-from theory.models import c as c_sym
-from theory.models import check_alignment, check_dimension, check_kappa
-from theory.models import kappa as kappa_sym
+from featcheck.numerics.sampling import (
+    SpikedOperator,
+    spike_and_target,
+    start_with_overlaps,
+    unit_vector,
+)
+from featcheck.theory.dynamics.spiked import FLOWS, check_flow, s1, s2, spiked_flow
+from featcheck.theory.errors import DomainError
+from featcheck.theory.functions import Function, parse_function, z
+from featcheck.theory.models import c as c_sym
+from featcheck.theory.models import check_alignment, check_dimension, check_kappa
+from featcheck.theory.models import kappa as kappa_sym
 
 # ----------------------------------------------------------------------------
 # Scalar functions compiled for numba

@@ -1,6 +1,6 @@
 """Independent computations of the reduced right-hand sides of the spiked flows.
 
-Neither uses the Hermite series nor the frame algebra of ``theory.dynamics.spiked``:
+Neither uses the Hermite series nor the frame algebra of ``featcheck.theory.dynamics.spiked``:
 
 * :func:`quadrature_rates`: the population gradient ``E[d loss/dw]`` from a two-dimensional
   Gaussian quadrature over the joint law of the pre-activations ``p = <w, x>`` and
@@ -26,10 +26,10 @@ import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.legendre import leggauss
 
-from numerics.sampling import SpikedOperator
-from numerics.simulate.spiked import vectorised
-from theory.errors import DomainError
-from theory.functions import Function
+from featcheck.numerics.sampling import SpikedOperator
+from featcheck.numerics.simulate.spiked import vectorised
+from featcheck.theory.errors import DomainError
+from featcheck.theory.functions import Function
 
 TRUNCATION = 12.0  # Gaussian mass beyond |Z1| = 12 is below 4e-33
 

@@ -20,11 +20,11 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 from threadpoolctl import threadpool_limits
 
-from numerics.sampling import SpikedOperator
-from numerics.simulate.spiked_oracles import frame
-from theory.dynamics.spiked import spiked_flow
-from theory.errors import DomainError
-from theory.models import rho as rho_symbol
+from featcheck.numerics.sampling import SpikedOperator
+from featcheck.numerics.simulate.spiked_oracles import frame
+from featcheck.theory.dynamics.spiked import spiked_flow
+from featcheck.theory.errors import DomainError
+from featcheck.theory.models import rho as rho_symbol
 
 
 @dataclass

@@ -11,9 +11,9 @@ import mpmath
 import pytest
 import sympy as sp
 
-from numerics.quadrature import mpmath_coefficient
-from theory.functions import hermite_he, parse_function, z
-from theory.hermite import _monic_expansion
+from featcheck.numerics.quadrature import mpmath_coefficient
+from featcheck.theory.functions import hermite_he, parse_function, z
+from featcheck.theory.hermite import _monic_expansion
 
 RELU = parse_function("relu")
 TANH = parse_function("tanh")

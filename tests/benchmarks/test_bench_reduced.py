@@ -9,9 +9,9 @@ steps per call so steps/s = steps / mean time.
 import numpy as np
 import pytest
 
-from numerics.simulate.fulld import simulate_full
-from numerics.simulate.online import Link, OnlineSGD
-from numerics.simulate.reduced import steps_per_second_kernel
+from featcheck.numerics.simulate.fulld import simulate_full
+from featcheck.numerics.simulate.online import Link, OnlineSGD
+from featcheck.numerics.simulate.reduced import steps_per_second_kernel
 
 REDUCED_STEPS = 200_000
 FULL_STEPS = 20

@@ -10,13 +10,13 @@ import time
 import numpy as np
 import sympy as sp
 
-from numerics.ode import compile_system, integrate
-from numerics.sampling import SpikedOperator, unit_vector
-from numerics.simulate.spiked import gd_direction, online_sgd, vectorised
-from theory.derivation import Derivation
-from theory.dynamics import OdeSystem
-from theory.dynamics.spiked import spiked_flow
-from theory.functions import parse_function
+from featcheck.numerics.ode import compile_system, integrate
+from featcheck.numerics.sampling import SpikedOperator, unit_vector
+from featcheck.numerics.simulate.spiked import gd_direction, online_sgd, vectorised
+from featcheck.theory.derivation import Derivation
+from featcheck.theory.dynamics import OdeSystem
+from featcheck.theory.dynamics.spiked import spiked_flow
+from featcheck.theory.functions import parse_function
 
 
 def _interleaved(f, g, rounds=7):

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from numerics.bounds import (
+from featcheck.numerics.bounds import (
     DescentFamily,
     FlowFamily,
     check_descent_bound,
@@ -15,9 +15,9 @@ from numerics.bounds import (
     parse_user_bound,
     user_flow_bound,
 )
-from numerics.simulate.linear import DataLaw
-from theory.errors import DomainError, ParseError, UnsafeExpressionError
-from theory.linear import printed_bounds
+from featcheck.numerics.simulate.linear import DataLaw
+from featcheck.theory.errors import DomainError, ParseError, UnsafeExpressionError
+from featcheck.theory.linear import printed_bounds
 
 SMALL = FlowFamily([DataLaw()], [1], grid=2, t_max=8.0)
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from numerics.claims import load, select
-from numerics.claims.base import (
+from featcheck.numerics.claims import load, select
+from featcheck.numerics.claims.base import (
     REGISTRY,
     Claim,
     Evidence,
@@ -15,11 +15,14 @@ from numerics.claims.base import (
     run_claim,
     within,
 )
-from theory.errors import InputError
+from featcheck.numerics.claims.provenance import reading
+from featcheck.theory.errors import InputError
+
+TEST_SOURCE = reading(None, "a test")
 
 
 def _claim(run):
-    return Claim("test.claim", "a test", "a statement", run)
+    return Claim("test.claim", TEST_SOURCE, "a statement", run)
 
 
 def test_rules():
@@ -55,9 +58,9 @@ def test_claim_streams_depend_on_seed_and_id_only():
     def draw(ctx):
         return Evidence([holds_if("draw", True, None, float(ctx.rng().random()))])
 
-    a = run_claim(Claim("x.a", "", "", draw), "quick", 3).checks[0].measured
-    b = run_claim(Claim("x.a", "", "", draw), "quick", 3).checks[0].measured
-    c = run_claim(Claim("x.b", "", "", draw), "quick", 3).checks[0].measured
+    a = run_claim(Claim("x.a", TEST_SOURCE, "", draw), "quick", 3).checks[0].measured
+    b = run_claim(Claim("x.a", TEST_SOURCE, "", draw), "quick", 3).checks[0].measured
+    c = run_claim(Claim("x.b", TEST_SOURCE, "", draw), "quick", 3).checks[0].measured
     assert a == b != c
 
 

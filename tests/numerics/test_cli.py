@@ -6,12 +6,15 @@ import sys
 
 import pytest
 
-from numerics.cli import main
+from featcheck.numerics.cli import main
 
 
 def run(*args):
     return subprocess.run(
-        [sys.executable, "-m", "numerics.cli", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "featcheck.numerics.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -92,6 +95,7 @@ def test_verify_writes_json_and_report(tmp_path):
     assert set(claim) >= {
         "id",
         "source",
+        "provenance",
         "statement",
         "status",
         "predicted",
@@ -99,16 +103,17 @@ def test_verify_writes_json_and_report(tmp_path):
         "tolerance",
         "counterexample",
     }
+    assert set(claim["provenance"]) >= {"paper", "arxiv", "where", "kind"}
     assert (report / "report.md").read_text().startswith("# featcheck verification report")
 
 
 def test_verify_exits_1_when_a_claim_is_violated(tmp_path, monkeypatch):
-    from numerics.claims import base
-    from numerics.commands import verify
+    from featcheck.numerics.claims import base
+    from featcheck.numerics.commands import verify
 
     failing = base.Claim(
         "zz.fails",
-        "test",
+        base.Provenance(None, "a test", "reading"),
         "always violated",
         lambda ctx: base.Evidence([base.within("x", 0, 1, 0.5)]),
     )

@@ -5,9 +5,15 @@ import json
 import numpy as np
 import pytest
 
-from numerics.estimate import CensoredError, fit_exponent, lower_median, n_star, two_sample
-from numerics.sweep import Cache, SweepSpec, curves, run_sweep
-from theory.errors import DomainError
+from featcheck.numerics.estimate import (
+    CensoredError,
+    fit_exponent,
+    lower_median,
+    n_star,
+    two_sample,
+)
+from featcheck.numerics.sweep import Cache, SweepSpec, curves, run_sweep
+from featcheck.theory.errors import DomainError
 
 
 def test_lower_median_is_the_smallest_n_with_success_half():

@@ -2,8 +2,8 @@
 
 import pytest
 
-import numerics.claims.exponents  # noqa: F401  (registers the claims)
-from numerics.claims.base import REGISTRY, Status, run_claim
+import featcheck.numerics.claims.exponents  # noqa: F401  (registers the claims)
+from featcheck.numerics.claims.base import REGISTRY, Status, run_claim
 
 EXPECTED = {
     "exponents.isotropic-online": Status.HOLDS,

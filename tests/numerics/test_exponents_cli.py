@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from numerics.cli import main
+from featcheck.numerics.cli import main
 
 
 def _json(capsys, argv):

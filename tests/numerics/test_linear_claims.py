@@ -4,9 +4,9 @@ import importlib
 
 import pytest
 
-from numerics.claims.base import REGISTRY, Status, run_claim
+from featcheck.numerics.claims.base import REGISTRY, Status, run_claim
 
-importlib.import_module("numerics.claims.linear")
+importlib.import_module("featcheck.numerics.claims.linear")
 
 EXPECTED = {
     "linear.lemma1": Status.HOLDS,

@@ -11,7 +11,7 @@ from scipy.integrate import quad
 from scipy.special import expit
 from scipy.stats import t as student
 
-from numerics.simulate.linear import (
+from featcheck.numerics.simulate.linear import (
     DataLaw,
     balanced_layers,
     end_to_end,
@@ -24,7 +24,7 @@ from numerics.simulate.linear import (
     sgd,
     step_sizes,
 )
-from theory.errors import DomainError, InputError
+from featcheck.theory.errors import DomainError, InputError
 
 
 def _reference_K(law: DataLaw, radius: float) -> float:

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from numerics.claims import load
-from numerics.claims.base import Status, run_claim
-from numerics.cli import main
+from featcheck.numerics.claims import load
+from featcheck.numerics.claims.base import Status, run_claim
+from featcheck.numerics.cli import main
 
 EXPECTED = {
     # finite-size: weak predicted spikes stay inside the bulk (see docs/one-step.md)

@@ -1,12 +1,12 @@
-"""Samplers and one-step simulations (numerics.mixture, numerics.simulate.onestep)."""
+"""Samplers and one-step simulations (the mixture sampler and the one-step simulators)."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.mixture import gaussian_mixture, isotropic, spiked
-from numerics.simulate.onestep import (
+from featcheck.numerics.mixture import gaussian_mixture, isotropic, spiked
+from featcheck.numerics.simulate.onestep import (
     ConfigA,
     ConfigB,
     hermite_readout,
@@ -15,8 +15,8 @@ from numerics.simulate.onestep import (
     simulate_b,
     surrogate_training_error,
 )
-from theory.errors import DomainError
-from theory.onestep import hermite_model
+from featcheck.theory.errors import DomainError
+from featcheck.theory.onestep import hermite_model
 
 
 @settings(max_examples=10, deadline=None)

@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-from numerics.claims import load
-from numerics.claims.base import Status, run_claim
-from numerics.cli import main
-from numerics.mixture import gaussian_mixture
-from numerics.simulate.gram import Gram
-from numerics.simulate.onestep import ConfigB, simulate_b
-from numerics.simulate.spectrum_b import population_gradient
+from featcheck.numerics.claims import load
+from featcheck.numerics.claims.base import Status, run_claim
+from featcheck.numerics.cli import main
+from featcheck.numerics.mixture import gaussian_mixture
+from featcheck.numerics.simulate.gram import Gram
+from featcheck.numerics.simulate.onestep import ConfigB, simulate_b
+from featcheck.numerics.simulate.spectrum_b import population_gradient
 
 
 @settings(max_examples=20, deadline=None)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from numerics.quadrature import (
+from featcheck.numerics.quadrature import (
     correlated_gaussians,
     gauss_hermite_coefficients,
     gaussian_expectation_2d,
@@ -14,7 +14,7 @@ from numerics.quadrature import (
     orthonormal_hermite,
     quadpack_coefficients,
 )
-from theory.functions import parse_function
+from featcheck.theory.functions import parse_function
 
 
 def test_orthonormal_hermite_matches_numpy():

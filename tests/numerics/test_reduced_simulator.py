@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numerics.estimate import two_sample
-from numerics.simulate.fulld import simulate_full
-from numerics.simulate.online import Link, OnlineSGD, whitened_overlap
-from numerics.simulate.reduced import simulate
-from theory.errors import DomainError, InputError
+from featcheck.numerics.estimate import two_sample
+from featcheck.numerics.simulate.fulld import simulate_full
+from featcheck.numerics.simulate.online import Link, OnlineSGD, whitened_overlap
+from featcheck.numerics.simulate.reduced import simulate
+from featcheck.theory.errors import DomainError, InputError
 
 
 def test_link_evaluation_matches_hermite_polynomials():

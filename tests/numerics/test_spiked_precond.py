@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from numerics.ode import compile_system, integrate
-from numerics.simulate.spiked_precond import preconditioned_with_estimate
-from theory.dynamics.spiked import spiked_flow
-from theory.errors import DomainError
+from featcheck.numerics.ode import compile_system, integrate
+from featcheck.numerics.simulate.spiked_precond import preconditioned_with_estimate
+from featcheck.theory.dynamics.spiked import spiked_flow
+from featcheck.theory.errors import DomainError
 
 
 def test_population_preconditioner_follows_the_whitened_isotropic_flow():

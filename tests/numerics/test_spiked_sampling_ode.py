@@ -5,12 +5,17 @@ import pytest
 import sympy as sp
 from scipy import stats
 
-from numerics.ode import compile_system, fixed_points_1d, integrate
-from numerics.sampling import SpikedOperator, spike_and_target, start_with_overlaps, unit_vector
-from theory.derivation import Derivation
-from theory.dynamics import OdeSystem
-from theory.dynamics.spiked import spiked_flow
-from theory.errors import DomainError
+from featcheck.numerics.ode import compile_system, fixed_points_1d, integrate
+from featcheck.numerics.sampling import (
+    SpikedOperator,
+    spike_and_target,
+    start_with_overlaps,
+    unit_vector,
+)
+from featcheck.theory.derivation import Derivation
+from featcheck.theory.dynamics import OdeSystem
+from featcheck.theory.dynamics.spiked import spiked_flow
+from featcheck.theory.errors import DomainError
 
 
 @pytest.mark.parametrize("convention", ["unit", "ba"])

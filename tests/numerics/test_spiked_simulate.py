@@ -6,12 +6,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from numerics.ode import compile_system, integrate
-from numerics.simulate.spiked import empirical_gd, online_sgd, population_flow
-from numerics.simulate.spiked_oracles import monte_carlo_rates, quadrature_rates
-from theory.dynamics.spiked import spiked_flow
-from theory.errors import DomainError
-from theory.functions import parse_function
+from featcheck.numerics.ode import compile_system, integrate
+from featcheck.numerics.simulate.spiked import empirical_gd, online_sgd, population_flow
+from featcheck.numerics.simulate.spiked_oracles import monte_carlo_rates, quadrature_rates
+from featcheck.theory.dynamics.spiked import spiked_flow
+from featcheck.theory.errors import DomainError
+from featcheck.theory.functions import parse_function
 
 LINKS = (
     st.lists(st.integers(-3, 3), min_size=2, max_size=4)

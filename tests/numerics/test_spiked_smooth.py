@@ -9,15 +9,15 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from numerics.cli import main
-from numerics.ode import compile_system
-from numerics.scaled_quadrature import evaluate, quadrature_error
-from numerics.simulate.spiked_oracles import quadrature_rates
-from theory.dynamics.series import ScaledActivation, scaled_integral
-from theory.dynamics.spiked import spiked_flow
-from theory.errors import DomainError
-from theory.functions import parse_function
-from theory.hermite import hermite_coefficients
+from featcheck.numerics.cli import main
+from featcheck.numerics.ode import compile_system
+from featcheck.numerics.scaled_quadrature import evaluate, quadrature_error
+from featcheck.numerics.simulate.spiked_oracles import quadrature_rates
+from featcheck.theory.dynamics.series import ScaledActivation, scaled_integral
+from featcheck.theory.dynamics.spiked import spiked_flow
+from featcheck.theory.errors import DomainError
+from featcheck.theory.functions import parse_function
+from featcheck.theory.hermite import hermite_coefficients
 
 SIGMAS = (sp.Rational(1, 5), sp.Integer(1), sp.Rational(7, 2))
 

@@ -8,8 +8,8 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theory.errors import DomainError
-from theory.exponents import (
+from featcheck.theory.errors import DomainError
+from featcheck.theory.exponents import (
     consistency_checks,
     predict,
     r1,
@@ -128,7 +128,7 @@ def test_committed_exponent_derivations_are_current(name, learner, effective):
 
 
 def test_gain_exponents_at_half():
-    from theory.exponents import preconditioning_gain
+    from featcheck.theory.exponents import preconditioning_gain
 
     isotropic = preconditioning_gain("isotropic")
     assert [isotropic.at(k) for k in (1, 2, 3, 4)] == [0, 0, sp.Rational(1, 2), 1]
@@ -141,7 +141,7 @@ def test_gain_exponents_at_half():
 
 @given(st.integers(2, 12), st.fractions(0, 1))
 def test_gain_exponents_are_differences_of_sample_exponents(s_value, r2_value):
-    from theory.exponents import _gain_exponents, preconditioning_gain
+    from featcheck.theory.exponents import _gain_exponents, preconditioning_gain
 
     e = {k: v.subs({s: s_value, r2: sp.Rational(r2_value)}) for k, v in _gain_exponents().items()}
     # no spike, no gain over the isotropic learner; the martingale constraint binds for r2 >= 0
@@ -155,7 +155,7 @@ def test_gain_exponents_are_differences_of_sample_exponents(s_value, r2_value):
 
 
 def test_gain_bad_input():
-    from theory.exponents import preconditioning_gain
+    from featcheck.theory.exponents import preconditioning_gain
 
     with pytest.raises(DomainError, match="unknown comparator"):
         preconditioning_gain("plain")
@@ -176,7 +176,7 @@ def test_gain_bad_input():
     ],
 )
 def test_committed_gain_derivations_are_current(name, comparator, effective):
-    from theory.exponents import preconditioning_gain
+    from featcheck.theory.exponents import preconditioning_gain
 
     expected = preconditioning_gain(comparator, effective).derivation.to_markdown()
     assert (DOCS / f"exponent-gain-{name}.md").read_text() == expected

@@ -3,8 +3,8 @@
 import pytest
 import sympy as sp
 
-from theory.errors import NotSquareIntegrableError, UnknownFunctionError
-from theory.functions import CATALOGUE_EXAMPLES, parse_function, z
+from featcheck.theory.errors import NotSquareIntegrableError, UnknownFunctionError
+from featcheck.theory.functions import CATALOGUE_EXAMPLES, parse_function, z
 
 
 @pytest.mark.parametrize("name", CATALOGUE_EXAMPLES)

@@ -5,10 +5,10 @@ import pytest
 import sympy as sp
 from hypothesis import given
 
-from numerics import strategies as fs
-from theory.errors import DomainError
-from theory.gaussian import mehler, rho, scaled_monic_coefficient
-from theory.hermite import hermite_coefficients
+from featcheck.numerics import strategies as fs
+from featcheck.theory.errors import DomainError
+from featcheck.theory.gaussian import mehler, rho, scaled_monic_coefficient
+from featcheck.theory.hermite import hermite_coefficients
 
 
 def test_arc_cosine_kernel_is_recognised():
@@ -57,7 +57,7 @@ def test_scaling_identity_for_polynomials(link, sigma):
 
 @given(fs.scales())
 def test_relu_is_positively_homogeneous(sigma):
-    from theory.functions import parse_function
+    from featcheck.theory.functions import parse_function
 
     base = hermite_coefficients("relu", 6)
     scaled = hermite_coefficients(parse_function("relu").scaled(sigma), 6)

@@ -6,10 +6,10 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numerics import strategies as fs
-from theory.errors import DomainError, InputError
-from theory.functions import Function, hermite_he, parse_function, z
-from theory.hermite import (
+from featcheck.numerics import strategies as fs
+from featcheck.theory.errors import DomainError, InputError
+from featcheck.theory.functions import Function, hermite_he, parse_function, z
+from featcheck.theory.hermite import (
     convert_coefficient,
     hermite_coefficients,
     information_exponent,

@@ -5,8 +5,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory import linear as th
-from theory.errors import DomainError
+from featcheck.theory import linear as th
+from featcheck.theory.errors import DomainError
 
 
 @settings(max_examples=12, deadline=None)

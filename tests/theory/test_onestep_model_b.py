@@ -1,4 +1,4 @@
-"""Model B spike exponents and the spike prediction by mechanism (theory.onestep)."""
+"""Model B spike exponents and the spike prediction by mechanism (featcheck.theory.onestep)."""
 
 from pathlib import Path
 
@@ -7,16 +7,16 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.errors import DomainError
-from theory.functions import parse_function
-from theory.onestep import (
+from featcheck.theory.errors import DomainError
+from featcheck.theory.functions import parse_function
+from featcheck.theory.onestep import (
     BOUNDARY_TOLERANCE,
     mixed_exponent,
     predict_spikes_b,
     spread_exponent,
     step_exponent,
 )
-from theory.onestep_derivation import onestep_derivation
+from featcheck.theory.onestep_derivation import onestep_derivation
 
 fractions = st.fractions(min_value=0, max_value=1, max_denominator=200)
 

@@ -1,4 +1,4 @@
-"""Spike count, overlap limit, Hermite degree and Hermite model (theory.onestep)."""
+"""Spike count, overlap limit, Hermite degree and Hermite model (featcheck.theory.onestep)."""
 
 import math
 
@@ -8,9 +8,9 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.errors import DomainError
-from theory.functions import parse_function
-from theory.onestep import (
+from featcheck.theory.errors import DomainError
+from featcheck.theory.functions import parse_function
+from featcheck.theory.onestep import (
     BOUNDARY_TOLERANCE,
     degree_interval,
     gradient_overlap,
@@ -21,7 +21,7 @@ from theory.onestep import (
     spike_count,
     spike_threshold,
 )
-from theory.onestep_derivation import onestep_derivation
+from featcheck.theory.onestep_derivation import onestep_derivation
 
 
 def test_thresholds_are_k_minus_one_over_two_k():

@@ -5,9 +5,9 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theory.errors import ParseError, UnsafeExpressionError
-from theory.functions import ALLOWED_CONSTANTS, ALLOWED_FUNCTIONS, parse_function, z
-from theory.parsing import parse_expression
+from featcheck.theory.errors import ParseError, UnsafeExpressionError
+from featcheck.theory.functions import ALLOWED_CONSTANTS, ALLOWED_FUNCTIONS, parse_function, z
+from featcheck.theory.parsing import parse_expression
 
 
 def parse(text):

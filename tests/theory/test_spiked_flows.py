@@ -3,15 +3,15 @@
 import pytest
 import sympy as sp
 
-from theory.dynamics.spiked import (
+from featcheck.theory.dynamics.spiked import (
     _compare_reference,
     _max_abs_at_random,
     recovery_condition,
     spiked_flow,
 )
-from theory.errors import DomainError, InputError
-from theory.functions import parse_function
-from theory.models import a, b, c, kappa, m, rho
+from featcheck.theory.errors import DomainError, InputError
+from featcheck.theory.functions import parse_function
+from featcheck.theory.models import a, b, c, kappa, m, rho
 
 
 @pytest.mark.parametrize("flow", ["plain", "normalized", "preconditioned"])
@@ -29,7 +29,7 @@ def test_derivation_self_checks_are_at_working_precision(flow, convention):
 def test_reference_comparison_detects_a_wrong_closure():
     derived = spiked_flow("normalized", "relu", "-h(4)")
     rates = list(derived.general.rhs)
-    from theory.dynamics.spiked import s1, s2
+    from featcheck.theory.dynamics.spiked import s1, s2
 
     on_state = {s1: (1 + kappa * a**2) / (1 + kappa), s2: (b + kappa * c * a) / (1 + kappa)}
     assert _compare_reference(derived.risk.expr, on_state, rates) < 1e-30

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory.dynamics.series import ScaledActivation, correlation_series
-from theory.errors import DomainError, InputError
-from theory.functions import parse_function
-from theory.hermite import hermite_coefficients
-from theory.models import SpikedCovariance, a, b, c, kappa, scalings, spiked_model
+from featcheck.theory.dynamics.series import ScaledActivation, correlation_series
+from featcheck.theory.errors import DomainError, InputError
+from featcheck.theory.functions import parse_function
+from featcheck.theory.hermite import hermite_coefficients
+from featcheck.theory.models import SpikedCovariance, a, b, c, kappa, scalings, spiked_model
 
 
 def test_correlation_matches_dense_covariance():

@@ -3,7 +3,7 @@
 An :class:`OdeSystem` is ``d state / dt = rhs(state; parameters)`` in sympy, with named
 observables (such as the overlap ``<w, u>`` or the whitened overlap ``rho``), conserved
 quantities, fixed points with their linear stability, and the :class:`Derivation` that
-produced it.  ``numerics.ode`` compiles and integrates it.
+produced it.  ``featcheck.numerics.ode`` compiles and integrates it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from theory.derivation import Derivation
+from featcheck.theory.derivation import Derivation
 
 
 @dataclass(frozen=True)

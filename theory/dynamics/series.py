@@ -20,7 +20,7 @@
   ``d^j/dsigma^j E[F(sigma, Z)] = E[d^j F/dsigma^j (sigma, Z)]`` (``F`` smooth, of polynomial
   growth).  The closure, projection and chain rule stay exact; only the evaluation of these
   one-dimensional Gaussian integrals is numeric (``mpmath.quad`` here, a composite
-  Gauss-Legendre rule in ``numerics.scaled_quadrature``).
+  Gauss-Legendre rule in ``featcheck.numerics.scaled_quadrature``).
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from functools import cached_property, lru_cache
 import mpmath
 import sympy as sp
 
-from theory.errors import DomainError
-from theory.functions import Function, hermite_he, z
-from theory.hermite import (
+from featcheck.theory.errors import DomainError
+from featcheck.theory.functions import Function, hermite_he, z
+from featcheck.theory.hermite import (
     HermiteExpansion,
     hermite_coefficients,
     piecewise_pieces,

@@ -1,6 +1,6 @@
 r"""Gradient flows of a single neuron under a ``(kappa, theta)``-spiked covariance.
 
-Three flows of ``w`` for the model of :mod:`theory.models` (Mousavi-Hosseini, Wu, Suzuki,
+Three flows of ``w`` for the model of :mod:`featcheck.theory.models` (Mousavi-Hosseini, Wu, Suzuki,
 Erdogdu 2023), each closed exactly in the summary statistics ``a = <w, theta>``,
 ``b = <w, u>``:
 
@@ -28,9 +28,9 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from theory.derivation import Derivation
-from theory.dynamics import FixedPoint, OdeSystem
-from theory.dynamics.series import (
+from featcheck.theory.derivation import Derivation
+from featcheck.theory.dynamics import FixedPoint, OdeSystem
+from featcheck.theory.dynamics.series import (
     DEFAULT_MAX_DEGREE,
     CorrelationSeries,
     ScaledActivation,
@@ -39,10 +39,10 @@ from theory.dynamics.series import (
     correlation_series,
     mp_namespace,
 )
-from theory.errors import DomainError, InputError
-from theory.functions import Function, parse_function
-from theory.hermite import hermite_coefficients, information_exponent
-from theory.models import SpikedCovariance, a, b, c, check_convention, d, kappa, m, rho
+from featcheck.theory.errors import DomainError, InputError
+from featcheck.theory.functions import Function, parse_function
+from featcheck.theory.hermite import hermite_coefficients, information_exponent
+from featcheck.theory.models import SpikedCovariance, a, b, c, check_convention, d, kappa, m, rho
 
 FLOWS = ("plain", "normalized", "preconditioned")
 SOURCE = "Mousavi-Hosseini, Wu, Suzuki, Erdogdu, NeurIPS 2023 (arXiv 2309.03843)"
@@ -379,7 +379,7 @@ def _spiked_flow(
     derivation = Derivation(
         f"The {flow} gradient flow: activation {phi.name}, link {g.name}, convention {convention}",
         summary=(
-            f"Derived by featcheck (theory.dynamics.spiked) for the model of {SOURCE}. "
+            f"Derived by featcheck (featcheck.theory.dynamics.spiked) for the model of {SOURCE}. "
             "Every formula below is computed by sympy from the steps before it; kappa "
             "and the alignment c stay symbolic."
         ),
@@ -422,7 +422,7 @@ def _spiked_flow(
             f"sign (Z ~ N(0,1); c_k = 0 where the symmetry of {phi.name} forces it). Every "
             "step below is exact in these symbols; only their values are numeric "
             "(one-dimensional Gaussian integrals: mpmath.quad in the checks of this "
-            "document, a composite Gauss-Legendre rule in numerics.scaled_quadrature).",
+            "document, a composite Gauss-Legendre rule in featcheck.numerics.scaled_quadrature).",
         )
     r1_, r2_ = sp.diff(risk.expr, s1), sp.diff(risk.expr, s2)
     derivation.add(

@@ -1,0 +1,205 @@
+"""featcheck: check theorems about gradient-based feature learning.
+
+The public API. Everything listed in ``__all__`` is importable from ``featcheck``
+directly; the rest of :mod:`featcheck.theory` (exact mathematics: sympy, mpmath)
+and :mod:`featcheck.numerics` (floating point: numpy, scipy, numba) is
+implementation. Names load on first use, so ``import featcheck`` is cheap::
+
+    >>> import featcheck
+    >>> expansion = featcheck.hermite_coefficients("relu", 4)
+    >>> [str(c.exact) for c in expansion.coefficients[:3]]
+    ['sqrt(2)/(2*sqrt(pi))', '1/2', '1/(2*sqrt(pi))']
+
+Groups (see ``docs/api.md``):
+
+* Hermite analysis: :func:`hermite_coefficients`, :func:`information_exponent`,
+  :func:`second_moment`, :class:`HermiteExpansion`, :func:`hermite_he`, :func:`hermite_h`.
+* Functions and the safe parser: :class:`Function`, :func:`parse_function`,
+  :func:`parse_expression`.
+* Gaussian identities: :func:`mehler` (the Mehler kernel ``psi_{f,g}(rho)``).
+* Models and flows: :func:`spiked_model`, :func:`isotropic_model`,
+  :class:`SpikedCovariance`, :func:`spiked_flow`, :class:`OdeSystem`,
+  :func:`compile_system`, :func:`integrate`, and the command-level results
+  :func:`flow`, :func:`linear`, :func:`onestep`.
+* Exponents: :func:`predict_exponent`, :func:`preconditioning_gain`.
+* Derivation documents: :class:`Derivation`.
+* Claims: :func:`claim`, :class:`Provenance` (with :func:`printed`, :func:`derived`,
+  :func:`reading`, :class:`Paper`), :class:`ClaimContext`, :class:`Evidence`,
+  :class:`Check`, the rules :func:`within`, :func:`contains`, :func:`holds_if`,
+  :func:`run_claim`, :func:`load_claims`; pytest helpers in :mod:`featcheck.testing`.
+* Property testing: :mod:`featcheck.strategies` (hypothesis strategies).
+* Errors: :class:`FeatcheckError`, :class:`InputError`, :class:`NumericalError`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
+try:
+    __version__: str = metadata.version("featcheck")
+except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+#: public name -> "module:attribute" (attribute empty: the module itself)
+_EXPORTS: dict[str, str] = {
+    # Hermite analysis
+    "hermite_coefficients": "featcheck.theory.hermite:hermite_coefficients",
+    "information_exponent": "featcheck.theory.hermite:information_exponent",
+    "second_moment": "featcheck.theory.hermite:second_moment",
+    "HermiteExpansion": "featcheck.theory.hermite:HermiteExpansion",
+    "Coefficient": "featcheck.theory.hermite:Coefficient",
+    "hermite_he": "featcheck.theory.functions:hermite_he",
+    "hermite_h": "featcheck.theory.functions:hermite_h",
+    # functions and the parser
+    "Function": "featcheck.theory.functions:Function",
+    "parse_function": "featcheck.theory.functions:parse_function",
+    "parse_expression": "featcheck.theory.parsing:parse_expression",
+    # Gaussian identities
+    "mehler": "featcheck.theory.gaussian:mehler",
+    "MehlerKernel": "featcheck.theory.gaussian:MehlerKernel",
+    # models and flows
+    "SpikedCovariance": "featcheck.theory.models:SpikedCovariance",
+    "SingleIndexModel": "featcheck.theory.models:SingleIndexModel",
+    "spiked_model": "featcheck.theory.models:spiked_model",
+    "isotropic_model": "featcheck.theory.models:isotropic_model",
+    "spiked_flow": "featcheck.theory.dynamics.spiked:spiked_flow",
+    "OdeSystem": "featcheck.theory.dynamics:OdeSystem",
+    "FixedPoint": "featcheck.theory.dynamics:FixedPoint",
+    "compile_system": "featcheck.numerics.ode:compile_system",
+    "integrate": "featcheck.numerics.ode:integrate",
+    # exponents
+    "predict_exponent": "featcheck.theory.exponents:predict",
+    "preconditioning_gain": "featcheck.theory.exponents:preconditioning_gain",
+    # derivation documents
+    "Derivation": "featcheck.theory.derivation:Derivation",
+    # claims
+    "claim": "featcheck.numerics.claims.base:claim",
+    "Claim": "featcheck.numerics.claims.base:Claim",
+    "ClaimContext": "featcheck.numerics.claims.base:ClaimContext",
+    "Evidence": "featcheck.numerics.claims.base:Evidence",
+    "Check": "featcheck.numerics.claims.base:Check",
+    "Status": "featcheck.numerics.claims.base:Status",
+    "within": "featcheck.numerics.claims.base:within",
+    "contains": "featcheck.numerics.claims.base:contains",
+    "holds_if": "featcheck.numerics.claims.base:holds_if",
+    "run_claim": "featcheck.numerics.claims.base:run_claim",
+    "load_claims": "featcheck.numerics.claims:load",
+    "Provenance": "featcheck.numerics.claims.provenance:Provenance",
+    "Paper": "featcheck.numerics.claims.provenance:Paper",
+    "printed": "featcheck.numerics.claims.provenance:printed",
+    "derived": "featcheck.numerics.claims.provenance:derived",
+    "reading": "featcheck.numerics.claims.provenance:reading",
+    # property testing
+    "strategies": "featcheck.numerics.strategies:",
+    # errors
+    "FeatcheckError": "featcheck.theory.errors:FeatcheckError",
+    "InputError": "featcheck.theory.errors:InputError",
+    "NumericalError": "featcheck.theory.errors:NumericalError",
+}
+
+__all__ = [
+    "Check",
+    "Claim",
+    "ClaimContext",
+    "Coefficient",
+    "Derivation",
+    "Evidence",
+    "FeatcheckError",
+    "FixedPoint",
+    "Function",
+    "HermiteExpansion",
+    "InputError",
+    "MehlerKernel",
+    "NumericalError",
+    "OdeSystem",
+    "Paper",
+    "Provenance",
+    "SingleIndexModel",
+    "SpikedCovariance",
+    "Status",
+    "__version__",
+    "claim",
+    "compile_system",
+    "contains",
+    "derived",
+    "hermite_coefficients",
+    "hermite_h",
+    "hermite_he",
+    "holds_if",
+    "information_exponent",
+    "integrate",
+    "isotropic_model",
+    "load_claims",
+    "mehler",
+    "parse_expression",
+    "parse_function",
+    "preconditioning_gain",
+    "predict_exponent",
+    "printed",
+    "reading",
+    "run_claim",
+    "second_moment",
+    "spiked_flow",
+    "spiked_model",
+    "strategies",
+    "within",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        target = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'featcheck' has no attribute {name!r}") from None
+    module_name, _, attribute = target.partition(":")
+    module = importlib.import_module(module_name)
+    value = getattr(module, attribute) if attribute else module
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # static analysers see the real objects
+    from featcheck.numerics import strategies
+    from featcheck.numerics.claims import load as load_claims
+    from featcheck.numerics.claims.base import (
+        Check,
+        Claim,
+        ClaimContext,
+        Evidence,
+        Status,
+        claim,
+        contains,
+        holds_if,
+        run_claim,
+        within,
+    )
+    from featcheck.numerics.claims.provenance import Paper, Provenance, derived, printed, reading
+    from featcheck.numerics.ode import compile_system, integrate
+    from featcheck.theory.derivation import Derivation
+    from featcheck.theory.dynamics import FixedPoint, OdeSystem
+    from featcheck.theory.dynamics.spiked import spiked_flow
+    from featcheck.theory.errors import FeatcheckError, InputError, NumericalError
+    from featcheck.theory.exponents import preconditioning_gain
+    from featcheck.theory.exponents import predict as predict_exponent
+    from featcheck.theory.functions import Function, hermite_h, hermite_he, parse_function
+    from featcheck.theory.gaussian import MehlerKernel, mehler
+    from featcheck.theory.hermite import (
+        Coefficient,
+        HermiteExpansion,
+        hermite_coefficients,
+        information_exponent,
+        second_moment,
+    )
+    from featcheck.theory.models import (
+        SingleIndexModel,
+        SpikedCovariance,
+        isotropic_model,
+        spiked_model,
+    )
+    from featcheck.theory.parsing import parse_expression
