@@ -1,4 +1,4 @@
-"""One import root: what the distribution installs, and what a user's working directory can't break."""
+"""One import root: what the distribution installs; what a working directory cannot break."""
 
 from __future__ import annotations
 
