@@ -338,6 +338,32 @@ def parse_function(text: str) -> Function:
     return function
 
 
+FunctionLike = Function | sp.Expr | str
+"""What every API that asks for a link or an activation accepts."""
+
+
+def as_function(value: FunctionLike) -> Function:
+    """A :class:`Function` from a catalogue name or expression string (parsed safely),
+    a sympy expression in ``z``, or a :class:`Function` (returned as it is)."""
+    if isinstance(value, Function):
+        return value
+    if isinstance(value, str):
+        return parse_function(value)
+    if isinstance(value, sp.Expr):
+        free = value.free_symbols - {z}
+        if free:
+            names = ", ".join(sorted(str(s) for s in free))
+            raise InputError(f"a function of z may not contain other symbols ({names})")
+        if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise InputError(f"{value} is not finite")
+        function = Function(value, str(value))
+        check_square_integrable(function)
+        return function
+    raise InputError(
+        f"expected a Function, a sympy expression in z or a string, got {type(value).__name__}"
+    )
+
+
 def check_square_integrable(function: Function) -> None:
     """Raise :class:`NotSquareIntegrableError` unless ``E[f(Z)^2] < inf`` looks certain.
 

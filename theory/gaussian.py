@@ -30,7 +30,7 @@ import mpmath
 import sympy as sp
 
 from featcheck.theory.errors import DomainError
-from featcheck.theory.functions import Function, parse_function, z
+from featcheck.theory.functions import Function, FunctionLike, as_function, z
 from featcheck.theory.hermite import HermiteExpansion, hermite_coefficients
 
 rho = sp.Symbol("rho", real=True)
@@ -115,15 +115,15 @@ def _erf_multiple(function: Function) -> tuple[sp.Expr, sp.Expr] | None:
 
 
 def mehler(
-    f: Function | str,
-    g: Function | str,
+    f: FunctionLike,
+    g: FunctionLike,
     max_degree: int = 30,
     *,
     digits: int = 30,
 ) -> MehlerKernel:
     """The Mehler kernel ``psi_{f,g}``; the series part uses degrees ``0..max_degree``."""
-    f = parse_function(f) if isinstance(f, str) else f
-    g = parse_function(g) if isinstance(g, str) else g
+    f = as_function(f)
+    g = as_function(g)
     degree = max_degree
     for side in (f, g):
         if side.is_polynomial:

@@ -36,7 +36,7 @@ import mpmath
 import sympy as sp
 
 from featcheck.theory.errors import DomainError, InputError
-from featcheck.theory.functions import SWITCHES, Function, branches, parse_function, z
+from featcheck.theory.functions import SWITCHES, Function, FunctionLike, as_function, branches, z
 from featcheck.theory.tanh_sinh import gaussian_integrals, hermite_vector
 
 BASES = ("normalized", "monic")
@@ -485,7 +485,7 @@ def _numeric(function: Function, max_degree: int, digits: int):
 
 
 def hermite_coefficients(
-    function: Function | str,
+    function: FunctionLike,
     max_degree: int = 10,
     *,
     basis: str = "normalized",
@@ -497,8 +497,7 @@ def hermite_coefficients(
     digits with a per-coefficient error estimate.  ``basis`` selects ``c_k``
     (``normalized``) or ``mu_k`` (``monic``).
     """
-    if isinstance(function, str):
-        function = parse_function(function)
+    function = as_function(function)
     check_basis(basis)
     if not isinstance(max_degree, int) or max_degree < 0:
         raise DomainError(f"maximum degree must be a non-negative integer, got {max_degree}")
@@ -531,7 +530,7 @@ def _monic_expansion(function: Function, max_degree: int, digits: int) -> Hermit
     return HermiteExpansion(function, "monic", method, form, coefficients, second, digits)
 
 
-def second_moment(function: Function | str, digits: int = 30) -> Quantity:
+def second_moment(function: FunctionLike, digits: int = 30) -> Quantity:
     """``E[f(Z)^2]``, exact where possible."""
     return hermite_coefficients(function, 0, digits=digits).second_moment
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from featcheck.theory.errors import DomainError, InputError
-from featcheck.theory.functions import Function, parse_function
+from featcheck.theory.functions import Function, as_function
 
 CONVENTIONS = ("unit", "ba")
 
@@ -144,8 +144,7 @@ def spiked_model(
     noise: float = 0.0,
 ) -> SingleIndexModel:
     """A spiked single-index model; ``None`` keeps ``kappa`` or ``c`` symbolic."""
-    if isinstance(link, str):
-        link = parse_function(link)
+    link = as_function(link)
     k = kappa if kappa_value is None else _exact(kappa_value)
     cc = c if alignment is None else _exact(alignment)
     if k.is_number:

@@ -41,7 +41,7 @@ import mpmath
 import sympy as sp
 
 from featcheck.theory.errors import DomainError, InputError
-from featcheck.theory.functions import Function, parse_function
+from featcheck.theory.functions import Function, FunctionLike, as_function
 from featcheck.theory.hermite import Coefficient, Quantity, hermite_coefficients
 
 #: Degrees examined for spikes; ``l(alpha) <= 1/(1 - 2 alpha)``, so this covers ``alpha < 0.49``.
@@ -156,7 +156,7 @@ class SpikePrediction:
 
 
 def predict_spikes(
-    activation: Function | str, target: Function | str, alpha: float, *, digits: int = 30
+    activation: FunctionLike, target: FunctionLike, alpha: float, *, digits: int = 30
 ) -> SpikePrediction:
     """Model A: ``l(alpha)`` restricted to ``mu_k(sigma) != 0``, with the status of each degree.
 
@@ -165,8 +165,8 @@ def predict_spikes(
     exact where the foundation is exact; a numeric coefficient within its error
     bound of zero is ``unresolved`` and not counted (reported separately).
     """
-    sigma = parse_function(activation) if isinstance(activation, str) else activation
-    star = parse_function(target) if isinstance(target, str) else target
+    sigma = as_function(activation)
+    star = as_function(target)
     l_alpha = spike_count(alpha)
     expansion = hermite_coefficients(sigma, l_alpha, basis="monic", digits=digits)
     degrees = tuple(
@@ -248,7 +248,7 @@ def overlap_symbolic() -> tuple[sp.Expr, sp.Expr, dict[str, sp.Symbol]]:
 
 
 def gradient_overlap(
-    target: Function | str, psi: float, noise_variance: float = 0.0, *, digits: int = 30
+    target: FunctionLike, psi: float, noise_variance: float = 0.0, *, digits: int = 30
 ) -> OverlapLimit:
     """Model A: ``<beta_hat/||beta_hat||, beta*> -> mu_1(sigma*)/sqrt(||beta_hat||^2_limit)``.
 
@@ -256,7 +256,7 @@ def gradient_overlap(
     ``mu_1(sigma*)`` because the noise part of ``beta_hat`` has a vanishing
     component along any fixed direction.
     """
-    star = parse_function(target) if isinstance(target, str) else target
+    star = as_function(target)
     psi_r = _rational(psi, "psi")
     noise = _rational(noise_variance, "noise variance")
     if psi_r <= 0:
@@ -338,7 +338,7 @@ class HermiteModel:
         return float(mpmath.sqrt(max(self.residual_variance.value, 0)))
 
 
-def hermite_model(activation: Function | str, scale: float, degree: int) -> HermiteModel:
+def hermite_model(activation: FunctionLike, scale: float, degree: int) -> HermiteModel:
     """Model B: coefficients and residual variance of the degree-``L`` Hermite model.
 
     ``mu_i = E[sigma(b Z) He_i(Z)]`` (monic basis of ``sigma(b .)`` via
@@ -347,7 +347,7 @@ def hermite_model(activation: Function | str, scale: float, degree: int) -> Herm
     the foundation is exact for ``sigma(b .)``; otherwise each error bound is
     carried through.  ``scale`` is replaced by a rational within ``1e-12``.
     """
-    sigma = parse_function(activation) if isinstance(activation, str) else activation
+    sigma = as_function(activation)
     if not isinstance(degree, int) or degree < 0:
         raise DomainError(f"Hermite degree must be a non-negative integer, got {degree}")
     b = rational_scale(float(scale))
@@ -461,7 +461,7 @@ class SpikePredictionB:
 
 
 def predict_spikes_b(
-    activation: Function | str,
+    activation: FunctionLike,
     beta: float,
     weight: float,
     *,
@@ -488,7 +488,7 @@ def predict_spikes_b(
         raise DomainError(f"weight alpha must lie in [0, 1], got {weight}")
     if directions < 0 or rank < 1:
         raise DomainError("need directions >= 0 and rank >= 1")
-    sigma = parse_function(activation) if isinstance(activation, str) else activation
+    sigma = as_function(activation)
     # spread terms stop at j >= 1/(1 - beta(1 - alpha)), step terms at j >= 1/(2(1 - beta alpha))
     max_degree = int(sp.floor(1 / (1 - b))) + 1
     expansion = hermite_coefficients(

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from featcheck.numerics.claims.provenance import Provenance
+from featcheck.numerics.jsonable import plain
 from featcheck.theory.errors import InputError
 
 BUDGETS = ("quick", "full")
@@ -69,11 +70,11 @@ class Check:
     def to_json(self) -> dict[str, Any]:
         return {
             "label": self.label,
-            "predicted": _plain(self.predicted),
-            "measured": _plain(self.measured),
-            "tolerance": _plain(self.tolerance),
+            "predicted": plain(self.predicted),
+            "measured": plain(self.measured),
+            "tolerance": plain(self.tolerance),
             "passed": self.passed,
-            "inputs": _plain(self.inputs),
+            "inputs": plain(self.inputs),
         }
 
 
@@ -157,14 +158,14 @@ class Evidence:
             "provenance": self.provenance.to_json() if self.provenance else None,
             "statement": self.statement,
             "status": str(self.status),
-            "predicted": _plain(worst.predicted) if worst else None,
-            "measured": _plain(worst.measured) if worst else None,
-            "tolerance": _plain(worst.tolerance) if worst else None,
+            "predicted": plain(worst.predicted) if worst else None,
+            "measured": plain(worst.measured) if worst else None,
+            "tolerance": plain(worst.tolerance) if worst else None,
             "counterexample": failing[0].to_json() if failing else None,
             "checks": [c.to_json() for c in self.checks],
             "n_checks": len(self.checks),
             "n_failed": len(failing),
-            "details": _plain(self.details),
+            "details": plain(self.details),
             "figures": [str(p) for p in self.figures],
             "note": self.note,
             "error": self.error,
@@ -274,27 +275,3 @@ def run_claim(c: Claim, budget: str, seed: int, figure_dir: Path | None = None) 
     evidence.seconds = time.perf_counter() - start
     evidence.status = evidence.decide()
     return evidence
-
-
-def _plain(value: Any) -> Any:
-    """Convert numpy, mpmath and sympy numbers to JSON-ready Python values."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return _plain(float(value))
-    if isinstance(value, Path):
-        return str(value)
-    try:
-        return _plain(float(value))
-    except (TypeError, ValueError):
-        return str(value)

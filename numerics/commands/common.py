@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from featcheck.numerics.claims.base import _plain
+from featcheck.numerics.jsonable import plain
 from featcheck.theory.derivation import Derivation
 
 
@@ -46,14 +46,45 @@ def positive_float(text: str) -> float:
     return value
 
 
+def add_seed(parser: argparse.ArgumentParser, default: int | None = 0) -> None:
+    """``--seed S``: a non-negative integer; the same seed gives the same numbers."""
+    parser.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=default,
+        metavar="S",
+        help="random seed (a non-negative integer)",
+    )
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    """``--json``: the result as JSON on standard output, instead of the text summary."""
+    parser.add_argument(
+        "--json", action="store_true", help="print the result as JSON on standard output"
+    )
+
+
+def add_output(
+    parser: argparse.ArgumentParser, what: str, default: Path | None = None, otherwise: str = ""
+) -> None:
+    """``--output/-o PATH``: the one spelling of "write files here" across the commands.
+
+    ``otherwise`` says what happens without the option when ``default`` is ``None``.
+    """
+    text = f"write {what} to PATH" + (f" (default: {otherwise})" if otherwise else "")
+    parser.add_argument("--output", "-o", type=Path, metavar="PATH", default=default, help=text)
+
+
 def print_json(payload: Any) -> None:
-    json.dump(_plain(payload), sys.stdout, indent=2)
+    json.dump(plain(payload), sys.stdout, indent=2)
     sys.stdout.write("\n")
 
 
 def add_derivation_output(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("md", "tex"), default="md", help="output format")
-    parser.add_argument("--output", "-o", type=Path, help="write to this file (default: stdout)")
+    parser.add_argument(
+        "--format", choices=("md", "tex"), default="md", help="Markdown or LaTeX document"
+    )
+    add_output(parser, "the document", otherwise="standard output")
 
 
 def emit_derivation(derivation: Derivation, args: argparse.Namespace) -> int:

@@ -40,7 +40,7 @@ from featcheck.theory.dynamics.series import (
     mp_namespace,
 )
 from featcheck.theory.errors import DomainError, InputError
-from featcheck.theory.functions import Function, parse_function
+from featcheck.theory.functions import Function, FunctionLike, as_function
 from featcheck.theory.hermite import hermite_coefficients, information_exponent
 from featcheck.theory.models import SpikedCovariance, a, b, c, check_convention, d, kappa, m, rho
 
@@ -348,8 +348,8 @@ class SpikedFlow:
 
 def spiked_flow(
     flow: str,
-    activation: Function | str,
-    link: Function | str,
+    activation: FunctionLike,
+    link: FunctionLike,
     *,
     convention: str = "unit",
     max_degree: int = DEFAULT_MAX_DEGREE,
@@ -362,8 +362,8 @@ def spiked_flow(
     check_convention(convention)
     if not isinstance(max_degree, int) or not 1 <= max_degree <= 60:
         raise DomainError(f"series truncation degree must be in 1..60, got {max_degree}")
-    phi = parse_function(activation) if isinstance(activation, str) else activation
-    g = parse_function(link) if isinstance(link, str) else link
+    phi = as_function(activation)
+    g = as_function(link)
     return _spiked_flow(flow, phi, g, convention, max_degree)
 
 

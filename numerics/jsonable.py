@@ -1,0 +1,58 @@
+"""Plain JSON values from numpy, mpmath and sympy numbers; the ``to_json`` of result objects.
+
+JSON has no NaN or infinity: a non-finite float becomes the string ``"nan"``, ``"inf"``
+or ``"-inf"``, so that a reader sees it instead of a parser choking on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def plain(value: Any) -> Any:
+    """Convert numpy, mpmath and sympy numbers (and containers of them) to JSON-ready values."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return plain(float(value))
+    if isinstance(value, Path):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        to_json = getattr(value, "to_json", None)
+        return to_json() if callable(to_json) else plain(dataclasses.asdict(value))
+    try:
+        return plain(float(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+class JsonResult:
+    """Mixin for the dataclasses the library returns: ``to_json()`` gives plain JSON data.
+
+    Fields are emitted in declaration order; override :meth:`to_json` where the JSON
+    keys differ from the field names.
+    """
+
+    def to_json(self) -> dict[str, Any]:
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]
+        return {f.name: plain(getattr(self, f.name)) for f in fields}
+
+    def dumps(self, indent: int | None = 2) -> str:
+        """The JSON text of :meth:`to_json`."""
+        return json.dumps(self.to_json(), indent=indent)
