@@ -26,7 +26,8 @@ Groups (see ``docs/api.md``):
 * Claims: :func:`claim`, :class:`Provenance` (with :func:`printed`, :func:`derived`,
   :func:`reading`, :class:`Paper`), :class:`ClaimContext`, :class:`Evidence`,
   :class:`Check`, the rules :func:`within`, :func:`contains`, :func:`holds_if`,
-  :func:`run_claim`, :func:`load_claims`; pytest helpers in :mod:`featcheck.testing`.
+  :func:`run_claim`, :func:`load_claims`, :func:`load_user_claims`; pytest helpers in
+  :mod:`featcheck.testing`.
 * Property testing: :mod:`featcheck.strategies` (hypothesis strategies).
 * Errors: :class:`FeatcheckError`, :class:`InputError`, :class:`NumericalError`.
 """
@@ -86,6 +87,8 @@ _EXPORTS: dict[str, str] = {
     "holds_if": "featcheck.numerics.claims.base:holds_if",
     "run_claim": "featcheck.numerics.claims.base:run_claim",
     "load_claims": "featcheck.numerics.claims:load",
+    "load_user_claims": "featcheck.numerics.claims:load_user_claims",
+    "testing": "featcheck.testing:",
     "Provenance": "featcheck.numerics.claims.provenance:Provenance",
     "Paper": "featcheck.numerics.claims.provenance:Paper",
     "printed": "featcheck.numerics.claims.provenance:printed",
@@ -132,6 +135,7 @@ __all__ = [
     "integrate",
     "isotropic_model",
     "load_claims",
+    "load_user_claims",
     "mehler",
     "parse_expression",
     "parse_function",
@@ -144,6 +148,7 @@ __all__ = [
     "spiked_flow",
     "spiked_model",
     "strategies",
+    "testing",
     "within",
 ]
 
@@ -165,8 +170,10 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static analysers see the real objects
+    from featcheck import testing
     from featcheck.numerics import strategies
     from featcheck.numerics.claims import load as load_claims
+    from featcheck.numerics.claims import load_user_claims
     from featcheck.numerics.claims.base import (
         Check,
         Claim,

@@ -30,7 +30,12 @@ class HelpFormatter(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
-        shown = default not in (None, False, argparse.SUPPRESS) and action.option_strings
+        shown = (
+            action.option_strings
+            and default is not None
+            and default is not False
+            and default != argparse.SUPPRESS
+        )
         if shown and "default" not in text:
             if isinstance(default, tuple | list):
                 default = ",".join(str(v) for v in default)

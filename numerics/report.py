@@ -13,7 +13,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from featcheck.numerics.claims.base import Evidence, Status
+from featcheck.numerics.claims.base import Check, Evidence, Status
+from featcheck.theory.errors import InputError
 
 PACKAGES = ("featcheck", "sympy", "mpmath", "numpy", "scipy", "numba", "matplotlib", "hypothesis")
 
@@ -36,16 +37,52 @@ def provenance(**parameters: Any) -> dict[str, Any]:
     }
 
 
-def write_json_atomic(path: Path, payload: Any) -> None:
-    """Write JSON to a temporary file and rename it, so a reader never sees half a file."""
+def _replace_atomically(path: Path, text: str) -> None:
+    """Write ``text`` next to ``path`` and rename it over ``path``: a reader never sees half
+    a file. The file is readable by others (mode 0644 less the umask), like any result."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8"
-    ) as handle:
-        json.dump(payload, handle, indent=2, sort_keys=False)
-        handle.write("\n")
-    os.replace(handle.name, path)
+    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(name, 0o644 & ~_umask())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    """Write ``payload`` as indented JSON, atomically (see :func:`_replace_atomically`)."""
+    _replace_atomically(Path(path), json.dumps(payload, indent=2, sort_keys=False) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` atomically (see :func:`_replace_atomically`)."""
+    _replace_atomically(Path(path), text)
+
+
+def check_writable(directory: Path) -> None:
+    """Raise :class:`InputError` unless files can be created in ``directory`` (made if absent).
+
+    Called before any claim runs, so that a wrong path costs nothing; leaves no file behind.
+    """
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"output {directory} exists and is not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot write to {directory}: {exc.strerror or exc}") from None
 
 
 def verification_payload(results: Iterable[Evidence], **parameters: Any) -> dict[str, Any]:
@@ -68,31 +105,85 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def claims_table(results: Iterable[Evidence]) -> str:
-    """A plain-text table: id, status, checks passed, worst check, seconds."""
-    rows = [("claim", "status", "checks", "worst check", "seconds")]
+def describe_check(check: Check) -> str:
+    """``label: predicted P, measured M, tol T`` on one line."""
+    text = f"{check.label}: predicted {_fmt(check.predicted)}, measured {_fmt(check.measured)}"
+    if check.tolerance is not None:
+        text += f", tol {_fmt(check.tolerance)}"
+    return " ".join(text.split())
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 3, 0)] + "..."
+
+
+#: The terminal table fits this many columns.
+TABLE_WIDTH = 100
+
+
+def claims_table(results: Iterable[Evidence], width: int = TABLE_WIDTH) -> str:
+    """A plain-text table of at most ``width`` columns: claim, status, checks passed,
+    seconds, and the worst check (clipped; the full counterexamples follow the table)."""
+    rows = [("claim", "status", "checks", "seconds", "worst check")]
     for r in results:
         worst = r.worst
-        detail = r.error or (
-            f"{worst.label}: predicted {_fmt(worst.predicted)}, measured {_fmt(worst.measured)}"
-            + (f", tol {_fmt(worst.tolerance)}" if worst and worst.tolerance is not None else "")
-            if worst
-            else r.note
-        )
-        if len(detail) > 90:
-            detail = detail[:87] + "..."
+        detail = r.error or (describe_check(worst) if worst else r.note)
         passed = len(r.checks) - len(r.failures)
         rows.append(
-            (r.claim_id, str(r.status), f"{passed}/{len(r.checks)}", detail, f"{r.seconds:.1f}")
+            (r.claim_id, str(r.status), f"{passed}/{len(r.checks)}", f"{r.seconds:.1f}", detail)
         )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    widths[0] = min(widths[0], 36)
     lines = []
     for n, row in enumerate(rows):
-        cells = [row[i].ljust(widths[i]) for i in range(4)] + [row[4].rjust(7)]
-        lines.append("  ".join(cells))
+        cells = [
+            _clip(row[0], widths[0]).ljust(widths[0]),
+            row[1].ljust(widths[1]),
+            row[2].rjust(widths[2]),
+            row[3].rjust(widths[3]),
+        ]
+        used = sum(widths) + 2 * 4
+        cells.append(_clip(" ".join(row[4].split()), max(width - used, 10)))
+        lines.append("  ".join(cells).rstrip())
         if n == 0:
-            lines.append("  ".join("-" * w for w in [*widths, 7]))
+            lines.append("  ".join("-" * w for w in [*widths, max(width - used, 10)]))
     return "\n".join(lines)
+
+
+def counterexamples(results: Iterable[Evidence]) -> str:
+    """Every violated claim's counterexample (and every error), in full."""
+    out: list[str] = []
+    for r in results:
+        if r.status == Status.VIOLATED and r.failures:
+            failing = r.failures
+            out.append(f"{r.claim_id} is violated; source: {r.source}")
+            for check in failing[:5]:
+                out.append(f"  counterexample: {describe_check(check)}")
+                if check.inputs:
+                    inputs = ", ".join(f"{k}={_fmt(v)}" for k, v in check.inputs.items())
+                    out.append(f"    at {inputs}")
+            if len(failing) > 5:
+                out.append(f"  ({len(failing) - 5} more failing checks in the JSON file)")
+            if r.note:
+                out.append(f"  note: {' '.join(r.note.split())}")
+        elif r.status == Status.ERROR:
+            out.append(f"{r.claim_id} raised {r.error}")
+    return "\n".join(out)
+
+
+_MD_ESCAPES = str.maketrans({"|": "\\|", "\\": "\\\\", "<": "&lt;", ">": "&gt;", "`": "\\`"})
+
+
+def md_cell(value: Any) -> str:
+    """Text for one Markdown table cell: characters that would end the cell or start
+    markup are escaped, and line breaks become spaces."""
+    text = value if isinstance(value, str) else _fmt(value)
+    return " ".join(text.translate(_MD_ESCAPES).split())
+
+
+def _md_text(text: str) -> str:
+    """Prose in a Markdown paragraph: ``<`` and ``>`` would open HTML tags; escape them."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def markdown_report(results: list[Evidence], payload: dict[str, Any], report_dir: Path) -> str:
@@ -104,19 +195,32 @@ def markdown_report(results: list[Evidence], payload: dict[str, Any], report_dir
         f"Budget `{prov.get('budget')}`, seed `{prov.get('seed')}`, created {prov['created']}, "
         f"featcheck {prov['versions'].get('featcheck')}, Python {prov['python']}.",
         "",
-        "| claim | status | checks passed | seconds |",
-        "|---|---|---|---|",
+        "A violated `printed` claim contradicts the paper's statement as printed; a violated "
+        "`derived` or `reading` claim contradicts featcheck's derivation or interpretation, "
+        "not the paper.",
+        "",
+        "| claim | status | kind | checks passed | seconds |",
+        "|---|---|---|---|---|",
     ]
     for r in results:
         passed = len(r.checks) - len(r.failures)
+        kind = r.provenance.kind if r.provenance else ""
         out.append(
-            f"| `{r.claim_id}` | **{r.status}** | {passed}/{len(r.checks)} | {r.seconds:.1f} |"
+            f"| `{r.claim_id}` | **{r.status}** | {kind} | {passed}/{len(r.checks)} | "
+            f"{r.seconds:.1f} |"
         )
     out.append("")
     for r in results:
-        out += [f"## `{r.claim_id}`: {r.status}", "", r.statement, "", f"*Source:* {r.source}", ""]
+        out += [
+            f"## `{r.claim_id}`: {r.status}",
+            "",
+            _md_text(r.statement),
+            "",
+            f"*Source:* {_md_text(r.source)}",
+            "",
+        ]
         if r.note:
-            out += [r.note, ""]
+            out += [_md_text(r.note), ""]
         if r.error:
             out += ["```", r.details.get("traceback", r.error), "```", ""]
         if r.checks:
@@ -126,9 +230,11 @@ def markdown_report(results: list[Evidence], payload: dict[str, Any], report_dir
                 "|---|---|---|---|---|",
             ]
             for c in shown:
+                cells = (c.label, c.predicted, c.measured, c.tolerance)
                 out.append(
-                    f"| {c.label} | {_fmt(c.predicted)} | {_fmt(c.measured)} | "
-                    f"{_fmt(c.tolerance)} | {'yes' if c.passed else '**no**'} |"
+                    "| "
+                    + " | ".join(md_cell(v) for v in cells)
+                    + f" | {'yes' if c.passed else '**no**'} |"
                 )
             if len(r.checks) > len(shown):
                 out.append(f"\n({len(r.checks) - len(shown)} more checks in the JSON file.)")
@@ -137,11 +243,3 @@ def markdown_report(results: list[Evidence], payload: dict[str, Any], report_dir
             rel = os.path.relpath(figure, report_dir)
             out += [f"![{r.claim_id}]({rel})", ""]
     return "\n".join(out)
-
-
-def write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -10,6 +10,7 @@ and ``error`` when the claim raised.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 import time
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from featcheck.numerics.jsonable import plain
 from featcheck.theory.errors import InputError
 
 BUDGETS = ("quick", "full")
+T = TypeVar("T")
 
 
 class Status(StrEnum):
@@ -186,6 +188,10 @@ class ClaimContext:
     def full(self) -> bool:
         return self.budget == "full"
 
+    def pick(self, *, quick: T, full: T) -> T:
+        """The value for this run's budget: ``ctx.pick(quick=1_000, full=100_000)``."""
+        return full if self.full else quick
+
     def seed_sequence(self) -> np.random.SeedSequence:
         """A stream that depends on the seed and the claim id only (not on run order)."""
         return np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(self.claim_id.encode()),))
@@ -215,12 +221,23 @@ class Claim:
         return self.provenance.citation
 
     @property
+    def module(self) -> str:
+        """The module that defines the claim's function."""
+        return getattr(self.run, "__module__", "?")
+
+    @property
     def definition(self) -> tuple[str, str]:
-        """Where the claim's function is defined: ``(module, qualified name)``."""
-        return (
-            getattr(self.run, "__module__", "?"),
-            getattr(self.run, "__qualname__", repr(self.run)),
-        )
+        """Where the claim's function is defined: ``(file, qualified name)``; for code run
+        in ``__main__`` (a notebook, a script) ``("__main__", qualified name)``, so that
+        re-running a cell re-registers the same definition."""
+        qualname = getattr(self.run, "__qualname__", repr(self.run))
+        if self.module == "__main__":
+            return ("__main__", qualname)
+        try:
+            where = inspect.getsourcefile(self.run) or self.module
+        except TypeError:
+            where = self.module
+        return (str(Path(where).resolve()) if where != self.module else where, qualname)
 
 
 REGISTRY: dict[str, Claim] = {}
@@ -249,8 +266,8 @@ def claim(id: str, *, provenance: Provenance, statement: str):
         old = REGISTRY.get(id)
         if old is not None and old.definition != new.definition:
             raise InputError(
-                f"claim id {id!r} is defined twice: in {'.'.join(old.definition)} "
-                f"and in {'.'.join(new.definition)}"
+                f"claim id {id!r} is defined twice: by {old.definition[1]} in "
+                f"{old.definition[0]} and by {new.definition[1]} in {new.definition[0]}"
             )
         REGISTRY[id] = new
         return function

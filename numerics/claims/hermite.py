@@ -221,8 +221,9 @@ def mehler_identity(ctx: ClaimContext) -> Evidence:
                 ax.plot(
                     grid, [float(kernel.evaluate(x)[0]) for x in grid], label=f"{fname}, {gname}"
                 )
-    ax.set_xlabel("rho")
-    ax.set_ylabel("psi(rho)")
+    ax.set_xlabel("correlation rho")
+    ax.set_ylabel("psi_{f,g}(rho) = E[f(Z1) g(Z2)]")
+    ax.set_title("Mehler kernels (series with certified tail)")
     ax.legend(fontsize=8)
     evidence.add_figure(save(fig, ctx.figure_path("kernels")))
     return evidence
@@ -273,7 +274,9 @@ def arc_cosine(ctx: ClaimContext) -> Evidence:
         evidence.add(within(f"closed form vs 2-D quadrature, rho={r}", exact, quad, quad_err))
     ax.semilogy(grid, gaps, "o", label="|closed form - partial sum|")
     ax.semilogy(grid, bounds, "-", label="Parseval tail bound")
-    ax.set_xlabel("rho")
+    ax.set_xlabel("correlation rho")
+    ax.set_ylabel("absolute error")
+    ax.set_title(f"ReLU arc-cosine kernel: degree-{max_degree} partial sum vs tail bound")
     ax.legend(fontsize=8)
     evidence.add_figure(save(fig, ctx.figure_path("tail")))
     return evidence

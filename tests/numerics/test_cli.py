@@ -74,21 +74,23 @@ def test_bad_input_is_one_line_and_exit_2(args):
 
 def test_verify_writes_json_and_report(tmp_path):
     report = tmp_path / "report"
-    json_path = tmp_path / "results.json"
+    json_path = report / "results.json"
     result = run(
         "verify",
         "hermite.information-exponent",
         "hermite.scaling",
-        "--report",
+        "--output",
         str(report),
-        "--json",
-        str(json_path),
         "--seed",
         "5",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "hermite.scaling" in result.stdout and "2 hold" in result.stdout
     payload = json.loads(json_path.read_text())
+    on_stdout = run("verify", "hermite.scaling", "--output", str(report), "--json", "--seed", "5")
+    assert on_stdout.returncode == 0, on_stdout.stderr
+    assert json.loads(on_stdout.stdout)["claims"][0]["id"] == "hermite.scaling"
+    assert "1 hold" in on_stdout.stderr
     assert payload["provenance"]["seed"] == 5 and payload["provenance"]["budget"] == "quick"
     assert payload["provenance"]["versions"]["sympy"]
     claim = payload["claims"][0]
@@ -118,5 +120,5 @@ def test_verify_exits_1_when_a_claim_is_violated(tmp_path, monkeypatch):
         lambda ctx: base.Evidence([base.within("x", 0, 1, 0.5)]),
     )
     monkeypatch.setitem(base.REGISTRY, "zz.fails", failing)
-    monkeypatch.setattr(verify, "select", lambda patterns: [failing])
-    assert main(["verify", "zz", "--report", str(tmp_path)]) == 1
+    monkeypatch.setattr(verify, "select", lambda patterns, pool=None: [failing])
+    assert main(["verify", "zz", "--output", str(tmp_path)]) == 1
