@@ -150,6 +150,10 @@ def claims_table(results: Iterable[Evidence], width: int = TABLE_WIDTH) -> str:
     return "\n".join(lines)
 
 
+#: How many failing checks of one claim are printed below the terminal table.
+SHOWN_FAILURES = 3
+
+
 def counterexamples(results: Iterable[Evidence]) -> str:
     """Every violated claim's counterexample (and every error), in full."""
     out: list[str] = []
@@ -157,13 +161,16 @@ def counterexamples(results: Iterable[Evidence]) -> str:
         if r.status == Status.VIOLATED and r.failures:
             failing = r.failures
             out.append(f"{r.claim_id} is violated; source: {r.source}")
-            for check in failing[:5]:
+            for check in failing[:SHOWN_FAILURES]:
                 out.append(f"  counterexample: {describe_check(check)}")
                 if check.inputs:
                     inputs = ", ".join(f"{k}={_fmt(v)}" for k, v in check.inputs.items())
                     out.append(f"    at {inputs}")
-            if len(failing) > 5:
-                out.append(f"  ({len(failing) - 5} more failing checks in the JSON file)")
+            if len(failing) > SHOWN_FAILURES:
+                more = len(failing) - SHOWN_FAILURES
+                out.append(
+                    f"  ({more} more failing check{'s' if more > 1 else ''} in results.json)"
+                )
             if r.note:
                 out.append(f"  note: {' '.join(r.note.split())}")
         elif r.status == Status.ERROR:

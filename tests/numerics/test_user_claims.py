@@ -205,3 +205,11 @@ def test_the_worked_example_of_the_guide_runs(tmp_path):
     assert result.returncode == 1
     assert "mynotes.lemma2        holds" in result.stdout
     assert "mynotes.lemma2-draft  violated" in result.stdout
+
+
+def test_the_guide_shows_the_example_files_as_they_are():
+    root = Path(__file__).resolve().parents[2]
+    guide = (root / "docs" / "your-own-claims.md").read_text()
+    for name in ("my_claims.py", "test_my_claims.py"):
+        text = (root / "docs" / "examples" / name).read_text()
+        assert f"```python\n{text}```" in guide, name
