@@ -6,11 +6,19 @@ Exit status: 0 success, 1 a violated claim (or a claim that errored), 2 bad inpu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
-from featcheck.theory.errors import InputError
+from featcheck.theory.errors import BudgetExceeded, InputError, NumericalError
+
+#: Exit statuses: 0 success, 1 a claim violated or errored, 2 bad input,
+#: 3 a numerical failure, 70 an internal error (a bug), 130 interrupted.
+EXIT_INPUT, EXIT_NUMERICAL, EXIT_BUG, EXIT_INTERRUPTED = 2, 3, 70, 130
 
 #: Modules that add a subcommand (``register(subparsers)``) and, optionally, a
 #: derivation topic (``register_derive(subparsers)``).
@@ -61,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check theorems about gradient-based feature learning.",
     )
     parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the Python traceback of an internal error (or set FEATCHECK_DEBUG=1)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     derive = commands.add_parser("derive", help="write a derivation document")
     topics = derive.add_subparsers(dest="topic", metavar="TOPIC", parser_class=Parser)
@@ -85,17 +98,81 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_usage(sys.stderr)
         sys.stderr.write("featcheck: error: name a command; 'featcheck --help' lists them\n")
-        return 2
+        return EXIT_INPUT
+    debug = args.debug or os.environ.get("FEATCHECK_DEBUG", "") not in ("", "0")
     try:
-        return int(args.handler(args) or 0)
+        with _time_limit(args):
+            return int(args.handler(args) or 0)
     except InputError as exc:
-        sys.stderr.write(f"featcheck: error: {exc}\n")
-        return 2
+        return _fail(f"error: {exc}", EXIT_INPUT)
+    except NumericalError as exc:
+        return _fail(f"numerical failure: {exc}", EXIT_NUMERICAL)
+    except MemoryError:
+        return _fail("numerical failure: out of memory; choose smaller sizes", EXIT_NUMERICAL)
     except KeyboardInterrupt:
-        sys.stderr.write("featcheck: interrupted; finished results were kept\n")
-        return 130
+        return _fail("interrupted; finished results were kept", EXIT_INTERRUPTED)
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        return _fail(f"error: cannot access{where}: {exc.strerror or exc}", EXIT_INPUT)
+    except Exception as exc:
+        if debug:
+            raise
+        return _fail(
+            f"internal error ({type(exc).__name__}: {_one_line(exc)}); this is a bug in "
+            "featcheck: please report it with the output of the same command with --debug",
+            EXIT_BUG,
+        )
+
+
+#: Commands that do symbolic work only, with a time limit (seconds) that ends a runaway
+#: derivation with a clear message; FEATCHECK_TIME_LIMIT overrides it (0: no limit).
+SYMBOLIC_COMMANDS = ("hermite", "derive")
+SYMBOLIC_TIME_LIMIT = 600
+
+
+@contextlib.contextmanager
+def _time_limit(args: argparse.Namespace):
+    text = os.environ.get("FEATCHECK_TIME_LIMIT", str(SYMBOLIC_TIME_LIMIT))
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise InputError(
+            f"FEATCHECK_TIME_LIMIT must be a number of seconds, got {text!r}"
+        ) from None
+    usable = (
+        args.command in SYMBOLIC_COMMANDS
+        and seconds > 0
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise BudgetExceeded(
+            f"featcheck {args.command} did not finish within {seconds:g} s "
+            "(FEATCHECK_TIME_LIMIT); ask for fewer degrees or digits"
+        )
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def _fail(message: str, status: int) -> int:
+    sys.stderr.write(f"featcheck: {' '.join(message.split())}\n")
+    return status
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """One exception hierarchy for the whole toolkit.
 
 Every error a user can cause derives from :class:`InputError`; the command
-prints its message on one line and exits with status 2.
+prints its message on one line and exits with status 2.  A method that cannot
+deliver the accuracy or the result it promises raises :class:`NumericalError`
+(exit status 3).  Anything else reaching the command is a bug: one line says so
+(exit status 70), and ``--debug`` or ``FEATCHECK_DEBUG=1`` shows the traceback.
 """
 
 
@@ -34,4 +37,8 @@ class DomainError(InputError):
 
 
 class NumericalError(FeatcheckError):
-    """A numerical method that did not reach the accuracy it promised."""
+    """A numerical method that did not reach the accuracy it promised (exit status 3)."""
+
+
+class BudgetExceeded(NumericalError):
+    """A computation that did not finish within its time budget."""

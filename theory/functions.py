@@ -28,11 +28,80 @@ z = sp.Symbol("z", real=True)
 
 MAX_HERMITE_INDEX = 400
 
+#: Bounds on the work an expression can cause downstream (the parser's own limits bound
+#: only its text): the degree of the polynomial it expands to, the size of the exact
+#: numbers it holds, and how deeply transcendental functions nest.
+MAX_EXPANDED_DEGREE = 400
+MAX_CONSTANT_DIGITS = 300
+MAX_TRANSCENDENTAL_NESTING = 3
+
+
+def degree_bound(expr: sp.Expr) -> int:
+    """An upper bound on the degree in ``z`` of ``expr`` once expanded, computed on the
+    unexpanded tree (a sum: the largest; a product: the sum; a power ``b^n``: ``n``
+    times; inside a non-polynomial function: the argument's bound)."""
+    if not expr.has(z):
+        return 0
+    if expr == z:
+        return 1
+    if isinstance(expr, sp.Add):
+        return max(degree_bound(a) for a in expr.args)
+    if isinstance(expr, sp.Mul):
+        return sum(degree_bound(a) for a in expr.args)
+    if isinstance(expr, sp.Pow):
+        base, exponent = expr.args
+        if exponent.is_Integer:
+            return abs(int(exponent)) * degree_bound(base)
+        return degree_bound(base)
+    return max((degree_bound(a) for a in expr.args), default=0)
+
+
+def transcendental_nesting(expr: sp.Expr) -> int:
+    """How many non-polynomial functions of ``z`` sit inside one another."""
+    if not expr.has(z) or not expr.args:
+        return 0
+    inner = max(transcendental_nesting(a) for a in expr.args)
+    polynomial_node = isinstance(expr, sp.Add | sp.Mul) or (
+        isinstance(expr, sp.Pow) and expr.args[1].is_Integer
+    )
+    return inner if polynomial_node else inner + 1
+
+
+def check_work_bounds(expr: sp.Expr, text: str = "") -> None:
+    """Raise :class:`InputError` when ``expr`` would cost more than the bounds above."""
+    shown = text or str(expr)
+    degree = degree_bound(expr)
+    if degree > MAX_EXPANDED_DEGREE:
+        raise InputError(
+            f"{shown} expands to degree up to {degree}; the limit is {MAX_EXPANDED_DEGREE}"
+        )
+    for number in expr.atoms(sp.Rational):
+        digits = max(len(str(abs(number.p))), len(str(number.q)))
+        if digits > MAX_CONSTANT_DIGITS:
+            raise InputError(
+                f"{shown} holds a number of {digits} digits; the limit is {MAX_CONSTANT_DIGITS}"
+            )
+    nesting = transcendental_nesting(expr)
+    if nesting > MAX_TRANSCENDENTAL_NESTING:  # exp(exp(z)) nests 2 deep
+        raise InputError(
+            f"{shown} nests functions {nesting} deep; the limit is {MAX_TRANSCENDENTAL_NESTING}"
+        )
+
 
 def hermite_he(k: int, x: sp.Expr = z) -> sp.Expr:
     """Probabilists' Hermite polynomial ``He_k(x)`` (expanded)."""
     if k < 0:
         raise InputError(f"Hermite degree must be non-negative, got {k}")
+    if x != z and x.is_polynomial(z) and x.has(z):
+        # He_k of a polynomial by the recurrence He_(n+1) = x He_n - n He_(n-1) on dense
+        # polynomials: expanding the composition symbolically costs far more.
+        p = sp.Poly(x, z)
+        previous, current = sp.Poly(1, z), p
+        if k == 0:
+            return sp.Integer(1)
+        for n in range(1, k):
+            previous, current = current, p * current - n * previous
+        return current.as_expr()
     return sp.expand(sp.hermite_prob(k, x))
 
 
@@ -69,11 +138,23 @@ def _degree(k: sp.Basic, name: str) -> int:
 
 
 def _he(k: sp.Basic, x: sp.Expr = z) -> sp.Expr:
-    return hermite_he(_degree(k, "he"), x)
+    return hermite_he(_composed_degree(k, x, "he"), x)
 
 
 def _h(k: sp.Basic, x: sp.Expr = z) -> sp.Expr:
-    return hermite_h(_degree(k, "h"), x)
+    return hermite_h(_composed_degree(k, x, "h"), x)
+
+
+def _composed_degree(k: sp.Basic, x: sp.Expr, name: str) -> int:
+    """The degree of ``name(k, x)``, refused before expanding when ``He_k(x)`` would have
+    degree above :data:`MAX_EXPANDED_DEGREE`."""
+    k = _degree(k, name)
+    if k * degree_bound(x) > MAX_EXPANDED_DEGREE:
+        raise ParseError(
+            f"{name}({k}, ...) of an argument of degree {degree_bound(x)} expands to degree "
+            f"{k * degree_bound(x)}; the limit is {MAX_EXPANDED_DEGREE}"
+        )
+    return k
 
 
 def _max(a: sp.Expr, b: sp.Expr) -> sp.Expr:
@@ -333,6 +414,9 @@ def parse_function(text: str) -> Function:
         raise ParseError(f"{name!r} is not a real-valued expression")
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise InputError(f"{name!r} is not finite")
+    if expr.has(sp.I) or expr.is_real is False:
+        raise InputError(f"{name!r} is not real-valued")
+    check_work_bounds(expr, name)
     function = Function(expr, name)
     check_square_integrable(function)
     return function
@@ -356,6 +440,9 @@ def as_function(value: FunctionLike) -> Function:
             raise InputError(f"a function of z may not contain other symbols ({names})")
         if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise InputError(f"{value} is not finite")
+        if value.has(sp.I):
+            raise InputError(f"{value} is not real-valued")
+        check_work_bounds(value)
         function = Function(value, str(value))
         check_square_integrable(function)
         return function
@@ -391,7 +478,13 @@ def check_square_integrable(function: Function) -> None:
         for sign in (1, -1):
             log_weight = []
             for radius in (40, 80):
-                value = function.mp(mpmath.mpf(sign * radius))
+                try:
+                    value = function.mp(mpmath.mpf(sign * radius))
+                except (OverflowError, MemoryError, ZeroDivisionError, ValueError):
+                    raise NotSquareIntegrableError(
+                        f"{function.name} cannot be evaluated at z = {sign * radius} (it "
+                        "overflows): it is not square-integrable, or too large to check"
+                    ) from None
                 if not isinstance(value, mpmath.mpf | mpmath.mpc | int | float):
                     value = mpmath.mpf(value)
                 if mpmath.im(value) != 0:

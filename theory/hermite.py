@@ -35,12 +35,16 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from featcheck.theory.errors import DomainError, InputError
+from featcheck.theory.errors import DomainError, InputError, NumericalError
 from featcheck.theory.functions import SWITCHES, Function, FunctionLike, as_function, branches, z
 from featcheck.theory.tanh_sinh import gaussian_integrals, hermite_vector
 
 BASES = ("normalized", "monic")
 MAX_DEGREE = 2000
+#: The numeric path evaluates ``He_0 .. He_K`` at every quadrature node with
+#: ``digits + 15 + K/4`` working digits (He_K cancels that many); its cost grows like
+#: ``K^2`` times the precision, about a minute at ``K = 150`` on one core.
+MAX_NUMERIC_DEGREE = 150
 SQRT_2PI = sp.sqrt(2 * sp.pi)
 
 
@@ -282,6 +286,56 @@ def _gaussian_erf_terms(expr: sp.Expr) -> list[_Term] | None:
     return [_Term(p, kind, param) for (kind, param), p in terms.items() if not p.is_zero]
 
 
+_BETA = sp.Symbol("beta")
+
+
+def _exponential_terms(expr: sp.Expr) -> dict[sp.Expr, sp.Poly] | None:
+    """``{b: p_b}`` with ``f(z) = sum_b p_b(z) exp(b z)`` (``b`` complex constants), when
+    ``f`` is a polynomial combination of ``exp``, ``sin``, ``cos``, ``sinh``, ``cosh`` of
+    affine functions of ``z``; else None."""
+    if not expr.has(sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh):
+        return None
+    rewritten = sp.expand(sp.powsimp(sp.expand(expr.rewrite(sp.exp)), combine="exp"))
+    terms: dict[sp.Expr, sp.Poly] = {}
+    for term in sp.Add.make_args(rewritten):
+        rate, poly = sp.Integer(0), sp.Integer(1)
+        for factor in sp.Mul.make_args(term):
+            base, exponent = factor.as_base_exp()
+            if isinstance(factor, sp.exp) or base == sp.E:
+                argument = sp.expand(factor.args[0] if isinstance(factor, sp.exp) else exponent)
+                if not argument.is_polynomial(z) or sp.Poly(argument, z).degree() > 1:
+                    return None
+                slope = argument.coeff(z, 1)
+                rate += slope
+                poly *= sp.exp(sp.expand(argument - slope * z))
+            elif factor.is_polynomial(z):
+                poly *= factor
+            else:
+                return None
+        rate = sp.nsimplify(rate) if rate.is_Float else rate
+        addition = sp.Poly(poly, z)
+        terms[rate] = terms[rate] + addition if rate in terms else addition
+    return {b: p for b, p in terms.items() if not p.is_zero}
+
+
+def _mu_exponential(terms: dict[sp.Expr, sp.Poly], k: int) -> sp.Expr:
+    """``E[f(Z) He_k(Z)]`` for ``f = sum_b p_b(z) exp(b z)``, from
+    ``E[Z^m He_k(Z) exp(b Z)] = d^m/db^m (b^k exp(b^2/2))`` (differentiate the Hermite
+    generating function ``E[He_k(Z) exp(b Z)] = b^k exp(b^2/2)`` under the integral)."""
+    total = sp.Integer(0)
+    for b, poly in terms.items():
+        generating = _BETA**k * sp.exp(_BETA**2 / 2)
+        for (m,), coefficient in poly.terms():
+            total += coefficient * sp.diff(generating, _BETA, m).subs(_BETA, b)
+    return _real(total)
+
+
+def _real(value: sp.Expr) -> sp.Expr:
+    """The real part of an exact expression (a real ``f`` has real coefficients)."""
+    real = sp.re(sp.expand_complex(sp.expand(value)))
+    return sp.factor_terms(sp.expand(real))
+
+
 def piecewise_pieces(function: Function) -> list[tuple[sp.Expr, sp.Expr, sp.Poly]] | None:
     """``[(a, b, p)]``: ``f = p`` on ``(a, b)``, when ``f`` is a piecewise polynomial; else None."""
     if not function.breakpoints or not function.expr.has(*SWITCHES):
@@ -371,6 +425,9 @@ def _second_moment_exact(form: str, function: Function, data) -> sp.Expr | None:
             moments = truncated_moments(max(len(square) - 1, 1), a, b)
             total += sp.Add(*[c * moments[m] for m, c in enumerate(square)])
         return total
+    if form == EXPONENTIAL_FORM:
+        squared = _exponential_terms(sp.expand(function.expr**2))
+        return None if squared is None else _mu_exponential(squared, 0)
     return _second_moment_terms(data)
 
 
@@ -413,13 +470,34 @@ def _expect_product(s: _Term, t: _Term) -> sp.Expr | None:
     return _mu_terms([_Term(product, kind, a)], 0)
 
 
+#: Largest working precision (decimal digits) spent on evaluating one exact form.
+MAX_EVALUATION_DIGITS = 5000
+
+
+def exact_value(exact: sp.Expr, digits: int) -> mpmath.mpf | None:
+    """``exact`` to ``digits`` correct significant digits, or ``None`` when it is zero.
+
+    Cancellation (``1/2 - erf(15 sqrt 2)/2 = 4.9e-198``) is handled by raising the
+    working precision until the digits are certain (sympy's ``evalf(strict=True)``),
+    up to :data:`MAX_EVALUATION_DIGITS`; an expression that still shows no digit is
+    simplified, and is zero only if sympy proves it.
+    """
+    try:
+        with mpmath.workdps(digits + 10):
+            return mpmath.mpf(exact.evalf(digits + 10, strict=True, maxn=MAX_EVALUATION_DIGITS))
+    except sp.core.evalf.PrecisionExhausted:
+        if sp.simplify(exact) == 0:
+            return None
+        raise NumericalError(
+            f"could not evaluate {exact} to {digits} digits: it is below "
+            f"10^-{MAX_EVALUATION_DIGITS} in magnitude or not provably zero"
+        ) from None
+
+
 def _quantity(exact: sp.Expr, digits: int) -> Quantity:
-    value = mpmath.mpf(sp.N(exact, digits + 10))
-    if abs(value) < mpmath.mpf(10) ** (-(digits + 5)) and exact != 0:
-        simplified = sp.simplify(exact)
-        if simplified == 0:
-            exact = sp.Integer(0)
-            value = mpmath.mpf(0)
+    value = exact_value(exact, digits) if exact != 0 else None
+    if value is None:
+        return Quantity(sp.Integer(0), mpmath.mpf(0), mpmath.mpf(0))
     return Quantity(exact, value, mpmath.mpf(0))
 
 
@@ -433,10 +511,18 @@ def _classify(function: Function):
         terms = _gaussian_erf_terms(function.expr)
         if terms is not None:
             return "polynomial times Gaussian or erf", terms
+        exponentials = _exponential_terms(function.expr)
+        if exponentials is not None:
+            return EXPONENTIAL_FORM, exponentials
     return "numeric quadrature", None
 
 
+EXPONENTIAL_FORM = "polynomial times exp, sin, cos of linear functions"
+
+
 def _exact_mu(form: str, data, max_degree: int):
+    if form == EXPONENTIAL_FORM:
+        return [_mu_exponential(data, k) for k in range(max_degree + 1)]
     if form == "polynomial":
         return [_mu_polynomial(data, k) for k in range(max_degree + 1)]
     if form == "piecewise polynomial":
@@ -522,6 +608,12 @@ def _monic_expansion(function: Function, max_degree: int, digits: int) -> Hermit
                 _, second = _numeric(function, 0, digits)
             method = "exact"
         else:
+            if max_degree > MAX_NUMERIC_DEGREE:
+                raise DomainError(
+                    f"{function.name} has no exact form here, and numeric coefficients are "
+                    f"limited to degree {MAX_NUMERIC_DEGREE} (the cost grows like K^2 times "
+                    f"the working precision); asked for {max_degree}"
+                )
             mus, second = _numeric(function, max_degree, digits)
             method = "numeric"
         coefficients = tuple(
