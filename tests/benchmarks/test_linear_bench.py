@@ -7,7 +7,7 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.special import expit
 
-from featcheck.numerics.simulate.linear import DataLaw
+from featcheck.numerics.linear.simulate import DataLaw
 
 RADII = np.geomspace(1e-2, 1e3, 64)
 LAW = DataLaw("sphere", 2)

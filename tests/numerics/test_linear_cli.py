@@ -16,7 +16,7 @@ def test_linear_json_keys(capsys):
     code, payload = _json(capsys, ["linear", "--t-max", "6", "--points", "7", "--json"])
     assert code == 0
     assert payload["T"] == pytest.approx(2.4487, rel=1e-3)
-    assert set(payload["trajectory"]) == {"t", "cos_theta", "norm", "loss"}
+    assert set(payload["trajectory"]) == {"t", "cos_theta", "zeta", "norm", "loss"}
     assert len(payload["trajectory"]["t"]) == 7
     bounds = payload["bounds"]
     assert bounds["theorem1.before-T"]["status"] == "holds"
