@@ -22,7 +22,7 @@ from featcheck.numerics.commands.common import (
     print_json,
 )
 from featcheck.numerics.linear.bounds import WINDOWS, check_bound
-from featcheck.numerics.linear.trajectory import PAPER_INIT, linear_flow
+from featcheck.numerics.linear.trajectory import PAPER_INIT, BoundAlong, linear_flow
 from featcheck.theory import linear as th
 
 
@@ -225,6 +225,16 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_derive)
 
 
+def _margin_text(info: BoundAlong) -> str:
+    """`` (smallest margin M at t = W)``; a margin within its numerical tolerance is 0."""
+    worst = info.worst_margin
+    if worst is None:
+        return ""
+    if info.tolerance is not None and abs(worst) <= info.tolerance:
+        worst = 0.0
+    return f" (smallest margin {worst:.3g} at t = {info.worst_time:.3g})"
+
+
 def run(args: argparse.Namespace) -> int:
     result = linear_flow(
         depth=args.depth,
@@ -258,13 +268,7 @@ def run(args: argparse.Namespace) -> int:
             f"{traj.norm[i]:>12.6g} {traj.loss[i]:>12.6g}"
         )
     for bound_id, info in result.bounds.items():
-        worst = info.worst_margin
-        extra = (
-            ""
-            if worst is None
-            else f" (smallest margin {worst + 0.0:.3g} at t = {info.worst_time:.3g})"
-        )
-        print(f"{bound_id:20s} {info.status}{extra}")
+        print(f"{bound_id:20s} {info.status}{_margin_text(info)}")
     if result.sgd is not None:
         s = result.sgd
         print(
