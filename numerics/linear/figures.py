@@ -249,7 +249,7 @@ def plot_bound_check(
             [result.worst.margin],
             "o",
             color="C3" if not result.holds else "C2",
-            label=f"smallest margin {result.worst.margin:.3g}",
+            label=f"smallest margin {result.worst.margin + 0.0:.3g}",
         )
     right.set_xlabel("t")
     right.set_ylabel(f"margin in {'ln ||w_e||' if norm else 'zeta'} (>= 0: bound holds)")
