@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from featcheck.numerics.bounds import (
+from featcheck.numerics.linear.bounds import (
     DescentFamily,
     FlowFamily,
     check_descent_bound,
@@ -15,7 +15,7 @@ from featcheck.numerics.bounds import (
     parse_user_bound,
     user_flow_bound,
 )
-from featcheck.numerics.simulate.linear import DataLaw
+from featcheck.numerics.linear.simulate import DataLaw
 from featcheck.theory.errors import DomainError, ParseError, UnsafeExpressionError
 from featcheck.theory.linear import printed_bounds
 

@@ -1,6 +1,7 @@
 """Each linear-network claim at the quick budget, with the status it honestly has."""
 
 import importlib
+from pathlib import Path
 
 import pytest
 
@@ -31,8 +32,24 @@ EXPECTED = {
 }
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 def test_every_linear_claim_is_listed():
     assert {c for c in REGISTRY if c.startswith("linear.")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("claim_id", sorted(EXPECTED))
+def test_provenance_kind(claim_id):
+    provenance = REGISTRY[claim_id].provenance
+    assert provenance.paper is not None and provenance.paper.authors == "Lin, Sun, Zhang"
+    if claim_id.startswith("linear.derived."):
+        assert provenance.kind == "derived"
+        assert (ROOT / provenance.derivation).is_file(), provenance.derivation
+    elif claim_id.startswith("linear.rate.") or claim_id == "linear.theorem1.norm-rate":
+        assert provenance.kind == "reading"  # an Omega read as Theta; 0.6 read as 2 sup N(w)
+    else:
+        assert provenance.kind == "printed"
 
 
 @pytest.mark.parametrize("claim_id", sorted(EXPECTED))
@@ -44,5 +61,7 @@ def test_claim_status_at_quick_budget(claim_id, tmp_path):
     )
     if evidence.status == Status.VIOLATED:
         assert evidence.to_json()["counterexample"] is not None
+        # the figure of a violated claim shows the measurements that violate it
+        assert evidence.figures and all(path.exists() for path in evidence.figures)
     if claim_id == "linear.figure1":
         assert evidence.figures and evidence.figures[0].exists()

@@ -16,7 +16,7 @@ def test_linear_json_keys(capsys):
     code, payload = _json(capsys, ["linear", "--t-max", "6", "--points", "7", "--json"])
     assert code == 0
     assert payload["T"] == pytest.approx(2.4487, rel=1e-3)
-    assert set(payload["trajectory"]) == {"t", "cos_theta", "norm", "loss"}
+    assert set(payload["trajectory"]) == {"t", "cos_theta", "zeta", "norm", "loss"}
     assert len(payload["trajectory"]["t"]) == 7
     bounds = payload["bounds"]
     assert bounds["theorem1.before-T"]["status"] == "holds"
@@ -65,6 +65,11 @@ def test_linear_deep_with_sgd(capsys):
         ["linear", "--depth", "0"],
         ["linear", "--sgd", "--lr", "-1e-3"],
         ["linear", "--lr", "0"],
+        ["linear", "--points", "1"],
+        ["linear", "--sgd", "--seed", "-1"],
+        ["check-bound", "cos_theta >= 0", "--search", "-1"],
+        ["check-bound", "cos_theta >= 0", "--rho-range", "2,1"],
+        ["check-bound", "cos_theta >= k", "--constant", "k=0"],
         ["check-bound", "__import__('os').system('ls') >= 0"],
         ["check-bound", "cos_theta >="],
         ["check-bound", "cos_theta >= k", "--constant", "k"],

@@ -11,7 +11,7 @@ from scipy.integrate import quad
 from scipy.special import expit
 from scipy.stats import t as student
 
-from featcheck.numerics.simulate.linear import (
+from featcheck.numerics.linear.simulate import (
     DataLaw,
     balanced_layers,
     end_to_end,

@@ -11,29 +11,36 @@ Margins of bounds on ``cos(theta)`` are measured in ``zeta = 2 artanh(cos theta)
 the paper's bounds are ``zeta >= X(t)``; margins of bounds on the norm in ``ln ||w||``.
 The numerical error of a margin is estimated by integrating the worst case again with a
 tolerance 100 times tighter; the check allows ten times that difference.
+
+Library entry points: :func:`check_printed` (a printed bound of the paper, by id),
+:func:`check_flow_bound` and :func:`check_descent_bound` (any bound over a family of
+starts) and :func:`check_bound` (a user inequality; ``featcheck check-bound``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import product
+from typing import Any
 
 import numpy as np
 import sympy as sp
 from scipy.optimize import minimize
 
-from featcheck.numerics.simulate.linear import (
+from featcheck.numerics.jsonable import JsonResult, plain
+from featcheck.numerics.linear.simulate import (
     DataLaw,
     Flow,
+    check_depth,
     gradient_descent,
     integrate_flow,
     step_sizes,
     time_grid,
 )
 from featcheck.theory import linear as th
-from featcheck.theory.errors import DomainError
+from featcheck.theory.errors import DomainError, InputError
 
 FLOAT_TOLERANCE = 1e-9  # rounding allowance for margins of gradient descent (log scale)
 
@@ -84,7 +91,9 @@ class FlowFamily:
 
 
 # Margins ------------------------------------------------------------------------------
-_ARGS = (th.t, th.rho0, th.theta0, th.rhoT, th.thetaT, th.T, th.c0, th.N)
+#: the arguments of a lambdified printed bound: the time, then :func:`initial_values`
+BOUND_ARGS = (th.t, th.rho0, th.theta0, th.rhoT, th.thetaT, th.T, th.c0, th.N)
+WINDOWS = ("all", "before-T", "after-T")
 
 
 @dataclass
@@ -106,6 +115,8 @@ class FlowBound:
 
 
 def window_times(flow: Flow, window: str, points: int) -> np.ndarray:
+    """Times of ``flow`` in a bound's window (``before-T``, ``after-T`` or the whole run),
+    geometric near the window's start; empty when the window is."""
     if window == "before-T":
         end = min(flow.T, flow.t_max)
         return time_grid(0.0, end, points) if end > 0 else np.array([])
@@ -116,7 +127,10 @@ def window_times(flow: Flow, window: str, points: int) -> np.ndarray:
     return time_grid(0.0, flow.t_max, points)
 
 
-def _initial_values(flow: Flow) -> list[float]:
+def initial_values(flow: Flow) -> list[float]:
+    """``rho0, theta0, rhoT, thetaT, T, c0, N`` of ``flow`` (the arguments after ``t`` in
+    :data:`BOUND_ARGS`); without a turning point ``rhoT = thetaT = 1`` and ``T = t_max``,
+    placeholders that a window ending at ``T`` or starting after it never evaluates."""
     theta0 = 2 * math.atan(math.exp(-flow.zeta0 / 2))
     theta_T = 2 * math.atan(math.exp(-flow.zeta_T / 2)) if math.isfinite(flow.zeta_T) else 1.0
     rho_T = flow.rho_T if math.isfinite(flow.rho_T) else 1.0
@@ -131,15 +145,15 @@ def printed_flow_bound(bound: th.PrintedBound, derived: bool = False) -> FlowBou
     others = {sp.Symbol(k): v for k, v in values.items() if k != bound.key_constant}
     target = bound.logit if bound.logit is not None else bound.rhs
     expr = target.subs(others)
-    function = sp.lambdify((key, *_ARGS), expr, modules="numpy")
-    key_value = sp.lambdify(_ARGS[1:], values[bound.key_constant], modules="numpy")
+    function = sp.lambdify((key, *BOUND_ARGS), expr, modules="numpy")
+    key_value = sp.lambdify(BOUND_ARGS[1:], values[bound.key_constant], modules="numpy")
     sign = 1.0 if bound.relation == ">=" else -1.0
 
     def margin(flow: Flow, scale: float, points: int):
         times = window_times(flow, bound.window, points)
         if times.size == 0:
             return times, times
-        initial = _initial_values(flow)
+        initial = initial_values(flow)
         kappa = scale * float(key_value(*initial))
         with np.errstate(all="ignore"):
             rhs = np.asarray(function(kappa, times, *initial), dtype=float) * np.ones_like(times)
@@ -152,18 +166,45 @@ def printed_flow_bound(bound: th.PrintedBound, derived: bool = False) -> FlowBou
     return FlowBound(name, bound.window, margin, bound.key_constant, bound)
 
 
+def printed_bound_values(
+    bound: th.PrintedBound, flow: Flow, times: np.ndarray, *, derived: bool = False
+) -> np.ndarray:
+    """The right side of ``bound`` along ``flow`` at ``times`` (printed constants, or the
+    derived ones with ``derived=True``); NaN outside the bound's window."""
+    expr = bound.rhs_derived() if derived else bound.rhs_printed()
+    function = sp.lambdify(BOUND_ARGS, expr, modules="numpy")
+    times = np.asarray(times, dtype=float)
+    with np.errstate(all="ignore"):
+        values = np.asarray(function(times, *initial_values(flow)), dtype=float)
+    values = values * np.ones_like(times)
+    if bound.window == "before-T":
+        values = np.where(times <= flow.T, values, np.nan)
+    elif bound.window == "after-T":
+        values = np.where(times >= flow.T, values, np.nan)
+    return values
+
+
 # Results ------------------------------------------------------------------------------
-@dataclass
+@dataclass(frozen=True)
 class Worst:
+    """The smallest margin found, where (``time``; a step for gradient descent) and from
+    which start, with the numerical ``tolerance`` of that margin."""
+
     margin: float
     time: float
     start: Start | None
     tolerance: float = 0.0
 
 
-@dataclass
-class CheckResult:
-    """Outcome of a search: worst case, numerical tolerance and the tightest constant."""
+@dataclass(frozen=True)
+class CheckResult(JsonResult):
+    """Outcome of a search: worst case, numerical tolerance and the tightest constant.
+
+    ``tightest_scale`` is the factor on the key constant for which the bound holds on every
+    tested start and time (only for a violated bound); ``printed_constant`` and
+    ``tightest_constant`` are the key constant's value at the worst start before and after
+    that factor.
+    """
 
     bound: str
     holds: bool
@@ -172,25 +213,33 @@ class CheckResult:
     tightest_scale: float | None = None
     tightest_constant: float | None = None
     printed_constant: float | None = None
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict:
-        return {
-            "bound": self.bound,
-            "status": "holds" if self.holds else "violated",
-            "worst_margin": self.worst.margin,
-            "worst_time": self.worst.time,
-            "tolerance": self.worst.tolerance,
-            "worst_start": self.worst.start.describe() if self.worst.start else None,
-            "starts_evaluated": self.evaluated,
-            "tightest_scale": self.tightest_scale,
-            "tightest_constant": self.tightest_constant,
-            "printed_constant": self.printed_constant,
-            **self.details,
-        }
+    @property
+    def status(self) -> str:
+        return "holds" if self.holds else "violated"
+
+    def to_json(self) -> dict[str, Any]:
+        return plain(
+            {
+                "bound": self.bound,
+                "status": self.status,
+                "worst_margin": self.worst.margin,
+                "worst_time": self.worst.time,
+                "tolerance": self.worst.tolerance,
+                "worst_start": self.worst.start.describe() if self.worst.start else None,
+                "starts_evaluated": self.evaluated,
+                "tightest_scale": self.tightest_scale,
+                "tightest_constant": self.tightest_constant,
+                "printed_constant": self.printed_constant,
+                **self.details,
+            }
+        )
 
 
-def _min_margin(bound: FlowBound, flow: Flow, scale: float = 1.0) -> tuple[float, float]:
+def min_margin(bound: FlowBound, flow: Flow, scale: float = 1.0) -> tuple[float, float]:
+    """The smallest margin of ``bound`` along ``flow`` and its time; ``(inf, nan)`` when the
+    bound's window is empty."""
     times, gaps = bound.margin(flow, scale)
     if times.size == 0:
         return math.inf, math.nan
@@ -215,7 +264,7 @@ def check_flow_bound(
             start.law, start.depth, rho0=start.rho0, zeta0=start.zeta0, t_max=family.t_max
         )
         flows.append((start, flow))
-        value, when = _min_margin(bound, flow)
+        value, when = min_margin(bound, flow)
         if value < worst.margin:
             worst = Worst(value, when, start)
         return value
@@ -240,16 +289,21 @@ def check_flow_bound(
         )
     if worst.start is None:
         return CheckResult(bound.name, True, worst, len(flows), details={"empty_window": True})
-    worst.tolerance = _numerical_error(bound, worst.start, family.t_max)
+    worst = replace(worst, tolerance=numerical_error(bound, worst.start, family.t_max))
     holds = worst.margin >= -worst.tolerance
-    result = CheckResult(bound.name, holds, worst, len(flows))
-    if not holds and tighten and bound.key_constant:
-        scale = tightest_scale(bound, [f for _, f in flows], worst.tolerance)
-        result.tightest_scale = scale
-        printed = _key_value(bound, worst.start, flows)
-        result.printed_constant = printed
-        result.tightest_constant = None if scale is None or printed is None else scale * printed
-    return result
+    if holds or not tighten or not bound.key_constant:
+        return CheckResult(bound.name, holds, worst, len(flows))
+    scale = tightest_scale(bound, [f for _, f in flows], worst.tolerance)
+    printed = _key_value(bound, worst.start, flows)
+    return CheckResult(
+        bound.name,
+        holds,
+        worst,
+        len(flows),
+        tightest_scale=scale,
+        tightest_constant=None if scale is None or printed is None else scale * printed,
+        printed_constant=printed,
+    )
 
 
 def _key_value(bound: FlowBound, start: Start, flows) -> float | None:
@@ -258,12 +312,12 @@ def _key_value(bound: FlowBound, start: Start, flows) -> float | None:
     for s, flow in flows:
         if s == start:
             values = bound.printed.constants
-            function = sp.lambdify(_ARGS[1:], values[bound.key_constant], modules="numpy")
-            return float(function(*_initial_values(flow)))
+            function = sp.lambdify(BOUND_ARGS[1:], values[bound.key_constant], modules="numpy")
+            return float(function(*initial_values(flow)))
     return None
 
 
-def _numerical_error(bound: FlowBound, start: Start, t_max: float) -> float:
+def numerical_error(bound: FlowBound, start: Start, t_max: float) -> float:
     """|margin(rtol 1e-10) - margin(rtol 1e-12)| at the worst start, times ten, plus rounding."""
     margins = []
     for rtol in (1e-10, 1e-12):
@@ -276,7 +330,7 @@ def _numerical_error(bound: FlowBound, start: Start, t_max: float) -> float:
             rtol=rtol,
             atol=rtol * 1e-2,
         )
-        margins.append(_min_margin(bound, flow)[0])
+        margins.append(min_margin(bound, flow)[0])
     difference = abs(margins[0] - margins[1]) if all(map(math.isfinite, margins)) else 0.0
     return 10 * difference + 1e-12 * (1 + abs(margins[1]) if math.isfinite(margins[1]) else 1)
 
@@ -289,7 +343,7 @@ def tightest_scale(
     factor in ``[1e-6, 1e6]`` makes it hold."""
 
     def ok(scale: float) -> bool:
-        return all(_min_margin(bound, f, scale)[0] >= -tolerance for f in flows)
+        return all(min_margin(bound, f, scale)[0] >= -tolerance for f in flows)
 
     # Which way is weaker?  Try shrinking first, then growing.
     for direction in (-1.0, 1.0):
@@ -443,25 +497,32 @@ def check_descent_bound(
         )
         minimize(objective, x0, method="Nelder-Mead", options={"maxfev": optimise_evaluations})
     holds = worst.margin >= -worst.tolerance
-    result = CheckResult(bound.id, holds, worst, evaluated, details={"worst_case": worst_case})
-    if not holds:
+    details = {"worst_case": worst_case}
+    if holds:
+        return CheckResult(bound.id, holds, worst, evaluated, details=details)
 
-        def ok(scale: float) -> bool:
-            return all(
-                float(np.min(descent_margins(bound, law, r, a, e, scale)["margin"]))
-                >= -FLOAT_TOLERANCE
-                for r, a, e in tested
-            )
+    def ok(scale: float) -> bool:
+        return all(
+            float(np.min(descent_margins(bound, law, r, a, e, scale)["margin"])) >= -FLOAT_TOLERANCE
+            for r, a, e in tested
+        )
 
-        good, bad = 0.0, 1.0  # scale 0 removes the decay: the bound is then trivial
-        if ok(good):
-            for _ in range(40):
-                mid = (good + bad) / 2
-                good, bad = (mid, bad) if ok(mid) else (good, mid)
-            result.tightest_scale = good
-            result.printed_constant = worst_case["B"]
-            result.tightest_constant = good * worst_case["B"]
-    return result
+    good, bad = 0.0, 1.0  # scale 0 removes the decay: the bound is then trivial
+    if not ok(good):
+        return CheckResult(bound.id, holds, worst, evaluated, details=details)
+    for _ in range(40):
+        mid = (good + bad) / 2
+        good, bad = (mid, bad) if ok(mid) else (good, mid)
+    return CheckResult(
+        bound.id,
+        holds,
+        worst,
+        evaluated,
+        tightest_scale=good,
+        tightest_constant=good * worst_case["B"],
+        printed_constant=worst_case["B"],
+        details=details,
+    )
 
 
 def check_printed(
@@ -548,7 +609,7 @@ def user_flow_bound(
 ) -> FlowBound:
     """A :class:`FlowBound` for a user inequality; ``constant = (name, value)`` is the
     constant whose tightest value is searched when the inequality fails."""
-    if window not in ("all", "before-T", "after-T"):
+    if window not in WINDOWS:
         raise DomainError(f"unknown window {window!r}; use all, before-T or after-T")
     name, value = constant if constant is not None else (None, 1.0)
     margin_expr, _, key = parse_user_bound(text, name)
@@ -560,7 +621,7 @@ def user_flow_bound(
         if times.size == 0:
             return times, times
         s = flow.series(times)
-        rho0, theta0, rho_T, theta_T, T, c0, depth = _initial_values(flow)
+        rho0, theta0, rho_T, theta_T, T, c0, depth = initial_values(flow)
         args = [
             times,
             s["cos_theta"],
@@ -583,3 +644,98 @@ def user_flow_bound(
         return times, np.where(np.isnan(real), -np.inf, real)
 
     return FlowBound(text, window, margin, name or "")
+
+
+@dataclass(frozen=True)
+class BoundCheck(JsonResult):
+    """What :func:`check_bound` found for one inequality: the search result ``check`` and
+    the setting it was searched in.  ``to_json`` gives the keys of ``featcheck check-bound
+    --json``."""
+
+    inequality: str
+    window: str
+    law: str
+    dim: int
+    depth: int
+    constant: str | None
+    check: CheckResult
+
+    @property
+    def holds(self) -> bool:
+        return self.check.holds
+
+    @property
+    def status(self) -> str:
+        return self.check.status
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "inequality": self.inequality,
+            **self.check.to_json(),
+            "window": self.window,
+            "law": self.law,
+            "dim": self.dim,
+            "depth": self.depth,
+            "constant": self.constant,
+        }
+
+
+def check_bound(
+    *,
+    inequality: str,
+    constant: tuple[str, float] | None = None,
+    window: str = "all",
+    law: str = "sphere",
+    dim: int = 2,
+    depth: int = 1,
+    t_max: float = 20.0,
+    rho_range: tuple[float, float] = (0.1, 4.0),
+    theta_range: tuple[float, float] = (0.2, math.pi - 0.2),
+    grid: int = 4,
+    search: int = 30,
+) -> BoundCheck:
+    """Search for violations of a user inequality along the depth-``depth`` flow.
+
+    The starts are a ``grid x grid`` log-grid of norms in ``rho_range`` times a grid of
+    angles to ``v`` in ``theta_range``; then ``search`` Nelder-Mead evaluations refine the
+    worst one (0: the grid only).  ``constant = (name, value)`` names a constant of the
+    inequality; when the inequality fails, the value at which it holds on every tested start
+    and time is ``check.tightest_constant``.  Variables of the inequality: see
+    :func:`parse_user_bound`.
+    """
+    if constant is not None:
+        name, value = constant
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"the constant {name} must be a number, got {value!r}") from None
+        if not math.isfinite(number) or number == 0:
+            raise InputError(f"the constant {name} must be finite and non-zero, got {value!r}")
+        constant = (str(name).strip(), number)
+    lo, hi = (float(v) for v in rho_range)
+    if not 0 < lo <= hi < math.inf:
+        raise DomainError(f"the norm range needs 0 < LO <= HI, got {lo},{hi}")
+    a, b = (float(v) for v in theta_range)
+    if not 0 < a <= b < math.pi:
+        raise DomainError(f"the angle range needs 0 < LO <= HI < pi, got {a},{b}")
+    if not isinstance(grid, int) or grid < 1:
+        raise DomainError(f"the grid needs at least one point per axis, got {grid!r}")
+    if not isinstance(search, int) or search < 0:
+        raise DomainError(f"the number of search evaluations must be >= 0, got {search!r}")
+    if not (t_max > 0 and math.isfinite(t_max)):
+        raise DomainError(f"t_max must be positive and finite, got {t_max}")
+    bound = user_flow_bound(inequality, window, constant)
+    family = FlowFamily(
+        [DataLaw(law, dim)], [check_depth(depth)], (lo, hi), (a, b), grid, float(t_max)
+    )
+    result = check_flow_bound(bound, family, optimise_evaluations=search)
+    if constant is not None:
+        scale = result.tightest_scale
+        result = replace(
+            result,
+            printed_constant=constant[1],
+            tightest_constant=None if scale is None else scale * constant[1],
+        )
+    return BoundCheck(
+        inequality, window, law, dim, depth, None if constant is None else constant[0], result
+    )
