@@ -27,10 +27,10 @@ from featcheck.theory.functions import parse_function
 from featcheck.theory.onestep import (
     gradient_overlap,
     hermite_degree,
+    onestep_derivation,
     predict_spikes,
     predict_spikes_b,
 )
-from featcheck.theory.onestep_derivation import onestep_derivation
 
 DATA = ("isotropic", "spiked", "mixture")
 HERMITE_A = (

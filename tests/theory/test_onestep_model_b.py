@@ -12,11 +12,11 @@ from featcheck.theory.functions import parse_function
 from featcheck.theory.onestep import (
     BOUNDARY_TOLERANCE,
     mixed_exponent,
+    onestep_derivation,
     predict_spikes_b,
     spread_exponent,
     step_exponent,
 )
-from featcheck.theory.onestep_derivation import onestep_derivation
 
 fractions = st.fractions(min_value=0, max_value=1, max_denominator=200)
 

@@ -16,12 +16,12 @@ from featcheck.theory.onestep import (
     gradient_overlap,
     hermite_degree,
     hermite_model,
+    onestep_derivation,
     overlap_symbolic,
     predict_spikes,
     spike_count,
     spike_threshold,
 )
-from featcheck.theory.onestep_derivation import onestep_derivation
 
 
 def test_thresholds_are_k_minus_one_over_two_k():

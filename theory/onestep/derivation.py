@@ -7,16 +7,10 @@ import sympy as sp
 from featcheck.theory.derivation import Derivation
 from featcheck.theory.functions import Function
 from featcheck.theory.hermite import hermite_coefficients
-from featcheck.theory.onestep import (
-    degree_interval,
-    gradient_overlap,
-    hermite_degree,
-    hermite_model,
-    overlap_symbolic,
-    predict_spikes,
-    predict_spikes_b,
-    spike_threshold,
-)
+from featcheck.theory.onestep.hermite_b import degree_interval, hermite_degree, hermite_model
+from featcheck.theory.onestep.overlap_a import gradient_overlap, overlap_symbolic
+from featcheck.theory.onestep.spikes_a import predict_spikes, spike_threshold
+from featcheck.theory.onestep.spikes_b import predict_spikes_b
 
 _NOTATION = (
     "Two notations are kept apart. Model A (Moniri et al.): n samples, dimension d, width N, "
