@@ -23,12 +23,10 @@ from featcheck.numerics.claims.provenance import (
     printed,
     reading,
 )
-from featcheck.numerics.simulate.onestep import (
+from featcheck.numerics.onestep.simulate import (
     ConfigA,
     ConfigB,
-    gradient_a,
-    limited_blas,
-    numpy_pair,
+    gradient_overlaps,
     simulate_a,
     simulate_b,
 )
@@ -358,29 +356,6 @@ def spike_directions_claim(ctx: ClaimContext) -> Evidence:
     return evidence
 
 
-@limited_blas
-def gradient_overlaps(
-    target: str, n: int, d: int, width: int, noise: float, rng: np.random.Generator
-) -> tuple[float, float]:
-    """``<beta_hat/||beta_hat||, beta*>`` and ``|<v_1(G), beta*>|`` for one draw (model A)."""
-    star, _ = numpy_pair(target)
-    _, dsigma = numpy_pair("tanh")
-    beta = rng.standard_normal(d)
-    beta /= np.linalg.norm(beta)
-    w0 = rng.standard_normal((width, d))
-    w0 /= np.linalg.norm(w0, axis=1, keepdims=True)
-    a = rng.standard_normal(width) / np.sqrt(width)
-    x = rng.standard_normal((n, d))
-    y = star(x @ beta) + noise * rng.standard_normal(n)
-    g = gradient_a(x, y, w0, a, dsigma)
-    beta_hat = x.T @ y / n
-    v = rng.standard_normal(d)
-    for _ in range(30):
-        v = g.T @ (g @ v)
-        v /= np.linalg.norm(v)
-    return float(beta_hat @ beta / np.linalg.norm(beta_hat)), float(abs(v @ beta))
-
-
 @claim(
     "onestep.gradient-overlap",
     provenance=derived(
@@ -403,7 +378,10 @@ def gradient_overlap_claim(ctx: ClaimContext) -> Evidence:
         for n in sizes:
             d = round(n / psi)
             draws = np.array(
-                [gradient_overlaps(target, n, d, n, noise, rng) for _ in range(replicas)]
+                [
+                    gradient_overlaps("tanh", target, n=n, d=d, width=n, noise=noise, rng=rng)
+                    for _ in range(replicas)
+                ]
             )
             gaps[n] = np.abs(draws.mean(axis=0) - limit)
             if n == sizes[-1]:

@@ -15,7 +15,7 @@ from featcheck.numerics.commands.common import (
     positive_int,
     print_json,
 )
-from featcheck.numerics.simulate.onestep import (
+from featcheck.numerics.onestep.simulate import (
     MIN_SPECTRUM_SIZE,
     ConfigA,
     ConfigB,

@@ -20,8 +20,8 @@ import pytest
 import scipy.linalg as sla
 from threadpoolctl import threadpool_limits
 
-from featcheck.numerics.simulate.gram import Gram
-from featcheck.numerics.simulate.onestep import (
+from featcheck.numerics.onestep.gram import Gram
+from featcheck.numerics.onestep.simulate import (
     ConfigA,
     hermite_features,
     numpy_pair,

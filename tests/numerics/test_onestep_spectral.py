@@ -12,10 +12,10 @@ from threadpoolctl import threadpool_limits
 from featcheck.numerics.claims import load
 from featcheck.numerics.claims.base import Status, run_claim
 from featcheck.numerics.cli import main
-from featcheck.numerics.mixture import gaussian_mixture
-from featcheck.numerics.simulate.gram import Gram
-from featcheck.numerics.simulate.onestep import ConfigB, simulate_b
-from featcheck.numerics.simulate.spectrum_b import population_gradient
+from featcheck.numerics.onestep.gram import Gram
+from featcheck.numerics.onestep.mixture import gaussian_mixture
+from featcheck.numerics.onestep.simulate import ConfigB, simulate_b
+from featcheck.numerics.onestep.spectrum_b import population_gradient
 
 
 @settings(max_examples=20, deadline=None)
