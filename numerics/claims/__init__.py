@@ -9,7 +9,8 @@ from featcheck.numerics.claims.base import REGISTRY, Claim
 CLAIM_MODULES = (
     "featcheck.numerics.claims.hermite",
     "featcheck.numerics.claims.linear",
-    "featcheck.numerics.claims.onestep",
+    "featcheck.numerics.claims.onestep_moniri2024",
+    "featcheck.numerics.claims.onestep_demir_dogan2025",
     "featcheck.numerics.claims.exponents",
     "featcheck.numerics.claims.spiked",
 )
