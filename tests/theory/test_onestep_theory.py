@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from featcheck.theory.errors import DomainError
-from featcheck.theory.functions import parse_function
 from featcheck.theory.onestep import (
     BOUNDARY_TOLERANCE,
     degree_interval,
@@ -131,6 +130,6 @@ def test_residual_variance_decreases_with_degree(scale, degree):
 
 
 def test_derivation_mentions_disagreement_for_null_target():
-    text = onestep_derivation(parse_function("relu"), parse_function("he(2)"), 0.3).to_markdown()
+    text = onestep_derivation("relu", "he(2)", alpha=0.3).to_markdown()
     assert "our derivation disagrees" in text
     assert "L(\\beta)" in text

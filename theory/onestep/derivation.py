@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from featcheck.theory.derivation import Derivation
-from featcheck.theory.functions import Function
+from featcheck.theory.functions import Function, FunctionLike, as_function
 from featcheck.theory.hermite import hermite_coefficients
 from featcheck.theory.onestep.hermite_b import degree_interval, hermite_degree, hermite_model
 from featcheck.theory.onestep.overlap_a import gradient_overlap, overlap_symbolic
@@ -29,15 +29,21 @@ def _coefficient_symbol(c) -> sp.Expr:
 
 
 def onestep_derivation(
-    activation: Function,
-    target: Function,
+    activation: FunctionLike,
+    target: FunctionLike,
+    *,
     alpha: float = 0.3,
     psi: float = 1.0,
     beta: float | None = 0.74,
     scale: float = 1.0,
     weight: float = 0.5,
 ) -> Derivation:
-    """Spikes, thresholds, directions, the overlap limit, the surrogate and the Hermite model."""
+    """Spikes, thresholds, directions, the overlap limit, the surrogate and the Hermite model.
+
+    Model A at step exponent ``alpha`` and ratio ``psi = n/d``; model B (omitted when
+    ``beta`` is ``None``) at strength ``beta``, weight ``weight`` and Hermite scale ``scale``.
+    """
+    activation, target = as_function(activation), as_function(target)
     doc = Derivation(
         f"One gradient step: activation {activation.name}, target {target.name}",
         summary=_NOTATION,
