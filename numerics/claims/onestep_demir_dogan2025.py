@@ -14,8 +14,9 @@ import numpy as np
 
 from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, contains
 from featcheck.numerics.claims.figures import new_figure, save
-from featcheck.numerics.claims.provenance import DEMIR_DOGAN_2025, derived, printed
+from featcheck.numerics.claims.provenance import DEMIR_DOGAN_2025, derived, printed, reading
 from featcheck.numerics.onestep.intervals import bonferroni, interval, trend
+from featcheck.numerics.onestep.plots import FAIL, checked_intervals, mean_bars, panels
 from featcheck.numerics.onestep.simulate import ConfigB, simulate_b
 from featcheck.theory.onestep import hermite_degree
 
@@ -34,7 +35,9 @@ def _paired_gaps(config: ConfigB, replicas: int, rng, degree: int) -> dict[str, 
 @claim(
     "onestep.hermite-model",
     provenance=printed(
-        DEMIR_DOGAN_2025, "Theorem 4 (Hermite model of degree L equivalent to the network)"
+        DEMIR_DOGAN_2025,
+        "Theorem 4: the Hermite model of degree L(beta) has the network's limiting training "
+        "and test errors",
     ),
     statement="For beta inside each degree interval, the network and the Hermite model of degree "
     "L(beta) have the same training and test errors within Monte Carlo error, and the gap "
@@ -48,6 +51,8 @@ def hermite_model_claim(ctx: ClaimContext) -> Evidence:
     activations = ("relu", "tanh") if ctx.full else ("relu",)
     betas = (0.3, 0.6, 0.74)
     level = bonferroni(3 * len(betas) * len(activations))
+    fig, (ax, bx) = panels(1, 2, 11, 4)
+    names, final = [], []
     for activation in activations:
         for beta in betas:
             degree = hermite_degree(beta)
@@ -57,6 +62,8 @@ def hermite_model_claim(ctx: ClaimContext) -> Evidence:
                 gaps[n] = _paired_gaps(config, replicas, rng, degree)
             large = gaps[sizes[-1]]
             for kind in ("train", "test"):
+                names.append(f"{activation}\nbeta={beta}\n{kind}")
+                final.append(large[kind])
                 mean, half = interval(large[kind], level)
                 evidence.add(
                     contains(
@@ -78,6 +85,29 @@ def hermite_model_claim(ctx: ClaimContext) -> Evidence:
             )
             evidence.add(check)
             evidence.inconclusive |= undecided
+            mean_bars(
+                ax,
+                sizes,
+                [np.abs(gaps[n]["test"]) for n in sizes],
+                level,
+                fmt="o-",
+                color=FAIL if not check.passed else None,
+                label=f"{activation}, beta={beta} (L={degree})",
+            )
+    ax.set_xscale("log")
+    ax.set_xlabel("n = m = k")
+    ax.set_ylabel("|network - Hermite model| (test error)")
+    ax.set_title("Paired test-error gap shrinks with n")
+    ax.legend(fontsize=7)
+    checked_intervals(bx, range(len(names)), final, 0.0, level)
+    bx.set_xticks(range(len(names)))
+    bx.set_xticklabels(names, fontsize=7)
+    bx.set_xlabel("activation, strength beta, error")
+    bx.set_ylabel("network - Hermite model")
+    bx.set_title(f"Paired error gaps at n = {sizes[-1]}")
+    bx.legend(fontsize=7)
+    fig.suptitle(f"Hermite model of degree L(beta) ({replicas} replicas, level {level:.4f})")
+    evidence.add_figure(save(fig, ctx.figure_path("gaps")))
     if evidence.inconclusive:
         evidence.note = "some gap shrinks, but not beyond the confidence interval of the change"
     return evidence
@@ -103,7 +133,10 @@ def _sweep(base: ConfigB, field: str, values, replicas: int, rng) -> list[dict]:
 
 @claim(
     "onestep.hermite-curves",
-    provenance=printed(DEMIR_DOGAN_2025, "Figure 1"),
+    provenance=printed(
+        DEMIR_DOGAN_2025,
+        "Figure 1: test errors of the network and of the Hermite model versus k/m, alpha and beta",
+    ),
     statement="Error versus width ratio k/m (beta=0.74, alpha=1/2), versus alpha (beta=0.74) and "
     "versus beta (alpha=1/2): at every point the network's and the Hermite model's test errors "
     "agree within Monte Carlo error.",
@@ -128,17 +161,18 @@ def hermite_curves_claim(ctx: ClaimContext) -> Evidence:
     }
     count = sum(len(rows) for rows in sweeps.values())
     level = bonferroni(count)
-    fig, axes = new_figure(12, 3.6)
-    fig.clear()
-    axes = fig.subplots(1, 3)
-    for ax, (name, rows) in zip(axes, sweeps.items(), strict=True):
+    fig, axes = panels(2, 3, 12, 6.5)
+    for (ax, bx), (name, rows) in zip(axes.T, sweeps.items(), strict=True):
         xs = [row["value"] for row in rows]
-        net = [row["errors"][:, 1].mean() for row in rows]
-        model = [row["errors"][:, 3].mean() for row in rows]
-        ax.plot(xs, net, "o-", label="network (test)")
-        ax.plot(xs, model, "s--", label="Hermite model (test)")
+        mean_bars(ax, xs, [r["errors"][:, 1] for r in rows], level, fmt="o-", label="network")
+        mean_bars(
+            ax, xs, [r["errors"][:, 3] for r in rows], level, fmt="s--", label="Hermite model"
+        )
         ax.set_xlabel(name)
-        ax.set_ylabel("generalization error")
+        ax.set_ylabel("test error")
+        checked_intervals(bx, xs, [r["test"] for r in rows], 0.0, level)
+        bx.set_xlabel(name)
+        bx.set_ylabel("network - Hermite model (test)")
         for row in rows:
             mean, half = interval(row["test"], level)
             evidence.add(
@@ -152,7 +186,12 @@ def hermite_curves_claim(ctx: ClaimContext) -> Evidence:
                     replicas=replicas,
                 )
             )
-    axes[0].legend(fontsize=7)
+    axes[0, 0].legend(fontsize=7)
+    axes[1, 0].legend(fontsize=7)
+    fig.suptitle(
+        f"Network vs Hermite model (m = {m}, {replicas} replicas; top: mean test errors, "
+        f"bottom: paired gaps, intervals at level {level:.4f})"
+    )
     evidence.add_figure(save(fig, ctx.figure_path("curves")))
     evidence.details["sweeps"] = {
         name: [
@@ -166,7 +205,11 @@ def hermite_curves_claim(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "onestep.linear-grid",
-    provenance=printed(DEMIR_DOGAN_2025, "Figure 4"),
+    provenance=printed(
+        DEMIR_DOGAN_2025,
+        "Figure 4: test error of the network against the linear model (L = 1) on an "
+        "(alpha, beta) grid",
+    ),
     statement="On an (alpha, beta) grid, the linear model (L = 1) reproduces the network's test "
     "error wherever L(beta) = 1 (beta < 1/2); elsewhere the gap is reported.",
 )
@@ -181,6 +224,7 @@ def linear_grid_claim(ctx: ClaimContext) -> Evidence:
     inside = sum(b < 0.5 for b in betas) * len(alphas)
     level = bonferroni(inside)
     gap = np.zeros((len(betas), len(alphas)))
+    failed = []  # (alpha, beta) of checked cells whose interval excludes 0
     for i, beta in enumerate(betas):
         for j, alpha in enumerate(alphas):
             config = ConfigB("relu", n, m, m, alpha=float(alpha), beta=float(beta))
@@ -189,7 +233,7 @@ def linear_grid_claim(ctx: ClaimContext) -> Evidence:
             gap[i, j] = np.mean(diffs)
             if beta < 0.5:
                 mean, half = interval(diffs, level)
-                evidence.add(
+                check = evidence.add(
                     contains(
                         f"alpha={alpha:.2f}, beta={beta:.2f}: network - linear test error",
                         0.0,
@@ -198,17 +242,21 @@ def linear_grid_claim(ctx: ClaimContext) -> Evidence:
                         level=level,
                     )
                 )
+                if not check.passed:
+                    failed.append((alpha, beta))
     fig, ax = new_figure()
-    image = ax.imshow(
-        gap,
-        origin="lower",
-        aspect="auto",
-        extent=(alphas[0], alphas[-1], betas[0], betas[-1]),
-        cmap="coolwarm",
+    bound = float(np.max(np.abs(gap))) or 1.0
+    image = ax.pcolormesh(
+        alphas, betas, gap, shading="nearest", cmap="coolwarm", vmin=-bound, vmax=bound
     )
-    fig.colorbar(image, ax=ax, label="network - linear model (test error)")
+    fig.colorbar(image, ax=ax, label="network - linear model (mean test error)")
+    ax.axhline(0.5, color="black", ls="--", lw=1, label="beta = 1/2 (L = 1 below)")
+    if failed:
+        ax.plot(*zip(*failed, strict=True), "x", color="black", ms=10, label="interval misses 0")
     ax.set_xlabel("alpha (weight)")
     ax.set_ylabel("beta (strength)")
+    ax.set_title(f"Network - linear model, n = {n}, m = k = {m} ({replicas} replicas)")
+    ax.legend(fontsize=7, loc="upper right")
     evidence.add_figure(save(fig, ctx.figure_path("grid")))
     evidence.details["gap"] = gap
     evidence.details["alphas"] = alphas
@@ -220,10 +268,11 @@ def linear_grid_claim(ctx: ClaimContext) -> Evidence:
     "onestep.b-gradient",
     provenance=derived(
         DEMIR_DOGAN_2025,
-        "the gradient lemma, in this paper's normalisation",
+        "the first-layer gradient and the direction it learns, derived by featcheck in the "
+        "paper's normalisation",
         "docs/derivations/onestep-relu.md",
     ),
-    statement="(derived, model B normalisation) The gradient is mu_1 (w/sqrt(k)) c_hat^T plus a "
+    statement="(Derived, model B normalisation.) The gradient is mu_1 (w/sqrt(k)) c_hat^T plus a "
     "part smaller in operator norm (c_hat = X^T r/m): its top right singular vector is c_hat, and "
     "<c_hat/||c_hat||, c*/||c*||> -> ||c*||/sqrt(E||c_hat||^2) with c* = E[x y] for the mixture "
     "(E||c_hat||^2 = E[y^2 ||x||^2]/m + (1 - 1/m)||c*||^2); sigma_2/sigma_1 of the gradient "
@@ -240,7 +289,9 @@ def b_gradient_claim(ctx: ClaimContext) -> Evidence:
         ConfigB("relu", 0, 0, 0, alpha=0.0, beta=0.6, data="spiked", target="tanh", noise=0.3),
     ]
     level = bonferroni(3 * len(cases))
-    for base in cases:
+    fig, (ax, bx) = panels(1, 2, 11, 4)
+    labels, overlaps, predictions = [], [], []
+    for index, base in enumerate(cases):
         name = f"{base.activation}, {base.data}, beta={base.beta}, alpha={base.alpha}"
         ratio = {}
         for n in sizes:
@@ -256,6 +307,9 @@ def b_gradient_claim(ctx: ClaimContext) -> Evidence:
         ):
             values = [g[key] for g in runs]
             predicted = float(np.mean([g["overlap_predicted"] for g in runs]))
+            labels.append(f"{base.activation}, {base.data}\n{label}")
+            overlaps.append(values)
+            predictions.append(predicted)
             mean, half = interval(values, level)
             evidence.add(
                 contains(
@@ -278,6 +332,15 @@ def b_gradient_claim(ctx: ClaimContext) -> Evidence:
         )
         evidence.add(check)
         evidence.inconclusive |= undecided
+        mean_bars(
+            bx,
+            sizes,
+            [ratio[n] for n in sizes],
+            level,
+            fmt="o-",
+            color=FAIL if not check.passed else f"C{index}",
+            label=name,
+        )
         evidence.details[name] = {
             "sigma2_over_sigma1": {str(n): float(np.mean(r)) for n, r in ratio.items()},
             "top_singular_over_predicted": float(
@@ -287,16 +350,34 @@ def b_gradient_claim(ctx: ClaimContext) -> Evidence:
                 np.mean([g["c_hat_norm_squared"] / g["c_hat_norm_squared_predicted"] for g in runs])
             ),
         }
+    checked_intervals(ax, range(len(labels)), overlaps, predictions, level)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, fontsize=6)
+    ax.set_xlabel("case and estimate of the direction")
+    ax.set_ylabel("overlap with c* = E[x y]")
+    ax.set_title(f"Learned direction at n = m = k = {sizes[-1]}")
+    ax.legend(fontsize=7)
+    bx.set_xscale("log")
+    bx.set_xlabel("n = m = k")
+    bx.set_ylabel("sigma_2 / sigma_1 of the gradient")
+    bx.set_title("The gradient approaches rank one")
+    bx.legend(fontsize=6)
+    fig.suptitle(f"Model B gradient ({replicas} replicas, intervals at level {level:.4f})")
+    evidence.add_figure(save(fig, ctx.figure_path("gradient")))
     return evidence
 
 
 @claim(
     "onestep.mixture-structure",
-    provenance=printed(DEMIR_DOGAN_2025, "Figure 2"),
-    statement="Figure 2 of Demir and Dogan (beta = 0.74, alpha = 1/2, L = 3, ReLU, two "
-    "components): versus the alignment of the two spikes, the mixture weight and the spike rank, "
-    "the network's and the Hermite model's training and test errors agree within Monte Carlo "
-    "error.",
+    provenance=reading(
+        DEMIR_DOGAN_2025,
+        "Figure 2: errors versus spike alignment, mixture weight and spike rank, read at "
+        "beta = 0.74, alpha = 1/2 (Figure 1's settings, assumed for Figure 2)",
+    ),
+    statement="(Reading of Figure 2 at assumed settings beta = 0.74, alpha = 1/2, L = 3, ReLU, "
+    "two components.) Versus the alignment of the two spikes, the mixture weight and the spike "
+    "rank, the network's and the Hermite model's training and test errors agree within Monte "
+    "Carlo error.",
 )
 def mixture_structure_claim(ctx: ClaimContext) -> Evidence:
     evidence = Evidence()
@@ -313,17 +394,28 @@ def mixture_structure_claim(ctx: ClaimContext) -> Evidence:
         "spike rank r": _sweep(base, "rank", ranks, replicas, rng),
     }
     level = bonferroni(2 * sum(len(rows) for rows in sweeps.values()))
-    fig, _ = new_figure(12, 3.6)
-    fig.clear()
-    axes = fig.subplots(1, 3)
-    for ax, (name, rows) in zip(axes, sweeps.items(), strict=True):
+    fig, axes = panels(2, 3, 12, 6.5)
+    for (ax, bx), (name, rows) in zip(axes.T, sweeps.items(), strict=True):
         xs = [row["value"] for row in rows]
         for column, label, style in ((1, "network", "o-"), (3, "Hermite model", "s--")):
-            means = [row["errors"][:, column].mean() for row in rows]
-            bars = [interval(row["errors"][:, column], level)[1] for row in rows]
-            ax.errorbar(xs, means, yerr=bars, fmt=style, capsize=3, label=f"{label} (test)")
+            samples = [row["errors"][:, column] for row in rows]
+            mean_bars(ax, xs, samples, level, fmt=style, label=f"{label} (test)")
         ax.set_xlabel(name)
-        ax.set_ylabel("generalization error")
+        ax.set_ylabel("test error")
+        spread = 0.02 * (max(xs) - min(xs) or 1)
+        for kind, shift, colour in (("train", -spread, "tab:green"), ("test", spread, "tab:blue")):
+            checked_intervals(
+                bx,
+                [x + shift for x in xs],
+                [row[kind] for row in rows],
+                0.0,
+                level,
+                label=f"{kind} gap (interval)",
+                color=colour,
+                show_prediction=kind == "test",
+            )
+        bx.set_xlabel(name)
+        bx.set_ylabel("network - Hermite model")
         for row in rows:
             for kind in ("train", "test"):
                 mean, half = interval(row[kind], level)
@@ -338,7 +430,12 @@ def mixture_structure_claim(ctx: ClaimContext) -> Evidence:
                         replicas=replicas,
                     )
                 )
-    axes[0].legend(fontsize=7)
+    axes[0, 0].legend(fontsize=7)
+    axes[1, 0].legend(fontsize=7)
+    fig.suptitle(
+        f"Figure 2 setting (m = {m}, {replicas} replicas; top: mean test errors, bottom: "
+        f"paired gaps, intervals at level {level:.4f})"
+    )
     evidence.add_figure(save(fig, ctx.figure_path("figure2")))
     evidence.details["sweeps"] = {
         name: [
@@ -353,6 +450,7 @@ def mixture_structure_claim(ctx: ClaimContext) -> Evidence:
     }
     evidence.note = (
         "beta = 0.74 and alpha = 1/2 are assumed for Figure 2 (the settings of Figure 1); error "
-        "bars are the Bonferroni confidence intervals of the mean over replicas."
+        "bars are the Bonferroni confidence intervals of the mean over replicas (top: each "
+        "curve's mean; bottom: the paired gaps the checks use)."
     )
     return evidence
