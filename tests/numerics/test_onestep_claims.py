@@ -11,7 +11,7 @@ from featcheck.numerics.cli import main
 EXPECTED = {
     # finite-size: weak predicted spikes stay inside the bulk (see docs/one-step.md)
     "onestep.spike-count": {Status.VIOLATED},
-    # the reference's statement; our derivation predicts uninformative spikes
+    # a reading of a summary of the paper; our derivation predicts uninformative spikes
     "onestep.null-target-no-spike": {Status.VIOLATED},
     "onestep.gradient-overlap": {Status.HOLDS},
     "onestep.spike-directions": {Status.HOLDS, Status.INCONCLUSIVE},

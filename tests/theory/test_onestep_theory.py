@@ -44,7 +44,7 @@ def test_spike_count_is_number_of_thresholds_below_alpha(alpha):
         return
     expected = sum(1 for k in range(1, 200) if spike_threshold(k) < a)
     assert spike_count(a) == expected
-    # the interval (l-1)/(2l) < alpha < l/(2l+2) of the reference
+    # the interval (l-1)/(2l) < alpha < l/(2l+2) on which l(alpha) = l
     l_alpha = spike_count(a)
     assert spike_threshold(l_alpha) < a < spike_threshold(l_alpha + 1)
 
