@@ -127,3 +127,4 @@ def test_new_claims_quick_status(claim_id, expected, tmp_path):
     evidence = run_claim(load()[claim_id], "quick", 0, tmp_path)
     assert evidence.status in expected, evidence.to_json()
     assert evidence.checks
+    assert [p.name for p in evidence.figures] and all(p.is_file() for p in evidence.figures)
