@@ -22,7 +22,8 @@ from featcheck.theory.errors import InputError
 CLAIM_MODULES = (
     "featcheck.numerics.claims.hermite",
     "featcheck.numerics.claims.linear",
-    "featcheck.numerics.claims.onestep",
+    "featcheck.numerics.claims.onestep_moniri2024",
+    "featcheck.numerics.claims.onestep_demir_dogan2025",
     "featcheck.numerics.claims.exponents",
     "featcheck.numerics.claims.spiked",
 )

@@ -4,345 +4,275 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from featcheck.numerics.commands.common import (
     add_derivation_output,
+    add_json,
+    add_seed,
     emit_derivation,
     finite_float,
-    non_negative_int,
     positive_float,
     positive_int,
     print_json,
 )
-from featcheck.numerics.simulate.onestep import (
-    MIN_SPECTRUM_SIZE,
-    ConfigA,
-    ConfigB,
-    simulate_a,
-    simulate_b,
-)
-from featcheck.theory.errors import DomainError
-from featcheck.theory.functions import parse_function
-from featcheck.theory.onestep import (
-    gradient_overlap,
-    hermite_degree,
-    predict_spikes,
-    predict_spikes_b,
-)
-from featcheck.theory.onestep_derivation import onestep_derivation
-
-DATA = ("isotropic", "spiked", "mixture")
-HERMITE_A = (
-    "not defined for model A: the Hermite-model equivalence (degree L(beta)) is Theorem 4 of "
-    "Demir and Dogan, stated in their normalisation (run --beta B --weight W); Moniri et al. "
-    "state the equivalence with the initial features plus the l(alpha) spikes, whose training "
-    "error is surrogate_train_error"
-)
-DIRECTIONS = {"isotropic": 0, "spiked": 1}
+from featcheck.numerics.onestep.run import DATA, RIDGE_A, RIDGE_B, OneStepA, OneStepB, onestep
+from featcheck.theory.onestep import onestep_derivation
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "onestep",
         help="one large gradient step: spikes, errors, Hermite model",
-        description="--alpha X runs model A (Moniri et al., eta = n^alpha, isotropic data); "
-        "--beta B --weight W runs model B (Demir and Dogan, eta = n^(B W)).",
+        description="--alpha X runs model A (Moniri et al. 2024, eta = n^alpha, isotropic "
+        "data); --beta B --weight W runs model B (Demir and Dogan 2025, eta = n^(B W)).",
     )
-    parser.add_argument("--activation", required=True, metavar="A")
-    parser.add_argument("--target", default="tanh", metavar="T")
-    parser.add_argument("--alpha", type=finite_float, metavar="X", help="model A step exponent")
-    parser.add_argument("--beta", type=finite_float, metavar="B", help="model B strength")
-    parser.add_argument("--weight", type=finite_float, metavar="W", help="model B weight alpha")
-    parser.add_argument("--dim", type=positive_int, default=500, metavar="D")
-    parser.add_argument("--samples", type=positive_int, default=500, metavar="N")
-    parser.add_argument("--width", type=positive_int, default=500, metavar="K")
-    parser.add_argument("--data", choices=DATA, default=None)
-    parser.add_argument("--ridge", type=positive_float, default=None, metavar="L")
-    parser.add_argument("--noise", type=finite_float, default=0.0, metavar="S")
-    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--activation",
+        required=True,
+        metavar="A",
+        help="activation sigma (name or expression in z)",
+    )
+    parser.add_argument(
+        "--target", default="tanh", metavar="T", help="target link sigma* (name or expression in z)"
+    )
+    parser.add_argument(
+        "--alpha",
+        type=finite_float,
+        metavar="X",
+        help="model A: step exponent, eta = n^X with X in (0, 1/2) "
+        "(default: none; give --alpha or --beta)",
+    )
+    parser.add_argument(
+        "--beta",
+        type=finite_float,
+        metavar="B",
+        help="model B: strength in (0, 1); eta = n^(B W), spike size n^(B (1 - W)) "
+        "(default: none; give --alpha or --beta)",
+    )
+    parser.add_argument(
+        "--weight",
+        type=finite_float,
+        metavar="W",
+        help="model B: weight alpha in [0, 1], the learning rate's share of the strength "
+        "(default: none; required with --beta)",
+    )
+    parser.add_argument(
+        "--dim",
+        type=positive_int,
+        default=500,
+        metavar="D",
+        help="input dimension (d in model A, n in model B)",
+    )
+    parser.add_argument(
+        "--samples",
+        type=positive_int,
+        default=500,
+        metavar="N",
+        help="number of samples in each batch (n in model A, m in model B)",
+    )
+    parser.add_argument(
+        "--width",
+        type=positive_int,
+        default=500,
+        metavar="K",
+        help="hidden width (N in model A, k in model B)",
+    )
+    parser.add_argument(
+        "--data",
+        choices=DATA,
+        default=None,
+        help="data law (default: isotropic for model A, the only one it takes; mixture for "
+        "model B)",
+    )
+    parser.add_argument(
+        "--ridge",
+        type=positive_float,
+        default=None,
+        metavar="L",
+        help=f"ridge penalty lambda of the readout (default: {RIDGE_A:g} for model A, "
+        f"{RIDGE_B:g} for model B)",
+    )
+    parser.add_argument(
+        "--noise",
+        type=finite_float,
+        default=0.0,
+        metavar="SD",
+        help="standard deviation of the label noise (default: 0, noiseless labels)",
+    )
+    _add_seed(parser)
+    add_json(parser)
     parser.set_defaults(handler=run)
+
+
+def _add_seed(parser: argparse.ArgumentParser) -> None:
+    """:func:`add_seed`, with its default stated: the shared help formatter skips a
+    default of 0 (it tests ``default not in (None, False)``, and ``0 == False``)."""
+    add_seed(parser)
+    action = parser._option_string_actions["--seed"]
+    action.help = f"{action.help} (default: {action.default})"
 
 
 def register_derive(topics: argparse._SubParsersAction) -> None:
     parser = topics.add_parser("onestep", help="spikes, overlap, surrogate, Hermite model")
-    parser.add_argument("--activation", required=True, metavar="A")
-    parser.add_argument("--target", default="tanh", metavar="T")
-    parser.add_argument("--alpha", type=finite_float, default=0.3, metavar="X")
-    parser.add_argument("--psi", type=positive_float, default=1.0, metavar="P")
-    parser.add_argument("--beta", type=finite_float, default=0.74, metavar="B")
-    parser.add_argument("--scale", type=positive_float, default=1.0, metavar="b")
-    parser.add_argument("--weight", type=finite_float, default=0.5, metavar="W")
+    parser.add_argument(
+        "--activation",
+        required=True,
+        metavar="A",
+        help="activation sigma (name or expression in z)",
+    )
+    parser.add_argument(
+        "--target", default="tanh", metavar="T", help="target link sigma* (name or expression in z)"
+    )
+    parser.add_argument(
+        "--alpha",
+        type=finite_float,
+        default=0.3,
+        metavar="X",
+        help="model A: step exponent, eta = n^X with X in (0, 1/2)",
+    )
+    parser.add_argument(
+        "--psi", type=positive_float, default=1.0, metavar="P", help="model A: ratio n/d"
+    )
+    parser.add_argument(
+        "--beta", type=finite_float, default=0.74, metavar="B", help="model B: strength in (0, 1)"
+    )
+    parser.add_argument(
+        "--scale",
+        type=positive_float,
+        default=1.0,
+        metavar="b",
+        help="model B: scale b of the Hermite model of sigma(b z)",
+    )
+    parser.add_argument(
+        "--weight",
+        type=finite_float,
+        default=0.5,
+        metavar="W",
+        help="model B: weight alpha in [0, 1], the learning rate's share of the strength",
+    )
     add_derivation_output(parser)
     parser.set_defaults(handler=run_derive)
 
 
-def payload_a(args: argparse.Namespace) -> dict:
-    if args.data not in (None, "isotropic"):
-        raise DomainError("model A (--alpha) uses isotropic data; drop --data or use --beta")
-    prediction = predict_spikes(args.activation, args.target, args.alpha)
-    config = ConfigA(
+def run(args: argparse.Namespace) -> int:
+    result = onestep(
         args.activation,
         args.target,
-        args.alpha,
-        args.samples,
-        args.dim,
-        args.width,
-        noise=args.noise,
-        ridge=args.ridge or 1e-2,
-        spike_degrees=prediction.spike_degrees,
-    )
-    result = simulate_a(config, np.random.default_rng(args.seed))
-    limit = gradient_overlap(args.target, args.samples / args.dim, args.noise**2)
-    alignments = [
-        {
-            "outlier": i + 1,
-            "degree": k,
-            "is_outlier": i < result.outliers,
-            "learned_feature": result.alignment_learned[i],
-            "target_feature": result.alignment_target[i],
-            "target_feature_predicted": limit.alignment(k),
-        }
-        for i, k in enumerate(prediction.spike_degrees[: len(result.alignment_learned)])
-    ]
-    return {
-        "model": "A (Moniri et al.)",
-        "eta": result.eta,
-        "predicted_spikes": {
-            "count": prediction.count,
-            "degrees": list(prediction.spike_degrees),
-            "l_alpha": prediction.unrestricted,
-            "unresolved_degrees": list(prediction.unresolved),
-            "informative": prediction.informative,
-        },
-        "measured_spikes": result.outliers,
-        "singular_values": result.singular_values,
-        "bulk_edge": {
-            "initial": result.bulk_edge_initial,
-            "updated_deflated": result.bulk_edge_updated,
-            "outlier_threshold": result.edge_threshold,
-        },
-        "alignments": alignments,
-        "train_error": result.train_error,
-        "test_error": result.test_error,
-        "hermite_model": {"defined": False, "reason": HERMITE_A},
-        "gradient_overlap": {
-            "measured_beta_hat": result.overlap_beta_hat,
-            "measured_gradient": result.overlap_gradient,
-            "predicted": limit.value,
-        },
-        "surrogate_train_error": result.surrogate,
-    }
-
-
-def payload_b(args: argparse.Namespace) -> dict:
-    if args.weight is None:
-        raise DomainError("--beta needs --weight W (the share of the learning rate, in [0, 1])")
-    degree = hermite_degree(args.beta)
-    config = ConfigB(
-        args.activation,
-        args.dim,
-        args.samples,
-        args.width,
-        alpha=args.weight,
+        alpha=args.alpha,
         beta=args.beta,
-        ridge=args.ridge or 1e-4,
+        weight=args.weight,
+        dim=args.dim,
+        samples=args.samples,
+        width=args.width,
+        data=args.data,
         noise=args.noise,
-        data=args.data or "mixture",
-        target=args.target,
+        ridge=args.ridge,
+        seed=args.seed,
     )
-    if min(args.dim, args.samples, args.width) < MIN_SPECTRUM_SIZE:
-        raise DomainError(
-            f"--dim, --samples and --width must be at least {MIN_SPECTRUM_SIZE} for a spectrum "
-            f"(got {args.dim}, {args.samples}, {args.width})"
-        )
-    result = simulate_b(
-        config, np.random.default_rng(args.seed), degrees=(degree, 1), spectrum=True
-    )
-    model = result.models[degree]
-    spectrum = result.spectrum
-    directions = DIRECTIONS.get(config.data, 1 if abs(config.alignment) == 1 else 2)
-    prediction = predict_spikes_b(
-        args.activation, args.beta, args.weight, directions=directions, scale=result.scale
-    )
-    present = {(t.mechanism, t.degree) for t in prediction.present}
-    gradient = spectrum.gradient
-    return {
-        "model": "B (Demir and Dogan)",
-        "eta": config.eta,
-        "spike_size": config.spike,
-        "predicted_spikes": {
-            "count": prediction.count,
-            "terms": [_term(t) for t in prediction.terms],
-            "undetermined": [_term(t) for t in prediction.undetermined],
-            "spike_directions": directions,
-            "rule": "a rank-one term separates iff its exponent e > 0 (spike/bulk ~ n^e)",
-        },
-        "measured_spikes": spectrum.outliers,
-        "measured_spikes_initial": spectrum.initial_outliers,
-        "singular_values": spectrum.singular_values,
-        "bulk_edge": {
-            "initial_deflated": spectrum.bulk_edge_initial,
-            "updated_deflated": spectrum.bulk_edge_updated,
-            "outlier_threshold": spectrum.threshold,
-        },
-        "alignments": [
-            {**a, "predicted_spike": (a["mechanism"], a["degree"]) in present}
-            for a in spectrum.alignments
-        ],
-        "train_error": result.network.train,
-        "test_error": result.network.test,
-        "hermite_model": {
-            "defined": True,
-            "degree": degree,
-            "scale_b": result.scale,
-            "train_error": model.train,
-            "test_error": model.test,
-            "linear_train_error": result.models[1].train,
-            "linear_test_error": result.models[1].test,
-        },
-        "gradient_overlap": {
-            "direction": "c* = E[x y]" if config.task == "regression" else None,
-            "measured_c_hat": gradient["overlap_c_hat"],
-            "measured_gradient": gradient["overlap_gradient"],
-            "predicted": gradient["overlap_predicted"],
-            "c_hat_norm_squared": gradient["c_hat_norm_squared"],
-            "c_hat_norm_squared_predicted": gradient["c_hat_norm_squared_predicted"],
-        },
-        "gradient_spike": {
-            "top_singular_values": gradient["top_singular_values"],
-            "predicted_top": gradient["predicted_top"],
-            "alignment_with_c_hat": gradient["c_hat_vs_gradient"],
-        },
-    }
-
-
-def _term(t) -> dict:
-    return {
-        "mechanism": t.mechanism,
-        "degree": t.degree,
-        "exponent": str(t.exponent),
-        "multiplicity": t.multiplicity,
-        "coefficient": t.coefficient.status,
-        "present": t.present,
-    }
-
-
-def run(args: argparse.Namespace) -> int:
-    parse_function(args.activation)
-    parse_function(args.target)
-    if (args.alpha is None) == (args.beta is None):
-        raise DomainError("give either --alpha X (model A) or --beta B --weight W (model B)")
-    if args.alpha is not None and args.weight is not None:
-        raise DomainError("--weight belongs to model B (--beta); model A takes --alpha only")
-    if args.noise < 0:
-        raise DomainError(f"--noise must be non-negative, got {args.noise}")
-    payload = payload_a(args) if args.alpha is not None else payload_b(args)
     if args.json:
-        print_json(payload)
+        print_json(result.to_json())
         return 0
-    print(f"model {payload['model']}, eta = {payload['eta']:.4g}")
-    if args.alpha is not None:
-        print_a(payload)
+    print(f"model {result.model}, eta = {result.eta:.4g}")
+    if isinstance(result, OneStepA):
+        print_a(result)
     else:
-        print_b(payload)
+        print_b(result)
     return 0
 
 
-def print_a(payload: dict) -> None:
-    p = payload["predicted_spikes"]
+def print_a(result: OneStepA) -> None:
+    p = result.predicted_spikes
     print(
-        f"spikes: predicted {p['count']} (degrees {p['degrees']}, l(alpha) = {p['l_alpha']}, "
-        f"informative: {p['informative']}), measured {payload['measured_spikes']}"
+        f"spikes: predicted {p.count} (degrees {list(p.degrees)}, l(alpha) = {p.l_alpha}, "
+        f"informative: {p.informative}), measured {result.measured_spikes}"
     )
-    top = ", ".join(f"{s:.4g}" for s in payload["singular_values"][:5])
-    edge = payload["bulk_edge"]
+    top = ", ".join(f"{s:.4g}" for s in result.singular_values[:5])
+    edge = result.bulk_edge
     print(f"top singular values: {top}")
     print(
-        f"bulk edge: initial {edge['initial']:.4g}, updated (deflated) "
-        f"{edge['updated_deflated']:.4g}, outlier threshold {edge['outlier_threshold']:.4g}"
+        f"bulk edge: initial {edge.initial:.4g}, updated (deflated) "
+        f"{edge.updated_deflated:.4g}, outlier threshold {edge.outlier_threshold:.4g}"
     )
-    for a in payload["alignments"]:
-        if not a["is_outlier"]:
-            print(f"singular vector {a['outlier']} (degree {a['degree']}): not an outlier")
+    for a in result.alignments:
+        if not a.is_outlier:
+            print(f"singular vector {a.outlier} (degree {a.degree}): not an outlier")
             continue
         print(
-            f"outlier {a['outlier']} (degree {a['degree']}): |<u, He_k(X beta_hat)>| = "
-            f"{a['learned_feature']:.3f}, <u, He_k(X beta*)> = {a['target_feature']:.3f} "
-            f"(limit {a['target_feature_predicted']:.3f})"
+            f"outlier {a.outlier} (degree {a.degree}): |<u, He_k(X beta_hat)>| = "
+            f"{a.learned_feature:.3f}, <u, He_k(X beta*)> = {a.target_feature:.3f} "
+            f"(limit {a.target_feature_predicted:.3f})"
         )
-    g = payload["gradient_overlap"]
+    g = result.gradient_overlap
     print(
-        f"gradient overlap: beta_hat {g['measured_beta_hat']:.4f}, gradient "
-        f"{g['measured_gradient']:.4f}, predicted {g['predicted']:.4f}"
+        f"gradient overlap: beta_hat {g.measured_beta_hat:.4f}, gradient "
+        f"{g.measured_gradient:.4f}, predicted {g.predicted:.4f}"
     )
-    print(f"surrogate training error: {payload['surrogate_train_error']:.5g}")
-    print(f"train error {payload['train_error']:.5g}, test error {payload['test_error']:.5g}")
-    print(f"Hermite model: {payload['hermite_model']['reason']}")
+    if result.surrogate_train_error is None:
+        print("surrogate training error: none (no spike predicted)")
+    else:
+        print(f"surrogate training error: {result.surrogate_train_error:.5g}")
+    print(f"train error {result.train_error:.5g}, test error {result.test_error:.5g}")
+    print(f"Hermite model: {result.hermite_model.reason}")
 
 
-def print_b(payload: dict) -> None:
-    p = payload["predicted_spikes"]
+def print_b(result: OneStepB) -> None:
+    p = result.predicted_spikes
     present = [
-        f"{t['mechanism']} degree {t['degree']} x{t['multiplicity']} (n^{t['exponent']})"
-        for t in p["terms"]
-        if t["present"]
+        f"{t.mechanism} degree {t.degree} x{t.multiplicity} (n^{t.exponent})"
+        for t in p.terms
+        if t.present
     ]
+    print(f"spike size theta = {result.spike_size:.4g}, spike directions {p.spike_directions}")
+    print(f"spikes: predicted {p.count}: {', '.join(present) or 'none'}")
+    for t in p.undetermined:
+        print(f"  undetermined: {t.mechanism} degree {t.degree} (exponent {t.exponent})")
     print(
-        f"spike size theta = {payload['spike_size']:.4g}, spike directions {p['spike_directions']}"
+        f"measured {result.measured_spikes} after the step, "
+        f"{result.measured_spikes_initial} before it"
     )
-    print(f"spikes: predicted {p['count']}: {', '.join(present) or 'none'}")
-    for t in p["undetermined"]:
-        print(f"  undetermined: {t['mechanism']} degree {t['degree']} (exponent {t['exponent']})")
-    print(
-        f"measured {payload['measured_spikes']} after the step, "
-        f"{payload['measured_spikes_initial']} before it"
-    )
-    top = ", ".join(f"{s:.4g}" for s in payload["singular_values"][:5])
-    edge = payload["bulk_edge"]
+    top = ", ".join(f"{s:.4g}" for s in result.singular_values[:5])
+    edge = result.bulk_edge
     print(f"top singular values: {top}")
     print(
-        f"bulk edge (deflated): initial {edge['initial_deflated']:.4g}, updated "
-        f"{edge['updated_deflated']:.4g}, outlier threshold {edge['outlier_threshold']:.4g}"
+        f"bulk edge (deflated): initial {edge.initial_deflated:.4g}, updated "
+        f"{edge.updated_deflated:.4g}, outlier threshold {edge.outlier_threshold:.4g}"
     )
-    for a in payload["alignments"]:
-        if a["predicted_spike"] or a["updated"] > 0.5:
+    for a in result.alignments:
+        if a.predicted_spike or a.updated > 0.5:
             print(
-                f"{a['mechanism']} probe (group {a['group']}, degree {a['degree']}"
-                f"{', predicted spike' if a['predicted_spike'] else ''}): in the outlier span "
-                f"{a['updated']:.3f} (before the step {a['initial']:.3f})"
+                f"{a.mechanism} probe (group {a.group}, degree {a.degree}"
+                f"{', predicted spike' if a.predicted_spike else ''}): in the outlier span "
+                f"{a.updated:.3f} (before the step {a.initial:.3f})"
             )
-    g, spike = payload["gradient_overlap"], payload["gradient_spike"]
-    s1, s2 = spike["top_singular_values"][:2]
+    g, spike = result.gradient_overlap, result.gradient_spike
+    s1, s2 = spike.top_singular_values[:2]
     print(
         f"gradient: top singular values {s1:.4g}, {s2:.4g} (predicted top "
-        f"{spike['predicted_top']:.4g}); top right singular vector vs c_hat "
-        f"{spike['alignment_with_c_hat']:.4f}"
+        f"{spike.predicted_top:.4g}); top right singular vector vs c_hat "
+        f"{spike.alignment_with_c_hat:.4f}"
     )
-    if g["direction"] is None:
+    if g.direction is None:
         print(
             f"learned direction: none at first order (zero-mean classes); ||c_hat||^2 = "
-            f"{g['c_hat_norm_squared']:.4g} (predicted {g['c_hat_norm_squared_predicted']:.4g})"
+            f"{g.c_hat_norm_squared:.4g} (predicted {g.c_hat_norm_squared_predicted:.4g})"
         )
     else:
         print(
-            f"learned direction overlap with c* = E[x y]: c_hat {g['measured_c_hat']:.4f}, "
-            f"gradient {g['measured_gradient']:.4f}, predicted {g['predicted']:.4f}"
+            f"learned direction overlap with c* = E[x y]: c_hat {g.measured_c_hat:.4f}, "
+            f"gradient {g.measured_gradient:.4f}, predicted {g.predicted:.4f}"
         )
-    print(f"train error {payload['train_error']:.5g}, test error {payload['test_error']:.5g}")
-    h = payload["hermite_model"]
+    print(f"train error {result.train_error:.5g}, test error {result.test_error:.5g}")
+    h = result.hermite_model
     print(
-        f"Hermite model L = {h['degree']} (b = {h['scale_b']:.4g}): train "
-        f"{h['train_error']:.5g}, test {h['test_error']:.5g}; linear model: train "
-        f"{h['linear_train_error']:.5g}, test {h['linear_test_error']:.5g}"
+        f"Hermite model L = {h.degree} (b = {h.scale_b:.4g}): train "
+        f"{h.train_error:.5g}, test {h.test_error:.5g}; linear model: train "
+        f"{h.linear_train_error:.5g}, test {h.linear_test_error:.5g}"
     )
 
 
 def run_derive(args: argparse.Namespace) -> int:
     doc = onestep_derivation(
-        parse_function(args.activation),
-        parse_function(args.target),
+        args.activation,
+        args.target,
         alpha=args.alpha,
         psi=args.psi,
         beta=args.beta,

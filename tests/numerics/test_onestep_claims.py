@@ -1,6 +1,7 @@
 """The one-step claims at the quick budget, and the command."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,7 @@ from featcheck.numerics.cli import main
 EXPECTED = {
     # finite-size: weak predicted spikes stay inside the bulk (see docs/one-step.md)
     "onestep.spike-count": {Status.VIOLATED},
-    # the reference's statement; our derivation predicts uninformative spikes
+    # a reading of a summary of the paper; our derivation predicts uninformative spikes
     "onestep.null-target-no-spike": {Status.VIOLATED},
     "onestep.gradient-overlap": {Status.HOLDS},
     "onestep.spike-directions": {Status.HOLDS, Status.INCONCLUSIVE},
@@ -27,6 +28,32 @@ def test_claim_quick_status(claim_id, tmp_path):
     evidence = run_claim(load()[claim_id], "quick", 0, tmp_path)
     assert evidence.status in EXPECTED[claim_id], evidence.to_json()
     assert evidence.checks
+    assert [p.name for p in evidence.figures] and all(p.is_file() for p in evidence.figures)
+
+
+#: claim -> kind of statement; model A's full text was not consulted (abstract, summary)
+PROVENANCE = {
+    "onestep.spike-count": "reading",
+    "onestep.null-target-no-spike": "reading",
+    "onestep.spike-directions": "derived",
+    "onestep.gradient-overlap": "derived",
+    "onestep.training-surrogate": "reading",
+    "onestep.hermite-model": "printed",
+    "onestep.hermite-curves": "printed",
+    "onestep.linear-grid": "printed",
+    "onestep.b-gradient": "derived",
+    "onestep.mixture-structure": "reading",
+}
+
+
+def test_provenance_kinds_and_derivation_documents():
+    claims = {i: c for i, c in load().items() if i.startswith("onestep.")}
+    assert {i: c.provenance.kind for i, c in claims.items()} == PROVENANCE
+    root = Path(__file__).resolve().parents[2]
+    for c in claims.values():
+        if c.provenance.kind == "derived":
+            assert (root / c.provenance.derivation).is_file(), c.id
+        assert "paper is wrong" not in c.statement
 
 
 def test_command_json_keys(capsys):

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from featcheck.numerics.mixture import gaussian_mixture, isotropic, spiked
-from featcheck.numerics.simulate.onestep import (
+from featcheck.numerics.onestep.mixture import gaussian_mixture, isotropic, spiked
+from featcheck.numerics.onestep.simulate import (
     ConfigA,
     ConfigB,
     hermite_readout,

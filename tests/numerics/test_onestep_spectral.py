@@ -12,10 +12,10 @@ from threadpoolctl import threadpool_limits
 from featcheck.numerics.claims import load
 from featcheck.numerics.claims.base import Status, run_claim
 from featcheck.numerics.cli import main
-from featcheck.numerics.mixture import gaussian_mixture
-from featcheck.numerics.simulate.gram import Gram
-from featcheck.numerics.simulate.onestep import ConfigB, simulate_b
-from featcheck.numerics.simulate.spectrum_b import population_gradient
+from featcheck.numerics.onestep.gram import Gram
+from featcheck.numerics.onestep.mixture import gaussian_mixture
+from featcheck.numerics.onestep.simulate import ConfigB, simulate_b
+from featcheck.numerics.onestep.spectrum_b import population_gradient
 
 
 @settings(max_examples=20, deadline=None)
@@ -127,3 +127,4 @@ def test_new_claims_quick_status(claim_id, expected, tmp_path):
     evidence = run_claim(load()[claim_id], "quick", 0, tmp_path)
     assert evidence.status in expected, evidence.to_json()
     assert evidence.checks
+    assert [p.name for p in evidence.figures] and all(p.is_file() for p in evidence.figures)

@@ -1,14 +1,11 @@
 """Model B spike exponents and the spike prediction by mechanism (featcheck.theory.onestep)."""
 
-from pathlib import Path
-
 import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from featcheck.theory.errors import DomainError
-from featcheck.theory.functions import parse_function
 from featcheck.theory.onestep import (
     BOUNDARY_TOLERANCE,
     mixed_exponent,
@@ -16,7 +13,6 @@ from featcheck.theory.onestep import (
     spread_exponent,
     step_exponent,
 )
-from featcheck.theory.onestep_derivation import onestep_derivation
 
 fractions = st.fractions(min_value=0, max_value=1, max_denominator=200)
 
@@ -90,12 +86,3 @@ def test_rank_multiplies_spread_terms_by_monomials():
 def test_bad_parameters(beta, weight):
     with pytest.raises(DomainError):
         predict_spikes_b("relu", beta, weight, directions=1)
-
-
-@pytest.mark.parametrize("activation", ["relu", "tanh"])
-def test_committed_onestep_derivations_are_current(activation):
-    docs = Path(__file__).resolve().parents[2] / "docs" / "derivations"
-    doc = onestep_derivation(
-        parse_function(activation), parse_function("tanh"), alpha=0.355, weight=0.5
-    )
-    assert (docs / f"onestep-{activation}.md").read_text() == doc.to_markdown()

@@ -9,19 +9,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from featcheck.theory.errors import DomainError
-from featcheck.theory.functions import parse_function
 from featcheck.theory.onestep import (
     BOUNDARY_TOLERANCE,
     degree_interval,
     gradient_overlap,
     hermite_degree,
     hermite_model,
+    onestep_derivation,
     overlap_symbolic,
     predict_spikes,
     spike_count,
     spike_threshold,
 )
-from featcheck.theory.onestep_derivation import onestep_derivation
 
 
 def test_thresholds_are_k_minus_one_over_two_k():
@@ -45,7 +44,7 @@ def test_spike_count_is_number_of_thresholds_below_alpha(alpha):
         return
     expected = sum(1 for k in range(1, 200) if spike_threshold(k) < a)
     assert spike_count(a) == expected
-    # the interval (l-1)/(2l) < alpha < l/(2l+2) of the reference
+    # the interval (l-1)/(2l) < alpha < l/(2l+2) on which l(alpha) = l
     l_alpha = spike_count(a)
     assert spike_threshold(l_alpha) < a < spike_threshold(l_alpha + 1)
 
@@ -131,6 +130,6 @@ def test_residual_variance_decreases_with_degree(scale, degree):
 
 
 def test_derivation_mentions_disagreement_for_null_target():
-    text = onestep_derivation(parse_function("relu"), parse_function("he(2)"), 0.3).to_markdown()
+    text = onestep_derivation("relu", "he(2)", alpha=0.3).to_markdown()
     assert "our derivation disagrees" in text
     assert "L(\\beta)" in text

@@ -1,6 +1,6 @@
 r"""One gradient step on the first layer of a two-layer network, in both normalisations.
 
-Model A (Moniri et al.; ``n`` samples, dimension ``d``, width ``N``): see
+Model A (Moniri et al. 2024; ``n`` samples, dimension ``d``, width ``N``): see
 :mod:`featcheck.theory.onestep`.  :func:`simulate_a` draws ``beta*``, ``W0`` (rows uniform on
 the sphere), ``a ~ N(0, I_N/N)``, takes ``W1 = W0 + eta G`` with ``eta = eta0 n^alpha``
 on a first batch, builds the features ``sigma(X W^T)`` on a fresh batch, fits a
@@ -8,7 +8,7 @@ ridge readout ``min_a (1/n)||y - F a||^2 + lambda ||a||^2`` and measures the tes
 error on a third batch.  Spectral analysis is done on column-centred features
 (the centring removes the constant ``mu_0 1 1^T``, present before training).
 
-Model B (Demir and Dogan; dimension ``n``, ``m`` samples, width ``k``):
+Model B (Demir and Dogan 2025; dimension ``n``, ``m`` samples, width ``k``):
 :func:`simulate_b` follows the authors' normalisation: ``F ~ N(0, 1/tr)``,
 ``w ~ N(0, I_k)/sqrt(k)``, predictor ``w^T sigma(F x)/sqrt(k)``, one step with
 ``eta = n^(beta alpha)`` on the full gradient of ``(1/2m)||y - yhat||^2``,
@@ -33,9 +33,9 @@ import sympy as sp
 from numpy.polynomial import hermite_e
 from threadpoolctl import threadpool_limits
 
-from featcheck.numerics.mixture import Mixture, gaussian_mixture, isotropic, spiked
-from featcheck.numerics.simulate.gram import Gram
-from featcheck.numerics.simulate.spectrum_b import (
+from featcheck.numerics.onestep.gram import Gram
+from featcheck.numerics.onestep.mixture import Mixture, gaussian_mixture, isotropic, spiked
+from featcheck.numerics.onestep.spectrum_b import (
     PROBE_DEGREE,
     SpectrumB,
     monomial_probes,
@@ -45,7 +45,7 @@ from featcheck.numerics.simulate.spectrum_b import (
     standardised_coordinate,
 )
 from featcheck.theory.errors import DomainError
-from featcheck.theory.functions import parse_function, z
+from featcheck.theory.functions import FunctionLike, as_function, z
 from featcheck.theory.hermite import hermite_coefficients
 from featcheck.theory.onestep import HermiteModel, hermite_degree, hermite_model
 
@@ -82,11 +82,14 @@ def limited_blas(function):
 # Activations in double precision
 
 
+def numpy_pair(function: FunctionLike):
+    """``(sigma, sigma')`` as vectorised numpy callables (a name, an expression or a Function)."""
+    return _numpy_pair(as_function(function).expr)
+
+
 @lru_cache(maxsize=64)
-def numpy_pair(name: str):
-    """``(sigma, sigma')`` as vectorised numpy callables for a parsed function name."""
-    f = parse_function(name)
-    return _vectorise(f.expr), _vectorise(sp.diff(f.expr, z))
+def _numpy_pair(expr: sp.Expr):
+    return _vectorise(expr), _vectorise(sp.diff(expr, z))
 
 
 def _vectorise(expr: sp.Expr):
@@ -158,8 +161,8 @@ def hermite_features(u: np.ndarray, degrees: range | list[int]) -> np.ndarray:
 class ConfigA:
     """Model A parameters (Moniri et al. notation)."""
 
-    activation: str
-    target: str
+    activation: FunctionLike
+    target: FunctionLike
     alpha: float
     n: int
     d: int
@@ -369,6 +372,40 @@ def simulate_a(config: ConfigA, rng: np.random.Generator) -> ResultA:
     )
 
 
+@limited_blas
+def gradient_overlaps(
+    activation: FunctionLike,
+    target: FunctionLike,
+    *,
+    n: int,
+    d: int,
+    width: int,
+    noise: float,
+    rng: np.random.Generator,
+) -> tuple[float, float]:
+    """``<beta_hat/||beta_hat||, beta*>`` and ``|<v_1(G), beta*>|`` for one draw of model A.
+
+    Only the gradient step of :func:`simulate_a` (no features): ``n`` samples in dimension
+    ``d``, width ``width``, label noise of standard deviation ``noise``; ``v_1(G)`` is the
+    top right singular vector of the gradient, by 30 power iterations from a random start.
+    """
+    star, _ = numpy_pair(target)
+    _, dsigma = numpy_pair(activation)
+    beta = rng.standard_normal(d)
+    beta /= np.linalg.norm(beta)
+    w0 = _sample_sphere(width, d, rng)
+    a = rng.standard_normal(width) / np.sqrt(width)
+    x = rng.standard_normal((n, d))
+    y = star(x @ beta) + noise * rng.standard_normal(n)
+    g = gradient_a(x, y, w0, a, dsigma)
+    beta_hat = x.T @ y / n
+    v = rng.standard_normal(d)
+    for _ in range(30):
+        v = g.T @ (g @ v)
+        v /= np.linalg.norm(v)
+    return float(beta_hat @ beta / np.linalg.norm(beta_hat)), float(abs(v @ beta))
+
+
 # ----------------------------------------------------------------------------
 # Model B
 
@@ -377,7 +414,7 @@ def simulate_a(config: ConfigA, rng: np.random.Generator) -> ResultA:
 class ConfigB:
     """Model B parameters (Demir and Dogan notation: n dimension, m samples, k width)."""
 
-    activation: str
+    activation: FunctionLike
     n: int
     m: int
     k: int
@@ -387,7 +424,7 @@ class ConfigB:
     noise: float = 0.0
     data: str = "mixture"  # isotropic | spiked | mixture
     task: str = "regression"  # regression | classification
-    target: str = "relu"
+    target: FunctionLike = "relu"
     alignment: float = 0.0
     weights: tuple[float, float] = (0.5, 0.5)
     rank: int = 1  # rank of each component's spike
@@ -464,7 +501,7 @@ def simulate_b(
     ``degrees`` defaults to ``(L(beta),)``; the same batches and the same updated
     first layer are used for every model, each model with its own noise.  With
     ``spectrum``, also the gradient's spike, the learned direction and the spikes of
-    the updated features (:mod:`featcheck.numerics.simulate.spectrum_b`); that analysis draws
+    the updated features (:mod:`featcheck.numerics.onestep.spectrum_b`); that analysis draws
     from a stream spawned from ``rng``, so the errors are the same with or without it.
     ``features=False`` restricts it to the gradient (no feature spectra).
     """
@@ -553,7 +590,7 @@ def _spectrum_b(config, mixture, labels, x2, f0, gram2, step, c_hat, w, xi, top,
         if gram2 is None
         else _feature_spectrum(config, mixture, labels, x2, f0, gram2, c_hat, top, rng)
     )
-    mu1 = float(hermite_coefficients(parse_function(config.activation), 1)[1].value)
+    mu1 = float(hermite_coefficients(as_function(config.activation), 1)[1].value)
     top_two, _ = Gram(step).top(2, rng)
     _, v1 = top_singular_vector(step, c_hat)
     c_norm = float(np.linalg.norm(c_hat))

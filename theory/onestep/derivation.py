@@ -5,22 +5,17 @@ from __future__ import annotations
 import sympy as sp
 
 from featcheck.theory.derivation import Derivation
-from featcheck.theory.functions import Function
+from featcheck.theory.functions import Function, FunctionLike, as_function
 from featcheck.theory.hermite import hermite_coefficients
-from featcheck.theory.onestep import (
-    degree_interval,
-    gradient_overlap,
-    hermite_degree,
-    hermite_model,
-    overlap_symbolic,
-    predict_spikes,
-    predict_spikes_b,
-    spike_threshold,
-)
+from featcheck.theory.onestep.hermite_b import degree_interval, hermite_degree, hermite_model
+from featcheck.theory.onestep.overlap_a import gradient_overlap, overlap_symbolic
+from featcheck.theory.onestep.spikes_a import predict_spikes, spike_threshold
+from featcheck.theory.onestep.spikes_b import predict_spikes_b
 
 _NOTATION = (
-    "Two notations are kept apart. Model A (Moniri et al.): n samples, dimension d, width N, "
-    "psi = n/d, step eta = n^alpha with alpha in (0, 1/2). Model B (Demir and Dogan): dimension "
+    "Two notations are kept apart. Model A (Moniri, Lee, Hassani, Dobriban 2024, arXiv "
+    "2310.07891): n samples, dimension d, width N, psi = n/d, step eta = n^alpha with alpha in "
+    "(0, 1/2). Model B (Demir and Dogan 2025, arXiv 2503.00856): dimension "
     "n, m samples, width k, eta = n^(beta alpha), spike size n^(beta (1 - alpha)). Conversion: "
     "(n, d, N) of A is (m, n, k) of B; A's alpha is not B's alpha, and B's beta is not 2 alpha "
     "of A because B's second layer is w/sqrt(k) with w ~ N(0, I/k) (rows of the gradient "
@@ -35,15 +30,21 @@ def _coefficient_symbol(c) -> sp.Expr:
 
 
 def onestep_derivation(
-    activation: Function,
-    target: Function,
+    activation: FunctionLike,
+    target: FunctionLike,
+    *,
     alpha: float = 0.3,
     psi: float = 1.0,
     beta: float | None = 0.74,
     scale: float = 1.0,
     weight: float = 0.5,
 ) -> Derivation:
-    """Spikes, thresholds, directions, the overlap limit, the surrogate and the Hermite model."""
+    """Spikes, thresholds, directions, the overlap limit, the surrogate and the Hermite model.
+
+    Model A at step exponent ``alpha`` and ratio ``psi = n/d``; model B (omitted when
+    ``beta`` is ``None``) at strength ``beta``, weight ``weight`` and Hermite scale ``scale``.
+    """
+    activation, target = as_function(activation), as_function(target)
     doc = Derivation(
         f"One gradient step: activation {activation.name}, target {target.name}",
         summary=_NOTATION,
@@ -58,7 +59,7 @@ def onestep_derivation(
         ),
         "sigma'(w.x) = mu_1(sigma) + (zero-mean terms); the zero-mean part gives Delta with "
         "||Delta||_op = O(polylog/sqrt(N)) while ||a beta_hat^T||_op = ||beta_hat|| = O(1).",
-        "derived (reference one-step.md A)",
+        "featcheck's derivation, in the setting of Moniri et al. (2024), arXiv 2310.07891",
     )
     doc.add(
         "Model A: Taylor expansion of the updated features",
@@ -118,9 +119,10 @@ def onestep_derivation(
         + (
             "informative."
             if prediction.informative
-            else "NOT informative (rho = 0). Note: the reference says 'no spike at all when "
-            "mu_1(sigma*) = 0'; our derivation disagrees: ||beta_hat||^2 -> E[y^2]/psi > 0, so "
-            "the spikes remain, along a direction independent of beta*."
+            else "NOT informative (rho = 0). Note: a summary of Moniri et al. (2024), not the "
+            "paper's text, states that there is no spike at all when mu_1(sigma*) = 0; our "
+            "derivation disagrees: ||beta_hat||^2 -> E[y^2]/psi > 0, so the spikes remain, along "
+            "a direction independent of beta*."
         ),
     )
     finite, limit, _ = overlap_symbolic()
@@ -170,6 +172,7 @@ def onestep_derivation(
             "beta = 1 - 1/j. At alpha = 0 the j-th Hermite term of a rank-one part of size "
             "n^((beta-1)/2) has norm n^(1 + j(beta-1)/2) against a bulk sqrt(n): it survives iff "
             "beta > (j-1)/j.",
+            "Demir and Dogan (2025), arXiv 2503.00856, Theorem 4 (the degree intervals)",
         )
         rows = [
             sp.Eq(sp.Symbol(f"h_{{{c.degree}}}"), _coefficient_symbol(c) / sp.factorial(c.degree))

@@ -32,19 +32,21 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.integrate import quad
 
-from featcheck.numerics.mixture import Mixture
-from featcheck.numerics.simulate.gram import Gram
+from featcheck.numerics.onestep.gram import Gram
+from featcheck.numerics.onestep.mixture import Mixture
 from featcheck.theory.errors import DomainError
-from featcheck.theory.functions import parse_function
+from featcheck.theory.functions import FunctionLike, as_function
 
 PROBE_DEGREE = 6
 EDGE_MARGIN = 4.0
 
 
-def target_moments(target: str, variance: float, noise: float) -> tuple[float, float, float]:
+def target_moments(
+    target: FunctionLike, variance: float, noise: float
+) -> tuple[float, float, float]:
     """``E[sigma*(u) u]``, ``E[y^2]``, ``E[y^2 u^2]`` for ``u ~ N(0, variance)``, ``y = sigma*(u) +
     noise eps`` (QUADPACK against the Gaussian density, split at the switching points)."""
-    f = parse_function(target)
+    f = as_function(target)
     sd = float(np.sqrt(variance))
     fn = f.np
     points = [-np.inf, *sorted(float(p) / sd for p in f.breakpoints), np.inf]
@@ -80,7 +82,7 @@ class PopulationGradient:
 
 
 def population_gradient(
-    mixture: Mixture, xi: np.ndarray | None, target: str, noise: float
+    mixture: Mixture, xi: np.ndarray | None, target: FunctionLike, noise: float
 ) -> PopulationGradient:
     """Regression (``xi`` given) or ``+-1`` labels by component (``xi = None``, two components)."""
     if any(c.mean is not None for c in mixture.components):

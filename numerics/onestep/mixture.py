@@ -5,8 +5,8 @@ covariances ``Sigma_c = s_c (I + Gamma_c Theta_c Gamma_c^T)`` (``Gamma_c``: ``d 
 with orthonormal columns, ``Theta_c = diag(theta_c) >= 0``, ``s_c > 0`` a scale set
 by trace matching).  Isotropic data is the one-component mixture with no spike;
 the spiked model ``I + theta gamma gamma^T`` is the one-component mixture with a
-rank-one spike.  (This is the unnormalised ``I + kappa theta theta^T`` switch of
-the conventions, the one used by Demir and Dogan.)
+rank-one spike.  (The spike is unnormalised, ``I + theta gamma gamma^T`` with
+``theta`` growing with the dimension, as in Demir and Dogan 2025.)
 
 Sampling never forms a ``d x d`` matrix: with ``z ~ N(0, I_d)``,
 ``Sigma_c^{1/2} z = sqrt(s_c) (z + Gamma_c ((1 + Theta_c)^{1/2} - 1) Gamma_c^T z)``,
