@@ -312,5 +312,6 @@ def run_sweep_command(args: argparse.Namespace) -> int:
                 f"{100 * c['confidence']:.0f}% interval [{low:.3f}, {high:.3f}] "
                 f"({verdict} the prediction)"
             )
+    sys.stdout.flush()  # the summary before the note on standard error, also in a pipe
     print(f"\nwrote {data} and {figure}", file=sys.stderr)
     return 0
