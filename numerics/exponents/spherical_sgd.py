@@ -104,12 +104,16 @@ class Link:
 
 @dataclass(frozen=True)
 class OnlineSGD:
-    """One configuration of online spherical SGD (everything that fixes its law)."""
+    """One configuration of online spherical SGD (everything that fixes its law).
+
+    ``activation`` (the student ``phi``; None: the same as the link) and ``link`` (the
+    target ``g``) are :class:`Link` objects or anything :meth:`Link.parse` accepts.
+    """
 
     d: int
     eta: float
-    link: Link = field(default_factory=lambda: Link.hermite(2))
-    activation: Link | None = None  # None: the same as the link
+    activation: Link | FunctionLike | None = None
+    link: Link | FunctionLike = field(default_factory=lambda: Link.hermite(2))
     kappa: float = 0.0
     c: float = 1.0
     variant: str = "normalized"
@@ -120,6 +124,10 @@ class OnlineSGD:
     absolute: bool = True
 
     def __post_init__(self) -> None:
+        for name in ("activation", "link"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Link):
+                object.__setattr__(self, name, Link.parse(value))
         if int(self.d) != self.d or self.d < 3:
             raise DomainError(f"dimension d must be a whole number >= 3, got {self.d}")
         if not (math.isfinite(self.eta) and self.eta > 0):
@@ -141,6 +149,7 @@ class OnlineSGD:
 
     @property
     def student(self) -> Link:
+        """The student's activation ``phi``."""
         return self.activation or self.link
 
     def to_json(self) -> dict:

@@ -103,3 +103,9 @@ def test_link_accepts_a_function_a_sympy_expression_or_a_string():
     assert Link.parse(z**3 - 3 * z).coefficients == by_text.coefficients
     assert Link.parse(parse_function("he(3)")).coefficients == by_text.coefficients
     assert Link.parse(sp.Max(z, 0)).kind == 1 and Link.parse("max(z, 0)").kind == 1
+
+
+def test_configuration_parses_its_activation_and_link():
+    config = OnlineSGD(d=10, eta=0.1, activation="relu", link="he(2)")
+    assert config.student.kind == 1 and config.link == Link.parse("he(2)")
+    assert OnlineSGD(d=10, eta=0.1, link="h(3)").student == Link.parse("h(3)")
