@@ -1,18 +1,20 @@
-"""Exponent fits, censoring, the content-hashed cache and the Dask path of sweeps."""
+"""Exponent and ratio fits, censoring, the content-hashed cache and the Dask path of sweeps."""
 
 import json
 
 import numpy as np
 import pytest
 
-from featcheck.numerics.estimate import (
+from featcheck.numerics.estimate import two_sample
+from featcheck.numerics.exponents.cell_cache import Cache
+from featcheck.numerics.exponents.needed_samples import (
     CensoredError,
     fit_exponent,
+    fit_ratio_exponent,
     lower_median,
     n_star,
-    two_sample,
 )
-from featcheck.numerics.sweep import Cache, SweepSpec, curves, run_sweep
+from featcheck.numerics.exponents.sample_complexity import SweepSpec, curves, run_sweep
 from featcheck.theory.errors import DomainError
 
 
@@ -93,3 +95,32 @@ def test_process_pool_matches_serial():
 def test_bad_sweeps(kwargs, message):
     with pytest.raises(DomainError, match=message):
         SweepSpec(**kwargs)
+
+
+def test_point_intervals_cover_the_true_n_star_and_leave_the_slope_interval_alone():
+    rng = np.random.default_rng(4)
+    ds = [100, 300, 1000]
+    cells = [[np.rint(d * rng.exponential(1.0, 64)).astype(int)] for d in ds]
+    fit = fit_exponent(ds, cells, [[0.1]] * 3, rng=np.random.default_rng(5), n_resamples=499)
+    for d, p in zip(ds, fit.points, strict=True):
+        low, high = p.n_star_interval
+        assert low <= p.n_star <= high
+        assert low <= d * np.log(2) <= high  # the median of d * Exp(1)
+    # the per-point intervals use a spawned stream: the slope interval is as without them
+    again = fit_exponent(ds, cells, [[0.1]] * 3, rng=np.random.default_rng(5), n_resamples=499)
+    assert again.interval == fit.interval
+    assert fit.to_json()["points"][0]["n_star_interval"] == list(fit.points[0].n_star_interval)
+
+
+def test_ratio_fit_recovers_a_known_ratio_exponent():
+    rng = np.random.default_rng(2)
+    ds = [100, 400, 1600, 6400]
+    top = [[np.rint(10 * d * rng.lognormal(0, 0.2, 40)).astype(int)] for d in ds]
+    bottom = [[np.rint(10 * d**0.5 * rng.lognormal(0, 0.2, 40)).astype(int)] for d in ds]
+    fit = fit_ratio_exponent(ds, top, bottom, rng=rng, n_resamples=499)
+    assert fit.interval[0] <= 0.5 <= fit.interval[1] and fit.interval[1] - fit.interval[0] < 0.2
+    assert not fit.interval[0] <= 0.0 <= fit.interval[1]
+    for ratio, (low, high) in zip(fit.ratios, fit.ratio_intervals, strict=True):
+        assert low <= ratio <= high
+    with pytest.raises(CensoredError):
+        fit_ratio_exponent(ds[:2], [[np.array([-1, -1, 5])]] * 2, bottom[:2])

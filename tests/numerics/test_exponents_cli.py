@@ -1,10 +1,13 @@
-"""``featcheck exponent``, ``featcheck sweep`` and ``featcheck derive exponent``."""
+"""``featcheck exponent``, ``featcheck sweep``, ``featcheck derive exponent`` and the library
+functions behind them."""
 
 import json
 
 import pytest
+import sympy as sp
 
 from featcheck.numerics.cli import main
+from featcheck.theory.errors import DomainError, InputError
 
 
 def _json(capsys, argv):
@@ -43,9 +46,9 @@ def test_exponent_json(capsys):
         ["exponent", "--learner", "online", "--s", "3", "--r2", "0.5"],
         ["exponent", "--learner", "spiked-batch", "--s", "3", "--r1", "0.9", "--r2", "0.5"],
         ["exponent", "--learner", "online"],
-        ["sweep", "--d", "100", "--s", "1"],
-        ["sweep", "--d", "100", "1000", "--max-steps", "200"],
-        ["sweep", "--d-grid", "100:10"],
+        ["sweep", "--dim", "100", "--s", "1"],
+        ["sweep", "--dim", "100", "1000", "--max-steps", "200"],
+        ["sweep", "--dim-grid", "100:10"],
         ["derive", "preconditioning-gain", "--comparator", "isotropic", "--plain"],
     ],
 )
@@ -73,7 +76,7 @@ def test_derive_preconditioning_gain(tmp_path):
 def test_sweep_json_plot_cache_and_toml(tmp_path, capsys):
     config = tmp_path / "sweep.toml"
     config.write_text(
-        'learner = "online"\ns = [1]\nd = [50, 100, 200]\nreplicas = 6\nmax_steps = 100000\n'
+        'learner = "online"\ns = [1]\ndim = [50, 100, 200]\nreplicas = 6\nmax_steps = 100000\n'
         f'resamples = 99\ncache = "{tmp_path / "cache"}"\noutput = "{tmp_path / "out"}"\n'
     )
     code, payload = _json(capsys, ["sweep", "--config", str(config), "--json"])
@@ -91,7 +94,7 @@ def test_sweep_reports_censored_points(tmp_path, capsys):
         "sweep",
         "--s",
         "3",
-        "--d",
+        "--dim",
         "200",
         "400",
         "--replicas",
@@ -108,3 +111,42 @@ def test_sweep_reports_censored_points(tmp_path, capsys):
     assert all(p["n_star"] is None for p in payload["points"])
     assert main(argv) == 0
     assert "censored" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------
+# the library functions behind the commands
+
+
+def test_exponent_library_matches_the_command(capsys):
+    from featcheck.numerics.exponents.predicted import ExponentReport, exponent
+
+    report = exponent(learner="spiked-online", s=3, r1=0.25, r2=0.7)
+    assert isinstance(report, ExponentReport)
+    assert report.exact == sp.Rational(13, 10) and report.regime.startswith("(iii)")
+    argv = ["exponent", "--learner", "spiked-online", "--s", "3", "--r1", "0.25", "--r2", "0.7"]
+    _, payload = _json(capsys, [*argv, "--json"])
+    assert report.to_json() == payload
+    rho0 = exponent(learner="rho0", r1=0.25, r2=0.375)
+    assert rho0.s is None and rho0.sample_complexity == "rho0 ~ d**(-3/8)"
+    assert "consistency" not in rho0.to_json()
+    with pytest.raises(DomainError, match="r1 and r2 apply"):
+        exponent(learner="online", s=3, r2=0.5)
+
+
+def test_sweep_library_reads_toml_and_keywords_win(tmp_path):
+    from featcheck.numerics.exponents.sweep import SweepReport, sweep
+
+    config = tmp_path / "sweep.toml"
+    config.write_text("s = [1]\ndim = [50, 100]\nreplicas = 4\nmax-steps = 100000\nseed = 7\n")
+    report = sweep(config=config, replicas=5, no_cache=True, resamples=99)
+    assert isinstance(report, SweepReport)
+    assert report.spec.replicas == 5 and report.spec.seed == 7  # keyword over file over default
+    assert report.spec.ds == (50, 100) and report.cache is None and report.output is None
+    payload = report.to_json()
+    assert payload["predicted_exponent"] == 1.0 and len(payload["points"]) == 2
+    data, figure = report.write(tmp_path / "out")
+    assert json.loads(data.read_text()) == json.loads(report.dumps())
+    assert figure.stat().st_size > 0
+    with pytest.raises(InputError, match="unknown keys"):
+        config.write_text("dimension = [50, 100]\n")
+        sweep(config=config)

@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from featcheck.numerics.estimate import two_sample
-from featcheck.numerics.simulate.fulld import simulate_full
-from featcheck.numerics.simulate.online import Link, OnlineSGD, whitened_overlap
-from featcheck.numerics.simulate.reduced import simulate
+from featcheck.numerics.exponents.full_dimensional import simulate_full
+from featcheck.numerics.exponents.overlap_chain import simulate
+from featcheck.numerics.exponents.spherical_sgd import Link, OnlineSGD, whitened_overlap
 from featcheck.theory.errors import DomainError, InputError
 
 
@@ -92,3 +92,20 @@ def test_bad_configurations(kwargs, message):
         OnlineSGD(**kwargs)
     with pytest.raises(DomainError, match="budget"):
         simulate(OnlineSGD(d=10, eta=0.1), 2, 0, 0)
+
+
+def test_link_accepts_a_function_a_sympy_expression_or_a_string():
+    import sympy as sp
+
+    from featcheck.theory.functions import parse_function, z
+
+    by_text = Link.parse("he(3)")
+    assert Link.parse(z**3 - 3 * z).coefficients == by_text.coefficients
+    assert Link.parse(parse_function("he(3)")).coefficients == by_text.coefficients
+    assert Link.parse(sp.Max(z, 0)).kind == 1 and Link.parse("max(z, 0)").kind == 1
+
+
+def test_configuration_parses_its_activation_and_link():
+    config = OnlineSGD(d=10, eta=0.1, activation="relu", link="he(2)")
+    assert config.student.kind == 1 and config.link == Link.parse("he(2)")
+    assert OnlineSGD(d=10, eta=0.1, link="h(3)").student == Link.parse("h(3)")

@@ -32,16 +32,16 @@ def test_isotropic_table():
         predict("smoothed").at(1)
 
 
-def test_rho0_regimes_and_reference_formula():
+def test_rho0_regimes_and_factored_formula():
     rho = predict("rho0")
     assert rho.at(1, 0.25, 0.1).exact == -sp.Rational(1, 2)
     assert rho.at(1, 0.25, 0.375).exact == -sp.Rational(3, 8)
     assert rho.at(1, 0.25, 0.75).exact == -sp.Rational(1, 8)
     assert rho.at(1, 0.25, 1.5).exact == 0
-    assert whitened_overlap_formula()[2] == 0  # the reference's rho0 is re-derived
+    assert whitened_overlap_formula()[2] == 0  # the factored rho0 is re-derived
 
 
-def test_spiked_values_match_reference_formulas():
+def test_spiked_values_match_closed_forms():
     a, b = predict("spiked-online"), predict("spiked-batch")
     # regime (iii): 1 + (s-2)(1-r2) and 1 + (s-1)(1-r2); regime (ii): 1 + (s-2)(1+2r1-2r2)
     assert a.at(3, 0.25, 0.7).exact == sp.Rational(13, 10)
@@ -141,9 +141,9 @@ def test_gain_exponents_at_half():
 
 @given(st.integers(2, 12), st.fractions(0, 1))
 def test_gain_exponents_are_differences_of_sample_exponents(s_value, r2_value):
-    from featcheck.theory.exponents import _gain_exponents, preconditioning_gain
+    from featcheck.theory.exponents import preconditioning_gain, sample_exponents
 
-    e = {k: v.subs({s: s_value, r2: sp.Rational(r2_value)}) for k, v in _gain_exponents().items()}
+    e = {k: v.subs({s: s_value, r2: sp.Rational(r2_value)}) for k, v in sample_exponents().items()}
     # no spike, no gain over the isotropic learner; the martingale constraint binds for r2 >= 0
     assert preconditioning_gain("isotropic").at(s_value, 0) == 0
     assert e["normalized"] == e["normalized-martingale"]

@@ -1,9 +1,9 @@
 """A plain full-dimensional online SGD simulator: the oracle for the reduced one.
 
-Deliberately independent of :mod:`featcheck.numerics.simulate.reduced`: it draws
+Deliberately independent of :mod:`featcheck.numerics.exponents.overlap_chain`: it draws
 ``x ~ N(0, Sigma)`` in ``R^d`` (``O(d)`` per step, no ``d x d`` matrix) for random
 orthonormal ``theta`` and ``u = c theta + sqrt(1 - c^2) theta_perp``, and applies
-the update of :mod:`featcheck.numerics.simulate.online` to the vector ``w`` itself.
+the update of :mod:`featcheck.numerics.exponents.spherical_sgd` to the vector ``w`` itself.
 Replicas are vectorised (one ``(replicas, d)`` array per step).
 """
 
@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from featcheck.numerics.simulate.online import OnlineSGD
-from featcheck.numerics.simulate.reduced import RunResult
+from featcheck.numerics.exponents.overlap_chain import RunResult
+from featcheck.numerics.exponents.spherical_sgd import OnlineSGD
 
 
 def spiked_sample(rng, theta: np.ndarray, kappa: float, shape: tuple[int, ...]) -> np.ndarray:
@@ -32,7 +32,7 @@ def simulate_full(
     snapshot_steps=(),
     stop_at_hit: bool = True,
 ) -> RunResult:
-    """Same interface and output as :func:`featcheck.numerics.simulate.reduced.simulate`."""
+    """Same interface and output as :func:`featcheck.numerics.exponents.overlap_chain.simulate`."""
     rng = np.random.default_rng(seed)
     d, kappa, c, eta = config.d, config.kappa, config.c, config.eta
     frame = np.linalg.qr(rng.standard_normal((d, 2)))[0]

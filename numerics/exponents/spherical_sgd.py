@@ -1,6 +1,6 @@
 """Online spherical SGD for a single-index target under a spiked covariance: the setting.
 
-Model (``conventions.md``): ``x ~ N(0, Sigma)``,
+Model: ``x ~ N(0, Sigma)``,
 ``Sigma = (I_d + kappa theta theta^T)/(1 + kappa)``, target
 ``y = g(<u, x>/||Sigma^(1/2) u||) + sigma_eps * eps`` with ``||u|| = 1`` and
 ``c = <u, theta>``.  Student ``phi(p)`` with pre-activation
@@ -15,17 +15,27 @@ Model (``conventions.md``): ``x ~ N(0, Sigma)``,
 
 One-sample losses: ``correlation`` ``-y phi(p)`` or ``square`` ``(phi(p) - y)^2/2``.
 Links and activations are polynomials (given by their monic Hermite coefficients, so
-``He_k`` evaluations are exact) or ReLU.
+``He_k`` evaluations are exact) or ReLU.  Success is an overlap ``|<w, u>|/||w||``
+(``overlap = "u"``) or a whitened overlap ``|rho|`` (``"whitened"``) at least
+``threshold``; :func:`whitened_overlap` computes ``rho``.
+
+The simulators taking an :class:`OnlineSGD` are
+:func:`featcheck.numerics.exponents.overlap_chain.simulate` (exact, ``O(1)`` per step)
+and :func:`featcheck.numerics.exponents.full_dimensional.simulate_full` (``O(d)`` per step).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from featcheck.theory.errors import DomainError, InputError
+
+if TYPE_CHECKING:  # sympy loads only when a link is parsed
+    from featcheck.theory.functions import FunctionLike
 
 VARIANTS = ("plain", "normalized", "preconditioned")
 LOSSES = ("correlation", "square")
@@ -43,26 +53,28 @@ class Link:
     coefficients: tuple[float, ...]
 
     @classmethod
-    def parse(cls, text: str) -> Link:
-        """A catalogue name or expression (``h(3)``, ``he(2)``, ``z^3 - 3*z``, ``relu``)."""
-        from featcheck.theory.functions import parse_function
+    def parse(cls, function: FunctionLike) -> Link:
+        """A link from a :class:`~featcheck.theory.functions.Function`, a sympy expression in
+        ``z`` or a string (``h(3)``, ``he(2)``, ``z^3 - 3*z``, ``relu``): a polynomial of
+        degree at most 12, or ReLU."""
+        import sympy as sp
+
+        from featcheck.theory.functions import as_function, z
         from featcheck.theory.hermite import hermite_coefficients
 
-        function = parse_function(text)
-        if text.strip() == "relu":
+        function = as_function(function)
+        if sp.simplify(function.expr - sp.Max(z, 0)) == 0:
             return cls("relu", RELU, ())
         if not function.is_polynomial:
             raise InputError(
-                f"the simulators support polynomial links and relu; {text!r} is neither"
+                f"the simulators support polynomial links and relu; {function.name!r} is neither"
             )
-        import sympy as sp
-
-        degree = sp.Poly(function.expr, sp.Symbol("z", real=True)).degree()
+        degree = sp.Poly(function.expr, z).degree()
         if degree > 12:
             raise DomainError(f"polynomial degree {degree} is above the supported maximum 12")
         expansion = hermite_coefficients(function, max(degree, 0), basis="monic")
         monic = tuple(float(c.value) / math.factorial(c.degree) for c in expansion.coefficients)
-        return cls(text.strip(), POLYNOMIAL, monic)
+        return cls(function.name, POLYNOMIAL, monic)
 
     @classmethod
     def hermite(cls, k: int) -> Link:
@@ -92,12 +104,16 @@ class Link:
 
 @dataclass(frozen=True)
 class OnlineSGD:
-    """One configuration of online spherical SGD (everything that fixes its law)."""
+    """One configuration of online spherical SGD (everything that fixes its law).
+
+    ``activation`` (the student ``phi``; None: the same as the link) and ``link`` (the
+    target ``g``) are :class:`Link` objects or anything :meth:`Link.parse` accepts.
+    """
 
     d: int
     eta: float
-    link: Link = field(default_factory=lambda: Link.hermite(2))
-    activation: Link | None = None  # None: the same as the link
+    activation: Link | FunctionLike | None = None
+    link: Link | FunctionLike = field(default_factory=lambda: Link.hermite(2))
     kappa: float = 0.0
     c: float = 1.0
     variant: str = "normalized"
@@ -108,6 +124,10 @@ class OnlineSGD:
     absolute: bool = True
 
     def __post_init__(self) -> None:
+        for name in ("activation", "link"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Link):
+                object.__setattr__(self, name, Link.parse(value))
         if int(self.d) != self.d or self.d < 3:
             raise DomainError(f"dimension d must be a whole number >= 3, got {self.d}")
         if not (math.isfinite(self.eta) and self.eta > 0):
@@ -129,6 +149,7 @@ class OnlineSGD:
 
     @property
     def student(self) -> Link:
+        """The student's activation ``phi``."""
         return self.activation or self.link
 
     def to_json(self) -> dict:

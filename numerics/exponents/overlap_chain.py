@@ -21,9 +21,11 @@ Markov chain (with ``||w_t||`` a function of it).  One step is sampled exactly:
    the preconditioned step) needs only these, and ``a' = w'_1/N``,
    ``b' = (c w'_1 + sqrt(1 - c^2) w'_2)/N``.
 
-About five random numbers per step whatever ``d``.  Replicas run in parallel
-(numba ``prange``); replica ``r`` reseeds its thread's generator with its own
-``SeedSequence`` child, so results do not depend on the number of threads.
+About five random numbers per step whatever ``d``.  The derivation, with the invariance
+that makes ``(a_t, b_t)`` a Markov chain, is
+``docs/derivations/exponent-reduced-simulator.md``.  Replicas run in parallel (numba
+``prange``); replica ``r`` reseeds its thread's generator with its own ``SeedSequence``
+child, so results do not depend on the number of threads.
 """
 
 from __future__ import annotations
@@ -34,8 +36,11 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from featcheck.numerics.simulate.online import OnlineSGD
+from featcheck.numerics.exponents.spherical_sgd import OnlineSGD
 
+#: Bump when the simulator's law or output changes: cached cells of the old version are
+#: then ignored (:mod:`featcheck.numerics.exponents.cell_cache`).
+SIMULATOR_VERSION = "reduced-1"
 VARIANT_CODES = {"plain": 0, "normalized": 1, "preconditioned": 2}
 LOSS_CODES = {"correlation": 0, "square": 1}
 

@@ -1,36 +1,35 @@
-"""Sweeps over ``(d, s, r1, r2, seed)``: parallel, resumable, optionally on a Dask cluster.
+"""Measured sample complexity: ``n*(d)`` over a grid of dimensions, and its exponent.
 
-One *point* is a ``(s, r1, r2, d)`` combination.  At a point, the step size is
-scanned on the geometric window ``eta_k = eta_ref(d) 2^(k/2)``,
-``k_min <= k <= k_max``, with ``eta_ref = d^(-1) d^(e_rho max(s - 2, 0))`` (the
-largest admissible step of the drift-versus-noise balance, used only to place
-the window; times ``2 (1 - threshold)`` for strong recovery, whose noise floor
-``1 - overlap ~ eta d`` needs a smaller step): from ``k_min`` upwards until the
-median hitting time has turned
-back up to ``stop_factor`` times its best value, or the runs stop succeeding.
-When the best step lies at an end of the window, the window is extended by up
-to ``EXTEND`` half-octaves.  Once a median is known, runs are censored at
-``stop_factor`` times the best median (they cannot be the minimum), which
-bounds the cost of the step sizes
-that are too large to ever succeed.  Each ``(point, eta)`` cell is one
-call of the reduced simulator with its own ``SeedSequence`` child (keyed by the
-point and ``k``, so adding points changes no other number).
+One *point* is a ``(s, r1, r2, d)`` combination: an ``h_s`` target (information
+exponent ``s``), alignment ``c = d^(-r1)``, spike ``kappa = d^r2`` (spiked sweeps).
+At a point the step size is scanned on the geometric window
+``eta_k = eta_ref(d) 2^(k/2)``, ``k_min <= k <= k_max``, where
+``eta_ref = d^(-1) d^(e_rho max(s - 2, 0))`` is the largest admissible step of the
+drift-versus-noise balance (``e_rho = -1/2`` on isotropic data), used only to place the
+window, times ``min(1, 2 (1 - threshold))`` for strong recovery, whose noise floor
+``1 - overlap ~ eta d`` needs a smaller step.  The scan goes from ``k_min`` upwards
+until the median hitting time has turned back up to ``stop_factor`` times its best
+value, or the runs stop succeeding; when the best step lies at an end of the window,
+the window is extended by up to ``EXTEND`` half-octaves.  Once a median is known,
+runs are censored at ``stop_factor`` times the best median (they cannot be the
+minimum), which bounds the cost of step sizes too large to ever succeed.
 
-Every finished cell is stored under the SHA-256 of its inputs (configuration,
-replicas, step budget, seed, simulator version) as ``<hash>.npz`` (hitting
-steps) beside ``<hash>.json`` (inputs, human-readable); nothing is pickled.  An
-interrupted sweep rerun with the same inputs finds its cells and loses nothing.
+``n*(d)`` is then the lower median hitting time minimised over the step sizes, and
+its exponent is fitted by :mod:`featcheck.numerics.exponents.needed_samples`.
 
-Points run in a local process pool, or on a Dask cluster when a scheduler
-address is given (``pip install featcheck[dask]``).
+Each ``(point, eta)`` cell is one call of the reduced simulator with its own
+``SeedSequence`` child (keyed by the point and ``k``, so adding points changes no
+other number), stored in a content-hashed cache
+(:mod:`featcheck.numerics.exponents.cell_cache`): an interrupted sweep rerun with the
+same inputs finds its cells and loses nothing.  Points run in a local process pool,
+or on a Dask cluster when a scheduler address is given (``pip install
+'featcheck[dask]'``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -38,11 +37,16 @@ from pathlib import Path
 
 import numpy as np
 
-from featcheck.numerics.simulate.online import Link, OnlineSGD
+from featcheck.numerics.exponents.cell_cache import Cache, run_cell
+from featcheck.numerics.exponents.needed_samples import (
+    CensoredError,
+    as_times,
+    fit_exponent,
+    lower_median,
+    point,
+)
+from featcheck.numerics.exponents.spherical_sgd import Link, OnlineSGD
 from featcheck.theory.errors import DomainError, InputError
-
-#: Bump when the simulator's law or output changes: old cache entries are then ignored.
-SIMULATOR_VERSION = "reduced-1"
 
 
 @dataclass(frozen=True)
@@ -109,12 +113,14 @@ class SweepSpec:
 
 
 def rho0_exponent_value(r1: float, r2: float) -> float:
+    """``e_rho`` of ``rho0 ~ d^(e_rho)`` at ``(r1, r2)``."""
     from featcheck.theory.exponents import predict
 
     return predict("rho0").at(1, r1, r2).value
 
 
 def eta_reference(spec: SweepSpec, s: int, r1: float, r2: float, d: int) -> float:
+    """The step size that places the window of a point (see the module docstring)."""
     e_rho = rho0_exponent_value(r1, r2) if spec.spiked else -0.5
     # strong recovery: the stationary 1 - overlap is ~ eta d, so the step must also be
     # below ~ (1 - threshold)/d (calibrated so that weak recovery, 1/2, leaves it at 1/d)
@@ -122,6 +128,7 @@ def eta_reference(spec: SweepSpec, s: int, r1: float, r2: float, d: int) -> floa
 
 
 def config_at(spec: SweepSpec, s: int, r1: float, r2: float, d: int, eta: float) -> OnlineSGD:
+    """The online-SGD configuration of one cell."""
     kappa = float(d) ** r2 if spec.spiked else 0.0
     c = float(d) ** (-r1) if spec.spiked else 1.0
     return OnlineSGD(
@@ -138,51 +145,6 @@ def config_at(spec: SweepSpec, s: int, r1: float, r2: float, d: int, eta: float)
 
 
 # ---------------------------------------------------------------------------
-# the content-hashed cache
-
-
-def cell_key(inputs: dict) -> str:
-    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-class Cache:
-    """Plain-data store of finished cells (``.npz`` + ``.json``); inert when ``root`` is None."""
-
-    def __init__(self, root: Path | str | None):
-        self.root = None if root is None else Path(root)
-
-    def _paths(self, key: str) -> tuple[Path, Path]:
-        assert self.root is not None
-        folder = self.root / key[:2]
-        return folder / f"{key}.npz", folder / f"{key}.json"
-
-    def load(self, key: str) -> np.ndarray | None:
-        if self.root is None:
-            return None
-        data_path, _ = self._paths(key)
-        if not data_path.exists():
-            return None
-        with np.load(data_path, allow_pickle=False) as data:
-            return np.array(data["hits"], dtype=np.int64)
-
-    def store(self, key: str, inputs: dict, hits: np.ndarray) -> None:
-        if self.root is None:
-            return
-        data_path, meta_path = self._paths(key)
-        data_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = data_path.with_name(f".{key}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, hits=np.asarray(hits, dtype=np.int64))
-        meta_tmp = meta_path.with_name(f".{key}.{os.getpid()}.tmp.json")
-        meta_tmp.write_text(json.dumps(inputs, sort_keys=True, indent=1))
-        os.replace(meta_tmp, meta_path)
-        os.replace(tmp, data_path)  # the data file last: its presence means "finished"
-
-    def __len__(self) -> int:
-        return 0 if self.root is None else len(list(self.root.glob("*/*.npz")))
-
-
-# ---------------------------------------------------------------------------
 # one point
 
 
@@ -195,32 +157,7 @@ EXTEND = 6
 
 
 def _best_k(results: dict) -> int:
-    from featcheck.numerics.estimate import as_times, lower_median
-
     return min(results, key=lambda k: (float(lower_median(as_times(results[k][1]))), -k))
-
-
-def run_cell(
-    config: OnlineSGD, replicas: int, max_steps: int, entropy: int, key: list[int], cache: Cache
-) -> tuple[np.ndarray, bool]:
-    """Hitting steps of one cell, from the cache when present; returns ``(hits, cached)``."""
-    from featcheck.numerics.simulate.reduced import simulate
-
-    inputs = {
-        "config": config.to_json(),
-        "replicas": int(replicas),
-        "max_steps": int(max_steps),
-        "seed": {"entropy": int(entropy), "spawn_key": [int(k) for k in key]},
-        "simulator": SIMULATOR_VERSION,
-    }
-    digest = cell_key(inputs)
-    hits = cache.load(digest)
-    if hits is not None:
-        return hits, True
-    sequence = np.random.SeedSequence(entropy, spawn_key=tuple(key))
-    hits = simulate(config, replicas, max_steps, sequence).hits
-    cache.store(digest, inputs, hits)
-    return hits, False
 
 
 def measure_point(spec_json: dict, p: dict, cache_dir: str | None, threads: int = 0) -> dict:
@@ -229,8 +166,6 @@ def measure_point(spec_json: dict, p: dict, cache_dir: str | None, threads: int 
         import numba
 
         numba.set_num_threads(threads)
-    from featcheck.numerics.estimate import as_times, lower_median
-
     spec = SweepSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec_json.items()})
     cache = Cache(cache_dir)
     s, r1, r2, d = p["s"], p["r1"], p["r2"], p["d"]
@@ -374,8 +309,15 @@ def curves(
     seed: int = 0,
     effective_dimension: bool = False,
 ) -> list[dict]:
-    """Fit the exponent of every ``(s, r2)`` curve and compare it with ``learner``'s prediction."""
-    from featcheck.numerics.estimate import CensoredError, fit_exponent, point
+    """Fit the exponent of every ``(s, r2)`` curve and compare it with ``learner``'s prediction.
+
+    One plain-data dict per curve: the prediction (``predicted_exponent``, ``regime``,
+    ``log_factor``), and either the fit (``measured_exponent``, ``interval``, ``points``,
+    ``contains_prediction``) or, when a ``n*`` is censored, ``measured_exponent = None``
+    with the reason in ``censored``.
+    """
+    import sympy as sp
+
     from featcheck.theory.exponents import predict
 
     prediction = predict(learner, effective_dimension)
@@ -386,7 +328,7 @@ def curves(
             rows = [m for m in result.measurements if m["s"] == s and m["r2"] == r2]
             rows.sort(key=lambda m: m["d"])
             evaluation = prediction.at(s, spec.r1, r2)
-            log_factor = bool(evaluation.log_factor.has(__import__("sympy").log))
+            log_factor = bool(evaluation.log_factor.has(sp.log))
             ds = [m["d"] for m in rows]
             cells = [[np.asarray(c) for c in m["cells"]] for m in rows]
             etas = [m["etas"] for m in rows]
@@ -435,40 +377,3 @@ def curves(
             )
     result.curves = out
     return out
-
-
-def plot_curves(fitted: list[dict], path: Path) -> Path:
-    """Log-log plot of n*(d) per curve with the predicted line through the points."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for c in fitted:
-        pts = [p for p in c["points"] if p["n_star"] is not None]
-        if not pts:
-            continue
-        ds = np.array([p["d"] for p in pts], dtype=float)
-        ns = np.array([p["n_star"] for p in pts], dtype=float)
-        label = f"s={c['s']}" + (f", r2={c['r2']}" if c["r2"] else "")
-        line = ax.loglog(ds, ns, "o", label=f"{label} measured")[0]
-        # the predicted line through the geometric mean of the points
-        factor = np.log(ds) if c["log_factor"] == "log(d)" else np.ones_like(ds)
-        e = c["predicted_exponent"]
-        anchor = np.exp(np.mean(np.log(ns / (factor * ds**e))))
-        ax.loglog(
-            ds,
-            anchor * factor * ds**e,
-            "--",
-            color=line.get_color(),
-            label=f"{label} predicted d^{e:.3g}" + (" log d" if factor[0] != 1 else ""),
-        )
-    ax.set_xlabel("d")
-    ax.set_ylabel("n*(d) (steps = samples)")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path

@@ -1,0 +1,255 @@
+"""A measured sample-complexity exponent beside its prediction: what ``featcheck sweep`` runs.
+
+:func:`sweep` measures ``n*(d)`` with the reduced simulator on a grid of dimensions
+(:mod:`~featcheck.numerics.exponents.sample_complexity`) for every information exponent
+``s`` and spike scaling ``r2`` asked for, fits the exponent of each curve with a
+bootstrap interval, and compares it with the prediction of ``learner``.  Every option
+can come from a keyword argument or from a TOML file (``config``), with the keyword
+winning; options given by neither take the values of :data:`DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from featcheck.numerics.jsonable import JsonResult
+from featcheck.theory.errors import DomainError, InputError
+
+if TYPE_CHECKING:  # the simulator (numba) loads when a sweep runs, not with the CLI
+    from featcheck.numerics.exponents.sample_complexity import SweepSpec
+
+#: Learners whose prediction a sweep can be compared with.
+SWEEP_LEARNERS = ("online", "spiked-online", "spiked-batch")
+VARIANTS = ("plain", "normalized", "preconditioned")
+LOSSES = ("correlation", "square")
+
+#: Effective defaults (also the keys a TOML file may set).  ``variant`` None:
+#: ``preconditioned`` for the spiked learners, ``plain`` for ``online``; ``threshold``
+#: None: 0.9 (strong recovery) for the spiked learners, 0.5 (weak recovery) for ``online``.
+DEFAULTS: dict[str, Any] = {
+    "learner": "online",
+    "variant": None,
+    "loss": "correlation",
+    "s": [2],
+    "r1": 0.0,
+    "r2": [0.0],
+    "dim": None,
+    "dim_grid": None,
+    "replicas": 16,
+    "max_steps": 10**7,
+    "threshold": None,
+    "seed": 0,
+    "workers": 1,
+    "scheduler": None,
+    "cache": "featcheck-cache",
+    "no_cache": False,
+    "output": None,
+    "resamples": 999,
+}
+
+
+def read_config(path: Path | str) -> dict[str, Any]:
+    """The options of a TOML file (keys as in :data:`DEFAULTS`, ``-`` or ``_``).
+
+    :class:`~featcheck.theory.errors.InputError` when the file cannot be read, is not
+    TOML, or has an unknown key.
+    """
+    path = Path(path)
+    try:
+        loaded = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path} is not valid TOML: {exc}") from None
+    options = {key.replace("-", "_"): value for key, value in loaded.items()}
+    unknown = set(options) - set(DEFAULTS)
+    if unknown:
+        raise InputError(
+            f"unknown keys in {path}: {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(sorted(DEFAULTS))}"
+        )
+    return options
+
+
+def geometric_grid(text: str) -> list[int]:
+    """``LOW:HIGH:COUNT``: ``COUNT`` dimensions spaced geometrically from ``LOW`` to ``HIGH``."""
+    try:
+        low, high, count = (float(v) for v in str(text).split(":"))
+    except ValueError:
+        raise InputError(f"the dimension grid must be LOW:HIGH:COUNT, got {text!r}") from None
+    if count < 2 or low < 3 or high <= low or count != int(count):
+        raise DomainError(f"the dimension grid needs 3 <= LOW < HIGH and COUNT >= 2, got {text!r}")
+    return sorted({round(v) for v in np.geomspace(low, high, int(count))})
+
+
+def _as_list(value) -> list | None:
+    if value is None:
+        return None
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def spec_from_options(options: dict[str, Any]) -> SweepSpec:
+    """The :class:`SweepSpec` of resolved options (see :data:`DEFAULTS`)."""
+    from featcheck.numerics.exponents.sample_complexity import SweepSpec
+
+    learner = options["learner"]
+    if learner not in SWEEP_LEARNERS:
+        raise InputError(f"learner must be one of {', '.join(SWEEP_LEARNERS)}, got {learner!r}")
+    if options["variant"] is not None and options["variant"] not in VARIANTS:
+        raise InputError(f"variant must be one of {', '.join(VARIANTS)}")
+    if options["loss"] not in LOSSES:
+        raise InputError(f"loss must be one of {', '.join(LOSSES)}")
+    spiked = learner != "online"
+    dims = _as_list(options["dim"]) or (
+        geometric_grid(options["dim_grid"]) if options["dim_grid"] else []
+    )
+    variant = options["variant"] or ("preconditioned" if spiked else "plain")
+    threshold = options["threshold"] or (0.9 if spiked else 0.5)
+    try:
+        return SweepSpec(
+            ds=tuple(int(d) for d in dims),
+            s_values=tuple(int(s) for s in _as_list(options["s"])),
+            r1=float(options["r1"]),
+            r2_values=tuple(float(r) for r in _as_list(options["r2"])),
+            spiked=spiked,
+            variant=variant,
+            loss=options["loss"],
+            replicas=int(options["replicas"]),
+            max_steps=int(options["max_steps"]),
+            threshold=float(threshold),
+            seed=int(options["seed"]),
+        )
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"bad sweep option: {exc}") from None
+
+
+@dataclass(frozen=True)
+class SweepReport(JsonResult):
+    """The measured curves of a sweep beside the prediction of ``learner``.
+
+    ``curves``: one dict per ``(s, r2)`` (see
+    :func:`~featcheck.numerics.exponents.sample_complexity.curves`).  With a single curve
+    the JSON repeats its ``measured_exponent``, ``interval``, ``predicted_exponent`` and
+    ``points`` at the top level.  ``output``: the output directory named in the
+    configuration file, if any (the report itself writes nothing until :meth:`write`).
+    """
+
+    learner: str
+    spec: SweepSpec
+    cache: Path | None
+    cached_cells: int
+    computed_cells: int
+    curves: list[dict] = field(default_factory=list)
+    output: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "learner": self.learner,
+            "spec": self.spec.to_json(),
+            "cache": None if self.cache is None else str(self.cache),
+            "cached_cells": self.cached_cells,
+            "computed_cells": self.computed_cells,
+            "curves": self.curves,
+        }
+        if len(self.curves) == 1:
+            keys = ("measured_exponent", "interval", "predicted_exponent", "points")
+            out.update({k: self.curves[0][k] for k in keys})
+        return out
+
+    def write(self, directory: Path | str) -> tuple[Path, Path]:
+        """Write ``sweep.json`` and the log-log figure ``loglog.png``; returns both paths."""
+        from featcheck.numerics.exponents.figures import plot_curves
+        from featcheck.numerics.report import write_json_atomic
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        data = directory / "sweep.json"
+        write_json_atomic(data, self.to_json())
+        title = f"n*(d) of {self.spec.variant} online SGD against the {self.learner} prediction"
+        return data, plot_curves(self.curves, directory / "loglog.png", title)
+
+
+def sweep(
+    *,
+    config: Path | str | None = None,
+    learner: str | None = None,
+    variant: str | None = None,
+    loss: str | None = None,
+    s: int | Sequence[int] | None = None,
+    r1: float | None = None,
+    r2: float | Sequence[float] | None = None,
+    dim: int | Sequence[int] | None = None,
+    dim_grid: str | None = None,
+    replicas: int | None = None,
+    max_steps: int | None = None,
+    threshold: float | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    cache: Path | str | None = None,
+    no_cache: bool = False,
+    resamples: int | None = None,
+    progress: Callable[[Iterable, int], Iterable] | None = None,
+) -> SweepReport:
+    """Measure the exponent of ``n*(d)`` and compare it with ``learner``'s prediction.
+
+    Each argument left as None comes from the TOML file ``config`` when it sets it, else
+    from :data:`DEFAULTS`.  ``dim`` lists the dimensions (or ``dim_grid`` gives
+    ``LOW:HIGH:COUNT``); ``s`` and ``r2`` may list several values, one curve each.
+    ``cache`` is the directory of finished cells (``no_cache`` disables it); ``workers``
+    local processes, or a Dask ``scheduler`` address.  ``progress(iterable, total)`` may
+    wrap the stream of finished points (a progress bar).
+    """
+    given = {
+        "learner": learner,
+        "variant": variant,
+        "loss": loss,
+        "s": _as_list(s),
+        "r1": r1,
+        "r2": _as_list(r2),
+        "dim": _as_list(dim),
+        "dim_grid": dim_grid,
+        "replicas": replicas,
+        "max_steps": max_steps,
+        "threshold": threshold,
+        "seed": seed,
+        "workers": workers,
+        "scheduler": scheduler,
+        "cache": cache,
+        "no_cache": no_cache or None,
+        "resamples": resamples,
+    }
+    from featcheck.numerics.exponents.sample_complexity import curves, run_sweep
+
+    options = dict(DEFAULTS)
+    if config is not None:
+        options.update(read_config(config))
+    options.update({key: value for key, value in given.items() if value is not None})
+    spec = spec_from_options(options)
+    cache_dir = None if options["no_cache"] else Path(options["cache"])
+    result = run_sweep(
+        spec,
+        cache_dir,
+        workers=int(options["workers"]),
+        scheduler=options["scheduler"],
+        progress=progress,
+    )
+    fitted = curves(
+        result, options["learner"], n_resamples=int(options["resamples"]), seed=spec.seed
+    )
+    output = options["output"]
+    return SweepReport(
+        learner=options["learner"],
+        spec=spec,
+        cache=cache_dir,
+        cached_cells=result.cached_cells,
+        computed_cells=result.computed_cells,
+        curves=fitted,
+        output=None if output is None else Path(output),
+    )
