@@ -1,6 +1,6 @@
 """Numpy evaluation of the Gaussian integrals of a rescaled smooth activation.
 
-``featcheck.theory.dynamics.series.ScaledIntegral`` symbols stand for
+``featcheck.theory.dynamics.spiked.scaled.ScaledIntegral`` symbols stand for
 ``I_j(sigma) = E[d^j F/dsigma^j (sigma, Z)]`` with ``F(sigma, z) = phi(sigma z)^2`` or
 ``phi(sigma z) He_k(z)/sqrt(k!)`` and ``Z ~ N(0, 1)``; they have no closed form when ``phi``
 is not piecewise polynomial.  Here they are integrated by a composite Gauss-Legendre rule in
@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 from numpy.polynomial.legendre import leggauss
 
-from featcheck.theory.dynamics.series import _SCALE, ScaledIntegral
+from featcheck.theory.dynamics.spiked.scaled import SCALE, ScaledIntegral
 from featcheck.theory.functions import z
 
 HALF_WIDTH = 12.0
@@ -47,7 +47,7 @@ def _panels(sigma_max: float, refine: int = 1) -> int:
 
 @lru_cache(maxsize=512)
 def _integrand(cls: type):
-    f = sp.lambdify((_SCALE, z), cls.integrand, modules=["numpy", "scipy"])
+    f = sp.lambdify((SCALE, z), cls.integrand, modules=["numpy", "scipy"])
 
     def call(s: np.ndarray, x: np.ndarray) -> np.ndarray:
         return np.broadcast_to(np.asarray(f(s, x), dtype=float), np.broadcast(s, x).shape)

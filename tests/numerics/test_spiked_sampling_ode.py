@@ -83,7 +83,7 @@ def test_fixed_points_and_integration_errors():
     points = fixed_points_1d(compiled, {"kappa": 1000.0})
     inner = [p for p in points if 0.05 < p.location < 0.99]
     assert len(inner) == 1 and inner[0].stable
-    assert inner[0].location == pytest.approx(0.1707, abs=1e-3)  # reference: "near 0.17"
+    assert inner[0].location == pytest.approx(0.1707, abs=1e-3)
     with pytest.raises(DomainError, match="integration time"):
         integrate(compiled, [0.1], {"kappa": 1.0}, -1.0)
     with pytest.raises(DomainError, match="missing parameter"):

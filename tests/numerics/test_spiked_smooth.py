@@ -13,8 +13,8 @@ from featcheck.numerics.cli import main
 from featcheck.numerics.ode import compile_system
 from featcheck.numerics.scaled_quadrature import evaluate, quadrature_error
 from featcheck.numerics.simulate.spiked_oracles import quadrature_rates
-from featcheck.theory.dynamics.series import ScaledActivation, scaled_integral
 from featcheck.theory.dynamics.spiked import spiked_flow
+from featcheck.theory.dynamics.spiked.scaled import ScaledActivation, scaled_integral
 from featcheck.theory.errors import DomainError
 from featcheck.theory.functions import parse_function
 from featcheck.theory.hermite import hermite_coefficients
@@ -71,7 +71,7 @@ def test_plain_tanh_rhs_equals_quadrature_of_the_population_gradient(kappa, c, a
 
 def test_tanh_derivation_checks_and_says_what_is_numeric():
     derived = spiked_flow("plain", "tanh", "-he(3)")
-    assert derived.checks["reference (a, b) formula"] < 1e-30
+    assert derived.checks["two-variable (a, b) formula"] < 1e-30
     text = derived.derivation.to_markdown()
     assert "no closed form" in text
     assert derived.failure.threshold_exponent is None  # not claimed symbolically
