@@ -14,10 +14,11 @@ from featcheck.numerics.claims.provenance import (
     printed,
     reading,
 )
-from featcheck.numerics.ode import compile_system, integrate
-from featcheck.numerics.simulate.spiked import algorithm1, empirical_gd, online_sgd, population_flow
-from featcheck.numerics.simulate.spiked_oracles import monte_carlo_rates, quadrature_rates
-from featcheck.numerics.simulate.spiked_precond import preconditioned_with_estimate
+from featcheck.numerics.ode import integrate
+from featcheck.numerics.spiked.gradient_oracles import monte_carlo_rates, quadrature_rates
+from featcheck.numerics.spiked.population import population_flow, preconditioned_with_estimate
+from featcheck.numerics.spiked.scaled_integrals import compile_flow
+from featcheck.numerics.spiked.training import algorithm1, empirical_gd, online_sgd
 from featcheck.theory.dynamics.spiked import spiked_flow
 from featcheck.theory.functions import parse_function
 
@@ -77,7 +78,7 @@ def reduction(ctx: ClaimContext) -> Evidence:
             if flow == "plain" and act == "tanh":
                 continue  # the plain flow needs a piecewise-polynomial activation
             phi, g = parse_function(act), parse_function(link)
-            system = compile_system(spiked_flow(flow, phi, g).general)
+            system = compile_flow(spiked_flow(flow, phi, g).general)
             worst, worst_err = 0.0, 0.0
             for _ in range(points):
                 k, c, a, b, q = _random_point(rng, flow == "preconditioned")
@@ -114,7 +115,7 @@ def reduction(ctx: ClaimContext) -> Evidence:
     t_eval = np.linspace(0.0, 8.0, 33)
     curves = {}
     for flow in ("plain", "normalized", "preconditioned"):
-        system = compile_system(spiked_flow(flow, "relu", "he(2)").general)
+        system = compile_flow(spiked_flow(flow, "relu", "he(2)").general)
         for d in dims:
             run = population_flow(
                 flow, "relu", "he(2)", d=d, kappa=4.0, c=0.6, t_eval=t_eval, seed=d
@@ -153,7 +154,7 @@ def reduction(ctx: ClaimContext) -> Evidence:
 
 def _aligned_final(flow, act, link, kappa, d, convention="unit", t_max=1e6):
     derived = spiked_flow(flow, act, link, convention=convention)
-    system = compile_system(derived.aligned)
+    system = compile_flow(derived.aligned)
     m0 = d**-0.5
     if flow == "plain":
         return integrate(system, [m0], {"kappa": kappa}, t_max), derived
@@ -370,8 +371,8 @@ def preconditioned(ctx: ClaimContext) -> Evidence:
     rng = ctx.rng()
     act, link = "relu", "-h(4)"
     derived = spiked_flow("preconditioned", act, link)
-    general = compile_system(derived.general)
-    iso = compile_system(derived.aligned)  # d rho/dt = (1 - rho^2) psi'(rho) / r^2
+    general = compile_flow(derived.general)
+    iso = compile_flow(derived.aligned)  # d rho/dt = (1 - rho^2) psi'(rho) / r^2
     t_eval = np.linspace(0, 60, 121)
     for trial in range(4 if ctx.full else 2):
         kappa, c, a, b, q = _random_point(rng, True)
@@ -470,12 +471,14 @@ def preconditioned_empirical(ctx: ClaimContext) -> Evidence:
     ratios = (64, 256, 1024) if ctx.full else (32, 128, 512)
     replicas = 48 if ctx.full else 24
     t_eval = np.linspace(0.0, 1.5, 31)
-    pop = preconditioned_with_estimate(d, kappa, c, link, act, t_eval, None, 1, 0, init=init)
+    common = dict(d=d, kappa=kappa, c=c, t_eval=t_eval, init=init)
+    pop = preconditioned_with_estimate(act, link, unlabeled=None, replicas=1, seed=0, **common)
     sizes = [k * d for k in ratios]
     squared, fluctuation, bias = [], [], []
     for n_prime in sizes:
+        seed = int(rng.integers(2**31))
         run = preconditioned_with_estimate(
-            d, kappa, c, link, act, t_eval, n_prime, replicas, int(rng.integers(2**31)), init=init
+            act, link, unlabeled=n_prime, replicas=replicas, seed=seed, **common
         )
         squared.append(np.mean((run.rho - pop.rho) ** 2, axis=1))
         mean = run.rho.mean(axis=0)
@@ -558,7 +561,7 @@ def finite_size(ctx: ClaimContext) -> Evidence:
     replicas = 48 if ctx.full else 32
     bands = {}
     for flow in flows:
-        system = compile_system(spiked_flow(flow, act, link).general)
+        system = compile_flow(spiked_flow(flow, act, link).general)
         y0 = [*init, 1.0] if flow == "preconditioned" else list(init)
         distances = []
         for d in dims:
@@ -566,16 +569,16 @@ def finite_size(ctx: ClaimContext) -> Evidence:
             eta = 0.25 / d**1.5 / (1 + kappa if flow == "preconditioned" else 1)
             steps = round(t_max / eta)
             res = online_sgd(
-                d,
-                kappa,
-                c,
-                link,
-                act,
                 flow,
-                eta,
-                steps,
-                replicas,
-                int(rng.integers(2**31)),
+                act,
+                link,
+                d=d,
+                kappa=kappa,
+                c=c,
+                eta=eta,
+                steps=steps,
+                replicas=replicas,
+                seed=int(rng.integers(2**31)),
                 init=init,
                 record_every=max(1, steps // 30),
             )
@@ -603,21 +606,21 @@ def finite_size(ctx: ClaimContext) -> Evidence:
         )
     d, flow = 40, "normalized"
     sizes = (500, 2000, 8000, 32000) if ctx.full else (400, 1600, 6400)
-    system = compile_system(spiked_flow(flow, act, link).general)
+    system = compile_flow(spiked_flow(flow, act, link).general)
     distances = []
     for n in sizes:
         res = empirical_gd(
-            d,
-            kappa,
-            c,
-            link,
-            act,
             flow,
-            0.05,
-            60,
-            n,
-            24 if ctx.full else 16,
-            int(rng.integers(2**31)),
+            act,
+            link,
+            d=d,
+            kappa=kappa,
+            c=c,
+            eta=0.05,
+            steps=60,
+            n=n,
+            replicas=24 if ctx.full else 16,
+            seed=int(rng.integers(2**31)),
             init=init,
             record_every=6,
         )
@@ -682,12 +685,12 @@ def algorithm_one(ctx: ClaimContext) -> Evidence:
     for n in sizes:
         runs = [
             algorithm1(
-                d,
-                float(d),
-                1.0,
-                "-h(4)",
                 "relu",
-                n,
+                "-h(4)",
+                d=d,
+                kappa=float(d),
+                c=1.0,
+                n=n,
                 neurons=round(np.sqrt(n) / 2),
                 eta=2.0,
                 steps=1000 if ctx.full else 400,

@@ -10,6 +10,10 @@ spans at most ``1/2`` in ``x = sigma z`` as well as in ``z``.  For an integrand 
 strip around the real axis (``tanh``: poles at ``Im x = pi/2``) the error of such a rule
 decays geometrically in ``NODES``; :func:`quadrature_error` estimates it by halving the
 panels, and the tests compare the values with the certified Hermite engine.
+
+:func:`compile_flow` compiles a flow of :func:`featcheck.theory.dynamics.spiked.spiked_flow`
+with :func:`featcheck.numerics.ode.compile_system`, supplying these evaluators as its
+``namespace`` (a flow without such symbols compiles with an empty one).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import numpy as np
 import sympy as sp
 from numpy.polynomial.legendre import leggauss
 
+from featcheck.numerics.ode import CompiledSystem, compile_system
+from featcheck.theory.dynamics import OdeSystem
 from featcheck.theory.dynamics.spiked.scaled import SCALE, ScaledIntegral
 from featcheck.theory.functions import z
 
@@ -95,3 +101,15 @@ def _evaluator(cls: type):
 def quadrature_error(cls: type, sigma: np.ndarray | float) -> np.ndarray:
     """``|I(rule) - I(rule with halved panels)|``: an estimate of the rule's error."""
     return np.abs(evaluate(cls, sigma) - evaluate(cls, sigma, refine=2))
+
+
+def system_namespace(system: OdeSystem) -> dict[str, object]:
+    """Numpy evaluators of every :class:`ScaledIntegral` a compiled ``system`` needs: those
+    in its right-hand side, Jacobian, observables and invariants."""
+    exprs = (*system.rhs, *system.jacobian(), *system.observables.values())
+    return numpy_namespace(*exprs, *system.invariants.values())
+
+
+def compile_flow(system: OdeSystem) -> CompiledSystem:
+    """``compile_system(system)`` with the numpy evaluators of its scaled integrals."""
+    return compile_system(system, namespace=system_namespace(system))
