@@ -157,8 +157,11 @@ def test_library_flow_matches_the_command(capsys):
         capsys, ["flow", "plain", "--link=-h(4)", "--kappa", "10", "--dim", "10000", "--json"]
     )
     assert result.init == pytest.approx(0.01)
-    assert len(result.t) == len(result.overlap) == len(result.rho) > len(
-        result.to_json()["trajectory"]["t"]
+    assert (
+        len(result.t)
+        == len(result.overlap)
+        == len(result.rho)
+        > len(result.to_json()["trajectory"]["t"])
     )
     assert np.isclose(result.overlap[-1], result.final_overlap)
     assert result.summary().splitlines()[0].startswith("plain flow: phi = relu, g = -h(4)")
