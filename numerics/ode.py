@@ -1,16 +1,18 @@
 """Compile an exact :class:`~featcheck.theory.dynamics.OdeSystem` once; integrate with solve_ivp.
 
 ``compile_system`` turns the sympy right-hand side, its Jacobian and the observables into
-numpy functions (``sympy.lambdify`` with common-subexpression elimination; the Gaussian
-integrals of a smooth activation at a moving scale, which have no closed form, come from
-``featcheck.numerics.scaled_quadrature``).  ``integrate``
-runs ``scipy.integrate.solve_ivp`` with two events: the escape time (an observable, by
+numpy functions (``sympy.lambdify`` with common-subexpression elimination).  Functions that
+sympy cannot translate (a family's own ``sympy.Function`` subclasses, such as Gaussian
+integrals without closed form) are supplied by the caller as a ``namespace`` of numpy
+implementations; this module knows no family.  ``integrate`` runs
+``scipy.integrate.solve_ivp`` with two events: the escape time (an observable, by
 default the whitened overlap ``rho``, first reaching a level, default 1/2) and convergence
 (the speed ``|d state/dt|`` falling below a tolerance, which stops the integration).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +20,6 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
-from featcheck.numerics.scaled_quadrature import numpy_namespace
 from featcheck.theory.dynamics import OdeSystem
 from featcheck.theory.errors import DomainError
 
@@ -58,24 +59,48 @@ class CompiledSystem:
 
 _MODULES = [{"erf": __import__("scipy.special", fromlist=["erf"]).erf}, "numpy"]
 
+Namespace = Mapping[str, Callable[..., object]]
 
-def compile_system(system: OdeSystem) -> CompiledSystem:
-    """Lambdify the right-hand side, Jacobian and observables (once per system object)."""
-    compiled = system.__dict__.get("_compiled")
+
+def compile_system(system: OdeSystem, *, namespace: Namespace | None = None) -> CompiledSystem:
+    """Lambdify the right-hand side, Jacobian and observables (once per system and namespace).
+
+    ``namespace`` maps function names to numpy implementations; it is searched before
+    numpy and scipy.  Every function in the expressions whose class is defined outside
+    sympy needs an entry (otherwise :class:`DomainError` names the missing ones).
+    """
+    namespace = dict(namespace or {})
+    cache = system.__dict__.setdefault("_compiled", {})
+    key = frozenset(namespace.items())
+    compiled = cache.get(key)
     if compiled is None:
-        compiled = _compile(system)
-        system.__dict__["_compiled"] = compiled
+        compiled = _compile(system, namespace)
+        cache[key] = compiled
     return compiled
 
 
-def _compile(system: OdeSystem) -> CompiledSystem:
+def unknown_functions(exprs: Iterable[sp.Basic], namespace: Namespace) -> list[str]:
+    """Names of functions defined outside sympy that ``namespace`` does not implement."""
+    names = set()
+    for expr in exprs:
+        for call in sp.sympify(expr).atoms(sp.Function):
+            cls = type(call)
+            if not cls.__module__.startswith("sympy.") and cls.__name__ not in namespace:
+                names.add(cls.__name__)
+    return sorted(names)
+
+
+def _compile(system: OdeSystem, namespace: dict[str, Callable[..., object]]) -> CompiledSystem:
     args = (*system.state, *system.parameters)
     jacobian = system.jacobian()
-    # Gaussian integrals without closed form (a smooth activation at a moving scale)
-    modules = [
-        numpy_namespace(*system.rhs, *jacobian, *system.observables.values()),
-        *_MODULES,
-    ]
+    exprs = [*system.rhs, *jacobian, *system.observables.values(), *system.invariants.values()]
+    missing = unknown_functions(exprs, namespace)
+    if missing:
+        raise DomainError(
+            f"{system.name} uses functions without a numeric implementation "
+            f"({', '.join(missing)}): pass them to compile_system as namespace="
+        )
+    modules = [namespace, *_MODULES]
     rhs = sp.lambdify(args, list(system.rhs), modules=modules, cse=True)
     jac = sp.lambdify(args, jacobian.tolist(), modules=modules, cse=True)
     observables = {

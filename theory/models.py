@@ -1,6 +1,7 @@
 """Data models for single-index learning: isotropic and ``(kappa, theta)``-spiked inputs.
 
-Notation of ``conventions.md``.  Inputs ``x ~ N(0, Sigma)`` with
+Notation of Mousavi-Hosseini, Wu, Suzuki, Erdogdu (2023, arXiv 2309.03843).  Inputs
+``x ~ N(0, Sigma)`` with
 
 * ``unit`` (default): ``Sigma = (I + kappa theta theta^T) / (1 + kappa)``, eigenvalue 1
   along ``theta`` and ``1/(1 + kappa)`` in the bulk;

@@ -2,9 +2,12 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from featcheck.numerics.cli import main
+from featcheck.numerics.spiked.flow import FlowResult, flow
+from featcheck.theory.errors import InputError
 
 KEYS = {
     "flow",
@@ -55,17 +58,18 @@ def test_monte_carlo_band(capsys):
             "0.3",
             "--t-max",
             "5",
-            "--monte-carlo",
+            "--replicas",
             "4",
-            "--samples",
+            "--steps",
             "2000",
-            "--step",
+            "--lr",
             "0.002",
             "--json",
         ],
     )
     assert set(out) == KEYS | {"monte_carlo"}
     mc = out["monte_carlo"]
+    assert (mc["replicas"], mc["steps"], mc["eta"]) == (4, 2000, 0.002)
     assert len(mc["t"]) == len(mc["mean"]) == len(mc["lower"]) == len(mc["upper"])
     assert all(
         lo <= m <= hi for lo, m, hi in zip(mc["lower"], mc["mean"], mc["upper"], strict=True)
@@ -80,8 +84,10 @@ def test_monte_carlo_band(capsys):
         (["--alignment", "1.5"], "alignment"),
         (["--dim", "2"], "dimension"),
         (["--init", "2"], "initial overlap"),
-        (["--monte-carlo", "0"], "positive"),
-        (["--step", "-0.1", "--monte-carlo", "2"], "positive"),
+        (["--replicas", "0"], "positive"),
+        (["--lr", "-0.1", "--replicas", "2"], "positive"),
+        (["--seed", "-1", "--replicas", "2"], "non-negative"),
+        (["--t-max", "0"], "positive"),
         (["--link", "he(3)"], "c_s(phi) g_s > 0"),
         (["--link", "import os"], ""),
         (["--activation", "max(z, 0)*tanh(z)"], "kinks"),
@@ -142,3 +148,29 @@ def test_fixed_points_not_computed_for_c_minus_one_says_why(capsys):
     out = _json(capsys, [*argv, "--dim", "50", "--json"])
     assert out["fixed_points"] == []
     assert out["parameters"]["fixed_points"].startswith("not computed")
+
+
+def test_library_flow_matches_the_command(capsys):
+    result = flow("plain", activation="relu", link="-h(4)", kappa=10.0, dim=10000)
+    assert isinstance(result, FlowResult)
+    assert result.to_json() == _json(
+        capsys, ["flow", "plain", "--link=-h(4)", "--kappa", "10", "--dim", "10000", "--json"]
+    )
+    assert result.init == pytest.approx(0.01)
+    assert (
+        len(result.t)
+        == len(result.overlap)
+        == len(result.rho)
+        > len(result.to_json()["trajectory"]["t"])
+    )
+    assert np.isclose(result.overlap[-1], result.final_overlap)
+    assert result.summary().splitlines()[0].startswith("plain flow: phi = relu, g = -h(4)")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"seed": -1, "replicas": 2}, {"replicas": 0}, {"steps": 0}, {"eta": 0.0}, {"t_max": -1.0}],
+)
+def test_library_flow_rejects_bad_input_before_any_work(changes):
+    with pytest.raises(InputError):
+        flow("normalized", activation="relu", link="he(2)", **changes)

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from featcheck.numerics.ode import compile_system, integrate
-from featcheck.numerics.simulate.spiked_precond import preconditioned_with_estimate
+from featcheck.numerics.ode import integrate
+from featcheck.numerics.spiked.population import preconditioned_with_estimate
+from featcheck.numerics.spiked.scaled_integrals import compile_flow
 from featcheck.theory.dynamics.spiked import spiked_flow
 from featcheck.theory.errors import DomainError
 
@@ -12,10 +13,19 @@ from featcheck.theory.errors import DomainError
 def test_population_preconditioner_follows_the_whitened_isotropic_flow():
     t = np.linspace(0.0, 2.0, 21)
     run = preconditioned_with_estimate(
-        12, 5.0, 0.4, "-h(4)", "relu", t, None, 1, 0, init=(0.2, 0.5)
+        "relu",
+        "-h(4)",
+        d=12,
+        kappa=5.0,
+        c=0.4,
+        t_eval=t,
+        unlabeled=None,
+        replicas=1,
+        seed=0,
+        init=(0.2, 0.5),
     )
     assert np.abs(run.r / run.r[:, :1] - 1).max() < 1e-7  # ||Sigma^(1/2) w|| conserved
-    iso = compile_system(spiked_flow("preconditioned", "relu", "-h(4)").aligned)
+    iso = compile_flow(spiked_flow("preconditioned", "relu", "-h(4)").aligned)
     ref = integrate(
         iso,
         [run.rho[0, 0]],
@@ -31,10 +41,13 @@ def test_population_preconditioner_follows_the_whitened_isotropic_flow():
 
 def test_estimated_preconditioner_is_closer_with_more_samples():
     t = np.linspace(0.0, 1.0, 11)
-    pop = preconditioned_with_estimate(16, 9.0, 0.6, "he(2)", "relu", t, None, 1, 0)
+    model = dict(d=16, kappa=9.0, c=0.6, t_eval=t)
+    pop = preconditioned_with_estimate("relu", "he(2)", unlabeled=None, replicas=1, seed=0, **model)
     rms = []
     for n_prime in (64, 4096):
-        run = preconditioned_with_estimate(16, 9.0, 0.6, "he(2)", "relu", t, n_prime, 8, 3)
+        run = preconditioned_with_estimate(
+            "relu", "he(2)", unlabeled=n_prime, replicas=8, seed=3, **model
+        )
         assert run.rho.shape == (8, len(t))
         rms.append(np.sqrt(np.mean((run.rho - pop.rho) ** 2)))
     assert 0 < rms[1] < rms[0] / 3  # expected ratio about 8 (n'^(-1/2))
@@ -42,4 +55,14 @@ def test_estimated_preconditioner_is_closer_with_more_samples():
 
 def test_too_few_unlabeled_samples_is_an_error():
     with pytest.raises(DomainError, match="n' > d"):
-        preconditioned_with_estimate(20, 1.0, 0.5, "he(2)", "relu", np.array([0, 1.0]), 20, 2, 0)
+        preconditioned_with_estimate(
+            "relu",
+            "he(2)",
+            d=20,
+            kappa=1.0,
+            c=0.5,
+            t_eval=np.array([0, 1.0]),
+            unlabeled=20,
+            replicas=2,
+            seed=0,
+        )

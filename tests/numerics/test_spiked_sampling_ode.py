@@ -12,6 +12,7 @@ from featcheck.numerics.sampling import (
     start_with_overlaps,
     unit_vector,
 )
+from featcheck.numerics.spiked.scaled_integrals import compile_flow
 from featcheck.theory.derivation import Derivation
 from featcheck.theory.dynamics import OdeSystem
 from featcheck.theory.dynamics.spiked import spiked_flow
@@ -79,11 +80,11 @@ def test_isotropic_plain_flow_escape_time_matches_closed_form():
 
 
 def test_fixed_points_and_integration_errors():
-    compiled = compile_system(spiked_flow("plain", "relu", "-h(4)").aligned)
+    compiled = compile_flow(spiked_flow("plain", "relu", "-h(4)").aligned)
     points = fixed_points_1d(compiled, {"kappa": 1000.0})
     inner = [p for p in points if 0.05 < p.location < 0.99]
     assert len(inner) == 1 and inner[0].stable
-    assert inner[0].location == pytest.approx(0.1707, abs=1e-3)  # reference: "near 0.17"
+    assert inner[0].location == pytest.approx(0.1707, abs=1e-3)
     with pytest.raises(DomainError, match="integration time"):
         integrate(compiled, [0.1], {"kappa": 1.0}, -1.0)
     with pytest.raises(DomainError, match="missing parameter"):
@@ -99,6 +100,6 @@ def test_blow_up_is_a_domain_error():
 
 def test_non_finite_start_is_a_domain_error():
     # preconditioned flow at w = 0: r = 0 and the right-hand side is undefined
-    compiled = compile_system(spiked_flow("preconditioned", "relu", "he(2)").general)
+    compiled = compile_flow(spiked_flow("preconditioned", "relu", "he(2)").general)
     with pytest.raises(DomainError):
         integrate(compiled, [0.0, 0.0, 0.0], {"kappa": 1.0, "c": 0.5}, 10.0)

@@ -6,11 +6,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from featcheck.numerics.ode import compile_system, integrate
-from featcheck.numerics.simulate.spiked import empirical_gd, online_sgd, population_flow
-from featcheck.numerics.simulate.spiked_oracles import monte_carlo_rates, quadrature_rates
+from featcheck.numerics.ode import integrate
+from featcheck.numerics.spiked.gradient_oracles import monte_carlo_rates, quadrature_rates
+from featcheck.numerics.spiked.population import population_flow
+from featcheck.numerics.spiked.scaled_integrals import compile_flow
+from featcheck.numerics.spiked.training import empirical_gd, online_sgd
 from featcheck.theory.dynamics.spiked import spiked_flow
-from featcheck.theory.errors import DomainError
+from featcheck.theory.errors import DomainError, InputError
 from featcheck.theory.functions import parse_function
 
 LINKS = (
@@ -35,7 +37,7 @@ def test_reduced_rhs_equals_quadrature_of_the_population_gradient(link, flow, ka
     b = c * a + t * np.sqrt((1 - a * a) * (1 - c * c))
     q = q if flow == "preconditioned" else 1.0
     a, b = a * np.sqrt(q), b * np.sqrt(q)  # w = sqrt(q) times a unit vector
-    compiled = compile_system(spiked_flow(flow, phi, g).general)
+    compiled = compile_flow(spiked_flow(flow, phi, g).general)
     y = [a, b, q] if flow == "preconditioned" else [a, b]
     reduced = compiled.rhs(np.array(y), (kappa, c))
     quad, err = quadrature_rates(flow, phi, g, kappa=kappa, c=c, a=a, b=b, q=q)
@@ -46,7 +48,7 @@ def test_reduced_rhs_equals_quadrature_of_the_population_gradient(link, flow, ka
 def test_monte_carlo_gradient_within_bonferroni_interval():
     rng = np.random.default_rng(11)
     phi, g = parse_function("relu"), parse_function("he(2) + h(3)")
-    compiled = compile_system(spiked_flow("normalized", phi, g).general)
+    compiled = compile_flow(spiked_flow("normalized", phi, g).general)
     reduced = compiled.rhs(np.array([0.3, 0.4]), (5.0, 0.6))
     mean, se = monte_carlo_rates(
         "normalized", phi, g, kappa=5.0, c=0.6, a=0.3, b=0.4, n=100_000, rng=rng
@@ -62,7 +64,7 @@ def test_full_population_flow_follows_the_reduction(d, kappa, c):
     run = population_flow(
         "normalized", "relu", "he(2)", d=d, kappa=kappa, c=c, t_eval=t_eval, seed=d
     )
-    compiled = compile_system(spiked_flow("normalized", "relu", "he(2)").general)
+    compiled = compile_flow(spiked_flow("normalized", "relu", "he(2)").general)
     red = integrate(
         compiled,
         [run.a[0], run.b[0]],
@@ -80,8 +82,8 @@ def test_online_sgd_api_and_determinism():
         d=40,
         kappa=2.0,
         c=0.8,
-        link="he(2)",
         activation="relu",
+        link="he(2)",
         flow="normalized",
         eta=0.002,
         steps=3000,
@@ -106,8 +108,20 @@ def test_online_sgd_tracks_the_ode(flow):
     d, kappa, c, init = 64, 3.0, 0.6, (0.3, 0.2)
     # Sigma^(-1) amplifies the bulk noise by 1 + kappa: the preconditioned step is scaled down
     eta = 0.25 / d**1.5 / (1 + kappa if flow == "preconditioned" else 1)
-    res = online_sgd(d, kappa, c, "he(2)", "relu", flow, eta, round(2.0 / eta), 16, 5, init=init)
-    compiled = compile_system(spiked_flow(flow, "relu", "he(2)").general)
+    res = online_sgd(
+        flow,
+        "relu",
+        "he(2)",
+        d=d,
+        kappa=kappa,
+        c=c,
+        eta=eta,
+        steps=round(2.0 / eta),
+        replicas=16,
+        seed=5,
+        init=init,
+    )
+    compiled = compile_flow(spiked_flow(flow, "relu", "he(2)").general)
     y0 = [*init, 1.0] if flow == "preconditioned" else list(init)
     ode = integrate(
         compiled,
@@ -126,45 +140,30 @@ def test_online_sgd_tracks_the_ode(flow):
 
 
 def test_preconditioned_online_sgd_with_sample_covariance_and_gd():
+    model = dict(d=30, kappa=4.0, c=0.5, init=(0.3, 0.3), unlabeled=300)
     res = online_sgd(
-        30,
-        4.0,
-        0.5,
-        "he(2)",
-        "relu",
-        "preconditioned",
-        1e-3,
-        2000,
-        3,
-        1,
-        init=(0.3, 0.3),
-        unlabeled=300,
+        "preconditioned", "relu", "he(2)", eta=1e-3, steps=2000, replicas=3, seed=1, **model
     )
     assert np.all(np.isfinite(res.rho))
     gd = empirical_gd(
-        30,
-        4.0,
-        0.5,
-        "he(2)",
-        "relu",
-        "preconditioned",
-        0.05,
-        40,
-        2000,
-        2,
-        1,
-        init=(0.3, 0.3),
-        unlabeled=300,
+        "preconditioned", "relu", "he(2)", eta=0.05, steps=40, n=2000, replicas=2, seed=1, **model
     )
     assert gd.rho.shape[0] == 2 and gd.rho[:, -1].min() > gd.rho[:, 0].min()
 
 
+def _online(flow="plain", **changes):
+    arguments = dict(d=10, kappa=1.0, c=0.5, eta=0.1, steps=10, replicas=1, seed=0)
+    return online_sgd(flow, "relu", "he(2)", **(arguments | changes))
+
+
 def test_simulation_input_errors():
     with pytest.raises(DomainError, match="dimension"):
-        online_sgd(2, 1.0, 0.5, "he(2)", "relu", "plain", 0.1, 10, 1, 0)
+        _online(d=2)
     with pytest.raises(DomainError, match="step size"):
-        online_sgd(10, 1.0, 0.5, "he(2)", "relu", "plain", -0.1, 10, 1, 0)
+        _online(eta=-0.1)
     with pytest.raises(DomainError, match="steps"):
-        online_sgd(10, 1.0, 0.5, "he(2)", "relu", "plain", 0.1, 0, 1, 0)
+        _online(steps=0)
     with pytest.raises(DomainError, match="n' >= d"):
-        online_sgd(10, 1.0, 0.5, "he(2)", "relu", "preconditioned", 0.1, 10, 1, 0, unlabeled=5)
+        _online("preconditioned", unlabeled=5)
+    with pytest.raises(InputError, match="seed"):
+        _online(seed=-1)

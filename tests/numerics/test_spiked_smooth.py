@@ -11,10 +11,15 @@ from hypothesis import strategies as st
 
 from featcheck.numerics.cli import main
 from featcheck.numerics.ode import compile_system
-from featcheck.numerics.scaled_quadrature import evaluate, quadrature_error
-from featcheck.numerics.simulate.spiked_oracles import quadrature_rates
-from featcheck.theory.dynamics.series import ScaledActivation, scaled_integral
+from featcheck.numerics.spiked.gradient_oracles import quadrature_rates
+from featcheck.numerics.spiked.scaled_integrals import (
+    compile_flow,
+    evaluate,
+    quadrature_error,
+    system_namespace,
+)
 from featcheck.theory.dynamics.spiked import spiked_flow
+from featcheck.theory.dynamics.spiked.scaled import ScaledActivation, scaled_integral
 from featcheck.theory.errors import DomainError
 from featcheck.theory.functions import parse_function
 from featcheck.theory.hermite import hermite_coefficients
@@ -62,16 +67,25 @@ def test_sigma_derivative_is_the_derivative_of_the_certified_values():
 def test_plain_tanh_rhs_equals_quadrature_of_the_population_gradient(kappa, c, a, t):
     phi, g = parse_function("tanh"), parse_function("-he(3) + h(1)")
     b = c * a + t * np.sqrt((1 - a * a) * (1 - c * c))
-    compiled = compile_system(spiked_flow("plain", phi, g).general)
+    compiled = compile_flow(spiked_flow("plain", phi, g).general)
     reduced = compiled.rhs(np.array([a, b]), (kappa, c))
     quad, err = quadrature_rates("plain", phi, g, kappa=kappa, c=c, a=a, b=b, nodes=(160, 60))
     assert err < 1e-9
     np.testing.assert_allclose(reduced, quad, rtol=0, atol=1e-8)
 
 
+def test_compile_system_names_the_integrals_it_cannot_evaluate():
+    system = spiked_flow("plain", "tanh", "-he(3)").aligned
+    with pytest.raises(DomainError, match="phiscaled_V"):
+        compile_system(system)  # no namespace: the scaled integrals have no numpy form
+    compiled = compile_system(system, namespace=system_namespace(system))
+    assert np.isfinite(compiled.rhs(np.array([0.3]), (2.0,))).all()
+    assert compile_flow(system) is compiled  # one compilation per system and namespace
+
+
 def test_tanh_derivation_checks_and_says_what_is_numeric():
     derived = spiked_flow("plain", "tanh", "-he(3)")
-    assert derived.checks["reference (a, b) formula"] < 1e-30
+    assert derived.checks["two-variable (a, b) formula"] < 1e-30
     text = derived.derivation.to_markdown()
     assert "no closed form" in text
     assert derived.failure.threshold_exponent is None  # not claimed symbolically

@@ -3,12 +3,9 @@
 import pytest
 import sympy as sp
 
-from featcheck.theory.dynamics.spiked import (
-    _compare_reference,
-    _max_abs_at_random,
-    recovery_condition,
-    spiked_flow,
-)
+from featcheck.theory.dynamics.spiked import recovery_condition, s1, s2, spiked_flow
+from featcheck.theory.dynamics.spiked.checks import max_abs_at_random
+from featcheck.theory.dynamics.spiked.flows import two_variable_residual
 from featcheck.theory.errors import DomainError, InputError
 from featcheck.theory.functions import parse_function
 from featcheck.theory.models import a, b, c, kappa, m, rho
@@ -26,28 +23,26 @@ def test_derivation_self_checks_are_at_working_precision(flow, convention):
     assert "Condition for recovery" in text
 
 
-def test_reference_comparison_detects_a_wrong_closure():
+def test_two_variable_comparison_detects_a_wrong_closure():
     derived = spiked_flow("normalized", "relu", "-h(4)")
     rates = list(derived.general.rhs)
-    from featcheck.theory.dynamics.spiked import s1, s2
-
     on_state = {s1: (1 + kappa * a**2) / (1 + kappa), s2: (b + kappa * c * a) / (1 + kappa)}
-    assert _compare_reference(derived.risk.expr, on_state, rates) < 1e-30
+    assert two_variable_residual(derived.risk.expr, on_state, rates) < 1e-30
     rates[0] = rates[0] + (c - a * b) * sp.Rational(1, 1000)
-    assert _compare_reference(derived.risk.expr, on_state, rates) > 1e-6
+    assert two_variable_residual(derived.risk.expr, on_state, rates) > 1e-6
 
 
-def test_normalized_aligned_equation_is_the_reference_form():
+def test_normalized_aligned_equation_is_the_closed_form():
     derived = spiked_flow("normalized", "relu", "-h(4)")
     psi = derived.risk.series.psi(rho)
     ref = (1 - rho**2) * (1 + kappa - kappa * rho**2) ** 2 / (1 + kappa) * sp.diff(psi, rho)
-    assert _max_abs_at_random(derived.aligned.rhs[0] - ref, [rho, kappa]) < 1e-30
+    assert max_abs_at_random(derived.aligned.rhs[0] - ref, [rho, kappa]) < 1e-30
 
 
 def test_preconditioned_invariant_and_isotropic_reduction():
     derived = spiked_flow("preconditioned", "relu", "he(2)")
     (rate,) = derived.general.invariant_rates().values()
-    assert _max_abs_at_random(rate, [a, b, sp.Symbol("q", positive=True), kappa, c]) < 1e-30
+    assert max_abs_at_random(rate, [a, b, sp.Symbol("q", positive=True), kappa, c]) < 1e-30
     r = sp.Symbol("r", positive=True)
     psi = derived.risk.series.psi(rho)
     assert sp.simplify(derived.aligned.rhs[0] - (1 - rho**2) * sp.diff(psi, rho) / r**2) == 0
@@ -57,11 +52,11 @@ def test_preconditioned_invariant_and_isotropic_reduction():
     ("convention", "eigenvalue", "exponent"),
     [("unit", -kappa / (2 * (1 + kappa)), sp.Rational(2, 3)), ("ba", -kappa / 2, 1)],
 )
-def test_relu_failure_analysis_matches_reference(convention, eigenvalue, exponent):
+def test_relu_failure_analysis_matches_the_leading_order_formula(convention, eigenvalue, exponent):
     failure = spiked_flow("plain", "relu", "-h(4)", convention=convention).failure
     assert sp.simplify(failure.equator_eigenvalue - eigenvalue) == 0
     assert failure.threshold_exponent == exponent
-    assert failure.reference_agrees == "at leading order as kappa -> oo"
+    assert failure.relu_agrees == "at leading order as kappa -> oo"
     # predicted kappa_c solves the asymptotic balance B kappa^-gamma = d^(-(s-2)/2)
     d = 10**6
     kc = failure.predicted_threshold(d)
@@ -73,7 +68,7 @@ def test_failure_analysis_for_a_degree_two_homogeneous_student():
     failure = spiked_flow("plain", "z*abs(z)", "he(3)").failure
     assert sp.simplify(failure.equator_eigenvalue + 6 * kappa / (1 + kappa) ** 2) == 0
     assert failure.threshold_exponent == sp.Rational(1, 3)
-    assert failure.reference_agrees is None  # the reference formula is for ReLU only
+    assert failure.relu_agrees is None  # the leading-order formula is for ReLU only
 
 
 def test_plain_fixed_point_at_u_loses_stability_for_large_kappa():

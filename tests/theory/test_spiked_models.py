@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from featcheck.theory.dynamics.series import ScaledActivation, correlation_series
+from featcheck.theory.dynamics.spiked import ScaledActivation, correlation_series
 from featcheck.theory.errors import DomainError, InputError
 from featcheck.theory.functions import parse_function
 from featcheck.theory.hermite import hermite_coefficients

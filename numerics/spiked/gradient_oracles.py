@@ -1,6 +1,6 @@
 """Independent computations of the reduced right-hand sides of the spiked flows.
 
-Neither uses the Hermite series nor the frame algebra of ``featcheck.theory.dynamics.spiked``:
+Neither uses the Hermite series nor the frame algebra of :mod:`featcheck.theory.dynamics.spiked`:
 
 * :func:`quadrature_rates`: the population gradient ``E[d loss/dw]`` from a two-dimensional
   Gaussian quadrature over the joint law of the pre-activations ``p = <w, x>`` and
@@ -27,9 +27,9 @@ from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.legendre import leggauss
 
 from featcheck.numerics.sampling import SpikedOperator
-from featcheck.numerics.simulate.spiked import vectorised
+from featcheck.numerics.spiked.pointwise import vectorised
 from featcheck.theory.errors import DomainError
-from featcheck.theory.functions import Function
+from featcheck.theory.functions import FunctionLike, as_function
 
 TRUNCATION = 12.0  # Gaussian mass beyond |Z1| = 12 is below 4e-33
 
@@ -101,8 +101,8 @@ def _rates(flow, phi, link, op, w, u, theta, c, z1, w1, z2, w2):
 
 def quadrature_rates(
     flow: str,
-    activation: Function,
-    link: Function,
+    activation: FunctionLike,
+    link: FunctionLike,
     *,
     kappa: float,
     c: float,
@@ -113,6 +113,7 @@ def quadrature_rates(
     nodes: tuple[int, int] = (80, 60),
 ) -> tuple[np.ndarray, float]:
     """``(da/dt, db/dt[, dq/dt])`` by quadrature, and the estimated quadrature error."""
+    activation, link = as_function(activation), as_function(link)
     theta, u, w = frame(a, b, c, q)
     op = SpikedOperator(theta, kappa, convention)
     first = w @ op.apply(w)
@@ -128,8 +129,8 @@ def quadrature_rates(
 
 def monte_carlo_rates(
     flow: str,
-    activation: Function,
-    link: Function,
+    activation: FunctionLike,
+    link: FunctionLike,
     *,
     kappa: float,
     c: float,
@@ -141,6 +142,7 @@ def monte_carlo_rates(
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sample mean of the per-sample rates and its standard error (``n`` samples)."""
+    activation, link = as_function(activation), as_function(link)
     theta, u, w = frame(a, b, c, q)
     op = SpikedOperator(theta, kappa, convention)
     X = op.sample(n, rng)

@@ -1,6 +1,6 @@
 """Numpy evaluation of the Gaussian integrals of a rescaled smooth activation.
 
-``featcheck.theory.dynamics.series.ScaledIntegral`` symbols stand for
+``featcheck.theory.dynamics.spiked.scaled.ScaledIntegral`` symbols stand for
 ``I_j(sigma) = E[d^j F/dsigma^j (sigma, Z)]`` with ``F(sigma, z) = phi(sigma z)^2`` or
 ``phi(sigma z) He_k(z)/sqrt(k!)`` and ``Z ~ N(0, 1)``; they have no closed form when ``phi``
 is not piecewise polynomial.  Here they are integrated by a composite Gauss-Legendre rule in
@@ -10,6 +10,10 @@ spans at most ``1/2`` in ``x = sigma z`` as well as in ``z``.  For an integrand 
 strip around the real axis (``tanh``: poles at ``Im x = pi/2``) the error of such a rule
 decays geometrically in ``NODES``; :func:`quadrature_error` estimates it by halving the
 panels, and the tests compare the values with the certified Hermite engine.
+
+:func:`compile_flow` compiles a flow of :func:`featcheck.theory.dynamics.spiked.spiked_flow`
+with :func:`featcheck.numerics.ode.compile_system`, supplying these evaluators as its
+``namespace`` (a flow without such symbols compiles with an empty one).
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import numpy as np
 import sympy as sp
 from numpy.polynomial.legendre import leggauss
 
-from featcheck.theory.dynamics.series import _SCALE, ScaledIntegral
+from featcheck.numerics.ode import CompiledSystem, compile_system
+from featcheck.theory.dynamics import OdeSystem
+from featcheck.theory.dynamics.spiked.scaled import SCALE, ScaledIntegral
 from featcheck.theory.functions import z
 
 HALF_WIDTH = 12.0
@@ -47,7 +53,7 @@ def _panels(sigma_max: float, refine: int = 1) -> int:
 
 @lru_cache(maxsize=512)
 def _integrand(cls: type):
-    f = sp.lambdify((_SCALE, z), cls.integrand, modules=["numpy", "scipy"])
+    f = sp.lambdify((SCALE, z), cls.integrand, modules=["numpy", "scipy"])
 
     def call(s: np.ndarray, x: np.ndarray) -> np.ndarray:
         return np.broadcast_to(np.asarray(f(s, x), dtype=float), np.broadcast(s, x).shape)
@@ -95,3 +101,15 @@ def _evaluator(cls: type):
 def quadrature_error(cls: type, sigma: np.ndarray | float) -> np.ndarray:
     """``|I(rule) - I(rule with halved panels)|``: an estimate of the rule's error."""
     return np.abs(evaluate(cls, sigma) - evaluate(cls, sigma, refine=2))
+
+
+def system_namespace(system: OdeSystem) -> dict[str, object]:
+    """Numpy evaluators of every :class:`ScaledIntegral` a compiled ``system`` needs: those
+    in its right-hand side, Jacobian, observables and invariants."""
+    exprs = (*system.rhs, *system.jacobian(), *system.observables.values())
+    return numpy_namespace(*exprs, *system.invariants.values())
+
+
+def compile_flow(system: OdeSystem) -> CompiledSystem:
+    """``compile_system(system)`` with the numpy evaluators of its scaled integrals."""
+    return compile_system(system, namespace=system_namespace(system))

@@ -1,26 +1,26 @@
-"""Gaussian correlation series and the Hermite coefficients of a rescaled activation.
+r"""The Hermite coefficients of a rescaled activation ``phi(sigma .)`` as functions of ``sigma``.
 
-* ``psi_{f,g}(rho) = E[f(Z1) g(Z2)] = sum_k c_k(f) c_k(g) rho^k`` for standard Gaussians of
-  correlation ``rho`` (Mehler).  The series is exact when ``f`` or ``g`` is a polynomial;
-  otherwise it is truncated at degree ``K`` and, by Cauchy-Schwarz and Parseval, the
-  remainder obeys ``|sum_{k>K} c_k(f) c_k(g) rho^k| <= |rho|^(K+1) sqrt(T_f T_g)`` with
-  ``T_f = E[f^2] - sum_{k<=K} c_k(f)^2`` (``HermiteExpansion.parseval_tail``).
-* When the variance of the pre-activation moves, the student ``phi(sigma Z)`` needs the
-  coefficients of ``phi(sigma .)`` as functions of ``sigma``.  For a piecewise polynomial
-  ``phi`` (polynomials, ReLU with or without bias, ``|z|``, ``sign``, ``z|z|``, ...) they
-  are exact: on a piece ``[l, r]`` of ``phi``, ``phi(sigma z)`` is ``p(sigma z)`` for
-  ``z in [l/sigma, r/sigma]`` and
+In the plain (unnormalized) spherical flow of Mousavi-Hosseini, Wu, Suzuki, Erdogdu (2023)
+the student's pre-activation ``<w, x>`` has variance ``sigma^2 = w^T Sigma w``, which moves
+with ``w``.  The risk then needs ``V(sigma) = E[phi(sigma Z)^2]`` and the normalised Hermite
+coefficients ``c_k(sigma) = E[phi(sigma Z) He_k(Z)] / sqrt(k!)``, ``Z ~ N(0, 1)``, as
+functions of ``sigma``.
+
+* For a piecewise polynomial ``phi`` (polynomials, ReLU with or without bias, ``|z|``,
+  ``sign``, ``z|z|``, ...) they are exact: on a piece ``[l, r]`` of ``phi``,
+  ``phi(sigma z)`` is ``p(sigma z)`` for ``z in [l/sigma, r/sigma]`` and
   ``E[p(sigma Z) He_k(Z) 1{...}] = sum_m [z^m](p(sigma z) He_k(z)) M_m(l/sigma, r/sigma)``
   with the truncated Gaussian moments ``M_m(l, r) = int_l^r z^m phi(z) dz``.
 * For any other activation that is smooth on the real line (``tanh``, ``sigmoid``,
-  ``softplus``, user expressions without kinks) ``V(sigma)`` and ``c_k(phi(sigma .))`` have
-  no closed form.  They stay *symbols*: :class:`ScaledIntegral` applications ``V(sigma)``,
+  ``softplus``, user expressions without kinks) ``V(sigma)`` and ``c_k(sigma)`` have no
+  closed form.  They stay *symbols*: :class:`ScaledIntegral` applications ``V(sigma)``,
   ``c_k(sigma)`` whose ``sigma``-derivatives are again such applications, defined exactly by
   differentiation under the integral sign,
   ``d^j/dsigma^j E[F(sigma, Z)] = E[d^j F/dsigma^j (sigma, Z)]`` (``F`` smooth, of polynomial
   growth).  The closure, projection and chain rule stay exact; only the evaluation of these
-  one-dimensional Gaussian integrals is numeric (``mpmath.quad`` here, a composite
-  Gauss-Legendre rule in ``featcheck.numerics.scaled_quadrature``).
+  one-dimensional Gaussian integrals is numeric (``mpmath.quad`` here; a composite
+  Gauss-Legendre rule in ``featcheck.numerics.spiked.scaled_integrals`` for compiled
+  right-hand sides).
 """
 
 from __future__ import annotations
@@ -34,88 +34,7 @@ import sympy as sp
 
 from featcheck.theory.errors import DomainError
 from featcheck.theory.functions import Function, hermite_he, z
-from featcheck.theory.hermite import (
-    HermiteExpansion,
-    hermite_coefficients,
-    piecewise_pieces,
-    truncated_moments,
-)
-
-DEFAULT_MAX_DEGREE = 12
-
-
-def coefficient_expr(coefficient, digits: int = 30) -> sp.Expr:
-    """A coefficient as a sympy number: exact when known, else a Float of ``digits`` digits."""
-    if coefficient.exact is not None:
-        return sp.nsimplify(coefficient.exact) if coefficient.exact.is_Float else coefficient.exact
-    return sp.Float(mpmath.nstr(coefficient.value, digits), digits)
-
-
-@dataclass(frozen=True)
-class CorrelationSeries:
-    """``psi(rho) = sum_{k <= K} p_k rho^k``, ``p_k = c_k(f) c_k(g)``, with a remainder bound."""
-
-    f: Function
-    g: Function
-    products: tuple[sp.Expr, ...]
-    exact: bool
-    tail_bound: float
-
-    @property
-    def max_degree(self) -> int:
-        return len(self.products) - 1
-
-    def psi(self, x: sp.Expr) -> sp.Expr:
-        return sp.Add(*[p * x**k for k, p in enumerate(self.products) if p != 0])
-
-    def product(self, k: int) -> sp.Expr:
-        return self.products[k] if k < len(self.products) else sp.Integer(0)
-
-    @cached_property
-    def leading_degree(self) -> int | None:
-        """``min{k >= 1 : c_k(f) c_k(g) != 0}`` within the truncation."""
-        for k, p in enumerate(self.products):
-            if k >= 1 and p != 0 and abs(float(p)) > 0:
-                return k
-        return None
-
-
-def _polynomial_degree(function: Function) -> int | None:
-    return sp.Poly(function.expr, z).degree() if function.is_polynomial else None
-
-
-def correlation_series(
-    f: Function, g: Function, max_degree: int = DEFAULT_MAX_DEGREE
-) -> CorrelationSeries:
-    """The Mehler series of ``E[f(Z1) g(Z2)]``; exact if ``f`` or ``g`` is a polynomial."""
-    degrees = [k for k in (_polynomial_degree(f), _polynomial_degree(g)) if k is not None]
-    degree = min(degrees) if degrees else max_degree
-    ef = hermite_coefficients(f, degree)
-    eg = hermite_coefficients(g, degree)
-    products = tuple(
-        sp.nsimplify(coefficient_expr(cf) * coefficient_expr(cg))
-        if (cf.exact is not None and cg.exact is not None)
-        else coefficient_expr(cf) * coefficient_expr(cg)
-        for cf, cg in zip(ef.coefficients, eg.coefficients, strict=True)
-    )
-    products = tuple(sp.simplify(p) if p.is_number and not p.is_Float else p for p in products)
-    if degrees:
-        return CorrelationSeries(f, g, products, True, 0.0)
-    return CorrelationSeries(f, g, products, False, _tail_bound(ef, eg))
-
-
-def _tail_bound(ef: HermiteExpansion, eg: HermiteExpansion) -> float:
-    _, tf = ef.parseval_tail()
-    _, tg = eg.parseval_tail()
-    return float(mpmath.sqrt(tf * tg))
-
-
-def information_degree(series: CorrelationSeries) -> int | None:
-    return series.leading_degree
-
-
-# ----------------------------------------------------------------------------
-# The rescaled activation phi(sigma .)
+from featcheck.theory.hermite import piecewise_pieces, truncated_moments
 
 
 def _pieces(function: Function) -> list[tuple[sp.Expr, sp.Expr, sp.Poly]] | None:
@@ -129,7 +48,8 @@ def _pieces(function: Function) -> list[tuple[sp.Expr, sp.Expr, sp.Poly]] | None
     return [piece for piece in pieces if not piece[2].is_zero]
 
 
-_SCALE = sp.Symbol("varsigma", positive=True)  # the scale inside the integrands
+#: the scale inside the integrands of :class:`ScaledIntegral` (``integrand`` is in it and ``z``)
+SCALE = sp.Symbol("varsigma", positive=True)
 
 
 class ScaledIntegral(sp.Function):
@@ -171,10 +91,10 @@ class ScaledIntegral(sp.Function):
 def scaled_integral(activation: Function, kind: str, k: int, order: int) -> type:
     """The :class:`ScaledIntegral` subclass for one activation, kind, degree and order."""
     if kind == "V":
-        base = activation.expr.subs(z, _SCALE * z) ** 2
+        base = activation.expr.subs(z, SCALE * z) ** 2
     else:
-        base = activation.expr.subs(z, _SCALE * z) * hermite_he(k) / sp.sqrt(sp.factorial(k))
-    integrand = sp.diff(base, _SCALE, order) if order else base
+        base = activation.expr.subs(z, SCALE * z) * hermite_he(k) / sp.sqrt(sp.factorial(k))
+    integrand = sp.diff(base, SCALE, order) if order else base
     token = hashlib.sha1(sp.srepr(activation.expr).encode()).hexdigest()[:10]
     name = f"phiscaled_{kind}{k if kind == 'c' else ''}_d{order}_{token}"
     attrs = {
@@ -214,7 +134,7 @@ def scaled_integral_mp(cls: type, x: float | str, prec: int) -> mpmath.mpf:
 
 @lru_cache(maxsize=512)
 def _mp_integrand(cls: type):
-    return sp.lambdify((_SCALE, z), cls.integrand, modules="mpmath")
+    return sp.lambdify((SCALE, z), cls.integrand, modules="mpmath")
 
 
 def mp_namespace(*exprs: sp.Expr) -> dict[str, object]:

@@ -1,7 +1,7 @@
-"""Finite-dimensional simulations of the three spiked flows (plain, normalized, preconditioned).
+"""Training a neuron on finite samples under the spiked model: online SGD, GD, Algorithm 1.
 
-Model (:mod:`featcheck.theory.models`): ``x ~ N(0, Sigma)``,
-``Sigma = alpha (I + kappa theta theta^T)``,
+Model (Mousavi-Hosseini, Wu, Suzuki, Erdogdu 2023; :mod:`featcheck.theory.models`):
+``x ~ N(0, Sigma)``, ``Sigma = alpha (I + kappa theta theta^T)``,
 ``y = g(<u, x>/sigma_u) + eps``, ``c = <u, theta>``, student ``phi``.  One-sample losses:
 
 * plain: ``l = 1/2 (phi(<w,x>) - y)^2`` on the sphere; step
@@ -14,15 +14,14 @@ Model (:mod:`featcheck.theory.models`): ``x ~ N(0, Sigma)``,
 
 Functions:
 
-* :func:`population_flow` integrates the full ``d``-dimensional population flow (a vector
-  ODE built from the risk's partial derivatives in ``s1 = w^T Sigma w``, ``s2 = w^T Sigma u``
-  and ``O(d)`` covariance operators), to check the exact two-variable reduction;
 * :func:`online_sgd`: one fresh sample per step, replicas vectorised, Gaussians drawn in
   blocks and the steps run in a numba kernel;
 * :func:`empirical_gd`: gradient descent on ``n`` fixed samples (two mat-vecs per step);
-* :func:`algorithm1`: normalized first layer, ``N`` random-bias ReLU features, ridge.
+* :func:`algorithm1`: the paper's Algorithm 1 (layer-wise training): normalized first
+  layer, ``N`` random-bias ReLU features, ridge regression.
 
-The time axis of every simulation is ``t = steps * eta``.
+The time axis of every simulation is ``t = steps * eta``.  The population flows (no
+sampling noise) are in :mod:`featcheck.numerics.spiked.population`.
 """
 
 from __future__ import annotations
@@ -32,8 +31,6 @@ from functools import lru_cache
 
 import numba
 import numpy as np
-import sympy as sp
-from scipy.integrate import solve_ivp
 
 from featcheck.numerics.sampling import (
     SpikedOperator,
@@ -41,127 +38,15 @@ from featcheck.numerics.sampling import (
     start_with_overlaps,
     unit_vector,
 )
-from featcheck.theory.dynamics.spiked import FLOWS, check_flow, s1, s2, spiked_flow
+from featcheck.numerics.spiked.inputs import (
+    check_count,
+    check_model,
+    check_positive,
+    check_seed,
+)
+from featcheck.numerics.spiked.pointwise import compiled_scalar, vectorised
 from featcheck.theory.errors import DomainError
-from featcheck.theory.functions import Function, parse_function, z
-from featcheck.theory.models import c as c_sym
-from featcheck.theory.models import check_alignment, check_dimension, check_kappa
-from featcheck.theory.models import kappa as kappa_sym
-
-# ----------------------------------------------------------------------------
-# Scalar functions compiled for numba
-
-
-def _numeric_expr(expr: sp.Expr) -> sp.Expr:
-    expr = expr.replace(sp.DiracDelta, lambda *args: sp.Integer(0))
-    if expr.has(sp.Heaviside, sp.sign):
-        expr = expr.rewrite(sp.Piecewise)
-    return expr
-
-
-@lru_cache(maxsize=64)
-def compiled_scalar(function: Function, derivative: int = 0):
-    """``f`` (or ``f'``) as a numba ``njit`` scalar function (derivatives a.e.)."""
-    expr = function.expr if derivative == 0 else sp.diff(function.expr, z, derivative)
-    python = sp.lambdify(z, _numeric_expr(expr), modules="math")
-    return numba.njit(cache=False)(python)
-
-
-@lru_cache(maxsize=64)
-def vectorised(function: Function, derivative: int = 0):
-    """``f`` (or ``f'``) on numpy arrays."""
-    expr = function.expr if derivative == 0 else sp.diff(function.expr, z, derivative)
-    f = sp.lambdify(z, _numeric_expr(expr), modules=["numpy", "scipy"])
-
-    def call(x):
-        return np.broadcast_to(np.asarray(f(x), dtype=float), np.shape(x))
-
-    return call
-
-
-def _parse(function: Function | str) -> Function:
-    return parse_function(function) if isinstance(function, str) else function
-
-
-def _check(d: int, kappa: float, c: float, flow: str) -> None:
-    check_dimension(d)
-    check_kappa(kappa)
-    check_alignment(c)
-    check_flow(flow)
-
-
-def _positive(name: str, value: float) -> None:
-    if not np.isfinite(value) or value <= 0:
-        raise DomainError(f"{name} must be positive, got {value}")
-
-
-# ----------------------------------------------------------------------------
-# Full-dimensional population flow
-
-
-@dataclass
-class PopulationRun:
-    t: np.ndarray
-    a: np.ndarray
-    b: np.ndarray
-    rho: np.ndarray
-    q: np.ndarray
-    r: np.ndarray
-
-
-def population_flow(
-    flow: str,
-    activation: Function | str,
-    link: Function | str,
-    *,
-    d: int,
-    kappa: float,
-    c: float,
-    t_eval: np.ndarray,
-    convention: str = "unit",
-    a0: float | None = None,
-    b0: float | None = None,
-    seed: int = 0,
-    rtol: float = 1e-11,
-    atol: float = 1e-13,
-) -> PopulationRun:
-    """Integrate ``dw/dt`` in ``R^d`` for the population risk (vector ODE).
-
-    ``grad R = 2 R_{s1} Sigma w + R_{s2} Sigma u`` with the partial derivatives of the
-    exact risk; ``Sigma`` and ``Sigma^(-1)`` act in ``O(d)``.  Starts at a random unit
-    ``w0`` (or one with the given overlaps ``a0 = <w0, theta>``, ``b0 = <w0, u>``).
-    """
-    _check(d, kappa, c, flow)
-    phi, g = _parse(activation), _parse(link)
-    derived = spiked_flow(flow, phi, g, convention=convention)
-    args = (s1, s2, kappa_sym, c_sym)
-    r_s1 = sp.lambdify(args, sp.diff(derived.risk.expr, s1), modules=["numpy", "scipy"])
-    r_s2 = sp.lambdify(args, sp.diff(derived.risk.expr, s2), modules=["numpy", "scipy"])
-    rng = np.random.default_rng(seed)
-    theta, u = spike_and_target(d, c, rng)
-    op = SpikedOperator(theta, kappa, convention)
-    w0 = unit_vector(d, rng) if a0 is None else start_with_overlaps(theta, u, a0, b0, rng)
-    sigma_u = np.sqrt(op.quadratic(u))
-    sigma_u_vec = op.apply(u)
-
-    def rhs(_t, w):
-        sw = op.apply(w)
-        first, second = float(w @ sw), float(w @ sigma_u_vec)
-        grad = 2 * r_s1(first, second, kappa, c) * sw + r_s2(first, second, kappa, c) * sigma_u_vec
-        if flow == "preconditioned":
-            return -op.inv(grad)
-        return -(grad - (w @ grad) * w)
-
-    solution = solve_ivp(
-        rhs, (0.0, float(t_eval[-1])), w0, t_eval=t_eval, rtol=rtol, atol=atol, method="DOP853"
-    )
-    if solution.status != 0:
-        raise DomainError(f"the population flow could not be integrated: {solution.message}")
-    w = solution.y.T
-    r = np.sqrt(op.quadratic(w))
-    rho = (w @ sigma_u_vec) / (r * sigma_u)
-    return PopulationRun(solution.t, w @ theta, w @ u, rho, np.einsum("ij,ij->i", w, w), r)
-
+from featcheck.theory.functions import Function, FunctionLike, as_function
 
 # ----------------------------------------------------------------------------
 # Online SGD (numba kernel over blocks of pre-drawn Gaussians)
@@ -329,17 +214,17 @@ def _record(W, theta, u, op, c, sigma_u):
 
 
 def online_sgd(
+    flow: str,
+    activation: FunctionLike,
+    link: FunctionLike,
+    *,
     d: int,
     kappa: float,
     c: float,
-    link: Function | str,
-    activation: Function | str,
-    flow: str,
     eta: float,
     steps: int,
     replicas: int,
     seed: int,
-    *,
     convention: str = "unit",
     noise: float = 0.0,
     record_every: int | None = None,
@@ -350,23 +235,23 @@ def online_sgd(
 ) -> OnlineResult:
     """Online SGD (one fresh sample per step) for ``replicas`` independent runs in ``R^d``.
 
-    Inputs: dimension ``d``, spike ``kappa`` (convention ``unit`` or ``ba``), alignment
-    ``c = <u, theta>``, link ``g``, activation ``phi``, ``flow`` in plain / normalized /
-    preconditioned, step ``eta``, number of ``steps``, ``replicas``, ``seed``.  Options:
+    Inputs: ``flow`` in plain / normalized / preconditioned, activation ``phi``, link ``g``,
+    dimension ``d``, spike ``kappa`` (convention ``unit`` or ``ba``), alignment
+    ``c = <u, theta>``, step ``eta``, number of ``steps``, ``replicas``, ``seed``.  Options:
     label noise ``noise``, recording period ``record_every`` (default ``steps // 200``),
     a start ``init = (a0, b0)`` (else uniform on the sphere), ``unlabeled = n'`` to
     precondition with a sample covariance, ``level`` of the hitting time of ``rho``.
     All replicas share ``theta``, ``u`` (and the sample covariance); each has its own start
     and data.
     """
-    _check(d, kappa, c, flow)
-    _positive("the step size eta", eta)
-    for name, value in (("steps", steps), ("replicas", replicas)):
-        if int(value) != value or value <= 0:
-            raise DomainError(f"{name} must be a positive whole number, got {value}")
+    check_model(d, kappa, c, flow)
+    check_positive("the step size eta", eta)
+    check_count("steps", steps)
+    check_count("replicas", replicas)
+    check_seed(seed)
     if unlabeled is not None and flow != "preconditioned":
         raise DomainError("unlabeled samples (n') are only used by the preconditioned flow")
-    phi, g = _parse(activation), _parse(link)
+    phi, g = as_function(activation), as_function(link)
     rng = np.random.default_rng(seed)
     theta, u, op, W = _setup(d, kappa, c, convention, rng, replicas, init)
     S, P = _covariance_estimate(op, unlabeled, rng, d)
@@ -453,18 +338,18 @@ def gd_direction(flow, W, X, y, phi, dphi, op, S=None, P=None):
 
 
 def empirical_gd(
+    flow: str,
+    activation: FunctionLike,
+    link: FunctionLike,
+    *,
     d: int,
     kappa: float,
     c: float,
-    link: Function | str,
-    activation: Function | str,
-    flow: str,
     eta: float,
     steps: int,
     n: int,
     replicas: int,
     seed: int,
-    *,
     convention: str = "unit",
     noise: float = 0.0,
     record_every: int | None = None,
@@ -472,12 +357,12 @@ def empirical_gd(
     unlabeled: int | None = None,
 ) -> GDResult:
     """Gradient descent on ``n`` fixed samples (per replica) with step ``eta``."""
-    _check(d, kappa, c, flow)
-    _positive("the step size eta", eta)
+    check_model(d, kappa, c, flow)
+    check_positive("the step size eta", eta)
     for name, value in (("steps", steps), ("n", n), ("replicas", replicas)):
-        if int(value) != value or value <= 0:
-            raise DomainError(f"{name} must be a positive whole number, got {value}")
-    phi, g = _parse(activation), _parse(link)
+        check_count(name, value)
+    check_seed(seed)
+    phi, g = as_function(activation), as_function(link)
     rng = np.random.default_rng(seed)
     theta, u, op, W = _setup(d, kappa, c, convention, rng, replicas, init)
     S, P = _covariance_estimate(op, unlabeled, rng, d)
@@ -519,13 +404,13 @@ class Algorithm1Result:
 
 
 def algorithm1(
+    activation: FunctionLike,
+    link: FunctionLike,
+    *,
     d: int,
     kappa: float,
     c: float,
-    link: Function | str,
-    activation: Function | str,
     n: int,
-    *,
     neurons: int = 64,
     eta: float = 0.5,
     steps: int = 400,
@@ -546,10 +431,11 @@ def algorithm1(
     ``ridge`` times the mean feature energy) on the other half.  Test error: mean squared
     error on ``n_test`` fresh samples (``null_error``: predicting the mean of ``y``).
     """
-    _check(d, kappa, c, "normalized")
+    check_model(d, kappa, c, "normalized")
     if n < 4:
         raise DomainError(f"Algorithm 1 needs at least 4 samples, got {n}")
-    phi, g = _parse(activation), _parse(link)
+    check_seed(seed)
+    phi, g = as_function(activation), as_function(link)
     rng = np.random.default_rng(seed)
     theta, u = spike_and_target(d, c, rng)
     op = SpikedOperator(theta, kappa, convention)
@@ -587,13 +473,10 @@ def algorithm1(
 
 
 __all__ = [
-    "FLOWS",
     "Algorithm1Result",
     "GDResult",
     "OnlineResult",
-    "PopulationRun",
     "algorithm1",
     "empirical_gd",
     "online_sgd",
-    "population_flow",
 ]
