@@ -673,22 +673,23 @@ SPIKED_BRANCH_CASES = (
 
 
 def spiked_branch_simulator(config, replicas, budget, seed, snaps, stop_at_hit=False):
-    """``featcheck.numerics.simulate.spiked.online_sgd`` behind the interface of our simulators."""
+    """:func:`featcheck.numerics.spiked.training.online_sgd` behind the interface of the
+    exponent simulators."""
     from featcheck.numerics.exponents.overlap_chain import RunResult
-    from featcheck.numerics.simulate.spiked import online_sgd
+    from featcheck.numerics.spiked.training import online_sgd
 
     every = math.gcd(*snaps)
     run = online_sgd(
-        config.d,
-        config.kappa,
-        config.c,
-        config.link.name,
-        config.student.name,
         config.variant,
-        config.eta,
-        budget - budget % every,
-        replicas,
-        int(seed.generate_state(1)[0]),
+        config.student.name,
+        config.link.name,
+        d=config.d,
+        kappa=config.kappa,
+        c=config.c,
+        eta=config.eta,
+        steps=budget - budget % every,
+        replicas=replicas,
+        seed=int(seed.generate_state(1)[0]),
         record_every=every,
         level=config.threshold,
     )
@@ -728,7 +729,7 @@ def reduced_vs_full(ctx: ClaimContext) -> Evidence:
         f"{n_tests} tests (reject a test when p < {alpha:.2g}); full-dimensional oracles: "
         "featcheck.numerics.exponents.full_dimensional (an independent O(d)-per-step "
         "implementation) and the "
-        "spiked-flows simulator featcheck.numerics.simulate.spiked.online_sgd. Anderson-Darling "
+        "spiked-flows simulator featcheck.numerics.spiked.training.online_sgd. Anderson-Darling "
         "p-values (capped to [0.001, 0.25] by scipy) are in the details."
     )
     for r in rows:

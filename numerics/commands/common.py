@@ -46,14 +46,21 @@ def positive_float(text: str) -> float:
     return value
 
 
-def add_seed(parser: argparse.ArgumentParser, default: int | None = 0) -> None:
-    """``--seed S``: a non-negative integer; the same seed gives the same numbers."""
+def add_seed(
+    parser: argparse.ArgumentParser, default: int | None = 0, default_text: str = ""
+) -> None:
+    """``--seed S``: a non-negative integer; the same seed gives the same numbers.
+
+    ``default_text`` states the effective default when ``default`` is None (another
+    source, such as a configuration file, may supply the seed).
+    """
+    text = "random seed (a non-negative integer)"
     parser.add_argument(
         "--seed",
         type=non_negative_int,
         default=default,
         metavar="S",
-        help="random seed (a non-negative integer)",
+        help=f"{text} (default: {default_text})" if default_text else text,
     )
 
 

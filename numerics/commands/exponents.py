@@ -143,8 +143,7 @@ def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
         default_text="0.9 for the spiked learners, 0.5 for online",
         help="success: overlap (whitened for the spiked learners) >= threshold",
     )
-    add_seed(sweep, default=None)
-    _state_default(sweep, "--seed", "0, or the configuration's seed")
+    add_seed(sweep, default=None, default_text="0, or the configuration's seed")
     option("--workers", type=positive_int, default_text="1", help="local processes running points")
     option(
         "--scheduler",
@@ -172,12 +171,6 @@ def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
         help="bootstrap resamples of the exponent interval",
     )
     add_json(sweep)
-
-
-def _state_default(parser: argparse.ArgumentParser, option: str, text: str) -> None:
-    """Append the effective default to the help of an option whose default is None."""
-    action = parser._option_string_actions[option]
-    action.help = f"{action.help} (default: {text})"
 
 
 def register_derive(topics: argparse._SubParsersAction) -> None:

@@ -67,14 +67,6 @@ def constant_type(text: str) -> tuple[str, float]:
     return name.strip(), number
 
 
-def _state_default(parser: argparse.ArgumentParser, option: str) -> None:
-    """Write the default into the help of ``option``: the shared help formatter leaves out
-    a default that compares equal to False, as ``--seed 0`` does."""
-    action = parser._option_string_actions[option]
-    if "default" not in (action.help or ""):
-        action.help = f"{action.help} (default: {action.default})"
-
-
 def _add_flow_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--depth",
@@ -140,7 +132,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--replicas", type=positive_int, default=4, metavar="R", help="independent SGD runs"
     )
     add_seed(parser)
-    _state_default(parser, "--seed")
     add_json(parser)
     parser.set_defaults(handler=run)
 

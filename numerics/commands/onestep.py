@@ -98,17 +98,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="SD",
         help="standard deviation of the label noise (default: 0, noiseless labels)",
     )
-    _add_seed(parser)
+    add_seed(parser)
     add_json(parser)
     parser.set_defaults(handler=run)
-
-
-def _add_seed(parser: argparse.ArgumentParser) -> None:
-    """:func:`add_seed`, with its default stated: the shared help formatter skips a
-    default of 0 (it tests ``default not in (None, False)``, and ``0 == False``)."""
-    add_seed(parser)
-    action = parser._option_string_actions["--seed"]
-    action.help = f"{action.help} (default: {action.default})"
 
 
 def register_derive(topics: argparse._SubParsersAction) -> None:

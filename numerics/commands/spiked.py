@@ -102,15 +102,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="online SGD step size (default: 0.2 d^(-3/2))",
     )
     add_seed(parser)
-    _state_default(parser, "--seed", "0")  # the formatter omits defaults equal to False
     add_json(parser)
     parser.set_defaults(handler=run)
-
-
-def _state_default(parser: argparse.ArgumentParser, option: str, default: str) -> None:
-    for action in parser._actions:
-        if option in action.option_strings and "default" not in (action.help or ""):
-            action.help = f"{action.help} (default: {default})"
 
 
 def register_derive(topics: argparse._SubParsersAction) -> None:

@@ -1,1 +1,0 @@
-"""Simulations, one module per family of results."""
