@@ -365,3 +365,19 @@ def test_console_blocks_are_split_into_commands_and_output():
     ]
     with pytest.raises(ValueError, match="output before"):
         parse_console("out\n$ echo x\n", 1)
+
+
+def test_skip_markers_need_a_reason_and_apply_to_the_next_block(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        '<!-- skip: next "paper scale: hours" -->\n\n```console\n$ featcheck verify\n```\n\n'
+        "```python\nx = 1\n```\n"
+    )
+    found = blocks(Document.parse(str(page), *PARSERS))
+    assert [(b.kind, b.skip) for b in found] == [
+        ("console", "paper scale: hours"),
+        ("python", None),
+    ]
+    page.write_text("<!-- skip: next -->\n\n```python\nx = 1\n```\n")
+    with pytest.raises(ValueError, match="needs a reason"):
+        blocks(Document.parse(str(page), *PARSERS))
