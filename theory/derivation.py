@@ -78,6 +78,7 @@ class Derivation:
         """A stand-alone LaTeX document (``pdflatex`` compiles it as is)."""
         out = [
             r"\documentclass{article}",
+            r"\usepackage[utf8]{inputenc}",
             r"\usepackage{amsmath,amssymb}",
             r"\usepackage[margin=2.5cm]{geometry}",
             r"\allowdisplaybreaks",
@@ -110,12 +111,43 @@ class Derivation:
         raise InputError(f"unknown derivation format {fmt!r}: use 'md' or 'tex'")
 
 
-_TEX_ESCAPES = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}"}
+#: Prose characters that LaTeX treats specially, as they print in the default (OT1)
+#: encoding: ``<``, ``>`` and ``|`` exist there only as math symbols.
+_TEX_ESCAPES = {
+    "\\": r"\ensuremath{\backslash}",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "^": r"\^{}",
+    "~": r"\~{}",
+    "<": r"\ensuremath{<}",
+    ">": r"\ensuremath{>}",
+    "|": r"\ensuremath{|}",
+    "$": r"\$",
+}
+
+
+def _tex_escape(text: str) -> str:
+    return "".join(_TEX_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _tex_prose(text: str) -> str:
+    """Prose outside math: ``code`` in typewriter type, every special character escaped."""
+    pieces = text.split("`")
+    if len(pieces) % 2 == 0:  # an unmatched backquote is a character, not markup
+        return _tex_escape(text)
+    return "".join(
+        _tex_escape(piece) if i % 2 == 0 else rf"\texttt{{{_tex_escape(piece)}}}"
+        for i, piece in enumerate(pieces)
+    )
 
 
 def _tex_text(text: str) -> str:
-    """Escape prose for LaTeX, keeping inline ``$...$`` math untouched."""
+    """Prose for LaTeX: inline ``$...$`` math is kept as it is, the rest is escaped."""
     parts = text.split("$")
-    for i in range(0, len(parts), 2):  # even parts are outside math
-        parts[i] = "".join(_TEX_ESCAPES.get(ch, ch) for ch in parts[i]).replace("`", "")
-    return "$".join(parts)
+    if len(parts) % 2 == 0:  # an unmatched dollar sign: no math, all prose
+        return _tex_prose(text)
+    return "$".join(part if i % 2 else _tex_prose(part) for i, part in enumerate(parts))

@@ -9,6 +9,7 @@ import sympy as sp
 
 from featcheck.numerics.commands.common import (
     add_derivation_output,
+    add_json,
     emit_derivation,
     non_negative_int,
     print_json,
@@ -17,21 +18,49 @@ from featcheck.theory.functions import parse_function
 from featcheck.theory.hermite import BASES, hermite_coefficients, information_exponent
 from featcheck.theory.hermite_derivation import hermite_derivation
 
+FUNCTION_HELP = (
+    "a catalogue name (relu, abs, sign, step, tanh, sigmoid, softplus, erf, he(k), h(k)) "
+    "or an expression in z, e.g. 'relu(z+1/2)' or 'z^3 - 3*z'"
+)
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("hermite", help="Hermite coefficients of a function")
-    parser.add_argument("function", metavar="FUNC", help="catalogue name or expression in z")
-    parser.add_argument("--max-degree", type=non_negative_int, default=8, metavar="K")
-    parser.add_argument("--basis", choices=BASES, default="normalized")
-    parser.add_argument("--digits", type=non_negative_int, default=30, metavar="D")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("function", metavar="FUNC", help=FUNCTION_HELP)
+    parser.add_argument(
+        "--max-degree",
+        type=non_negative_int,
+        default=8,
+        metavar="K",
+        help="compute the coefficients of degrees 0..K",
+    )
+    parser.add_argument(
+        "--basis",
+        choices=BASES,
+        default="normalized",
+        help="normalized c_k = E[f(Z) h_k(Z)] or monic mu_k = E[f(Z) He_k(Z)] = sqrt(k!) c_k",
+    )
+    parser.add_argument(
+        "--digits",
+        type=non_negative_int,
+        default=30,
+        metavar="D",
+        help="working precision in decimal digits (5 to 200) where no closed form exists",
+    )
+    add_json(parser)
     parser.set_defaults(handler=run)
 
 
 def register_derive(topics: argparse._SubParsersAction) -> None:
     parser = topics.add_parser("hermite", help="Hermite coefficients and information exponent")
-    parser.add_argument("function", metavar="FUNC")
-    parser.add_argument("--max-degree", type=non_negative_int, default=8, metavar="K")
+    parser.add_argument("function", metavar="FUNC", help=FUNCTION_HELP)
+    parser.add_argument(
+        "--max-degree",
+        type=non_negative_int,
+        default=8,
+        metavar="K",
+        help="derive the coefficients of degrees 0..K",
+    )
     add_derivation_output(parser)
     parser.set_defaults(handler=run_derive)
 
