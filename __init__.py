@@ -10,7 +10,7 @@ implementation. Names load on first use, so ``import featcheck`` is cheap::
     >>> [str(c.exact) for c in expansion.coefficients[:3]]
     ['sqrt(2)/(2*sqrt(pi))', '1/2', '1/(2*sqrt(pi))']
 
-Groups (see ``docs/api.md``):
+Groups (see ``docs/api.md`` for each name):
 
 * Hermite analysis: :func:`hermite_coefficients`, :func:`information_exponent`,
   :func:`second_moment`, :class:`HermiteExpansion`, :func:`hermite_he`, :func:`hermite_h`.
@@ -19,8 +19,11 @@ Groups (see ``docs/api.md``):
 * Gaussian identities: :func:`mehler` (the Mehler kernel ``psi_{f,g}(rho)``).
 * Models and flows: :func:`spiked_model`, :func:`isotropic_model`,
   :class:`SpikedCovariance`, :func:`spiked_flow`, :class:`OdeSystem`,
-  :func:`compile_system`, :func:`integrate`, and the command-level results
-  :func:`flow`, :func:`linear`, :func:`onestep`.
+  :func:`compile_system`, :func:`integrate`.
+* What the commands compute, as functions with keyword arguments returning results
+  with ``to_json()``: :func:`flow` (``featcheck flow``), :func:`linear_flow` and
+  :func:`check_bound` (``featcheck linear``, ``check-bound``), :func:`onestep`,
+  :func:`exponent` and :func:`sweep`.
 * Exponents: :func:`predict_exponent`, :func:`preconditioning_gain`.
 * Derivation documents: :class:`Derivation`.
 * Claims: :func:`claim`, :class:`Provenance` (with :func:`printed`, :func:`derived`,
@@ -70,6 +73,20 @@ _EXPORTS: dict[str, str] = {
     "FixedPoint": "featcheck.theory.dynamics:FixedPoint",
     "compile_system": "featcheck.numerics.ode:compile_system",
     "integrate": "featcheck.numerics.ode:integrate",
+    # what the commands compute, as library functions returning JSON-ready results
+    "flow": "featcheck.numerics.spiked.flow:flow",
+    "FlowResult": "featcheck.numerics.spiked.flow:FlowResult",
+    "linear_flow": "featcheck.numerics.linear.trajectory:linear_flow",
+    "LinearFlowResult": "featcheck.numerics.linear.trajectory:LinearFlowResult",
+    "check_bound": "featcheck.numerics.linear.bounds:check_bound",
+    "BoundCheck": "featcheck.numerics.linear.bounds:BoundCheck",
+    "onestep": "featcheck.numerics.onestep.run:onestep",
+    "OneStepA": "featcheck.numerics.onestep.run:OneStepA",
+    "OneStepB": "featcheck.numerics.onestep.run:OneStepB",
+    "exponent": "featcheck.numerics.exponents.predicted:exponent",
+    "ExponentReport": "featcheck.numerics.exponents.predicted:ExponentReport",
+    "sweep": "featcheck.numerics.exponents.sweep:sweep",
+    "SweepReport": "featcheck.numerics.exponents.sweep:SweepReport",
     # exponents
     "predict_exponent": "featcheck.theory.exponents:predict",
     "preconditioning_gain": "featcheck.theory.exponents:preconditioning_gain",
@@ -103,30 +120,40 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "BoundCheck",
     "Check",
     "Claim",
     "ClaimContext",
     "Coefficient",
     "Derivation",
     "Evidence",
+    "ExponentReport",
     "FeatcheckError",
     "FixedPoint",
+    "FlowResult",
     "Function",
     "HermiteExpansion",
     "InputError",
+    "LinearFlowResult",
     "MehlerKernel",
     "NumericalError",
     "OdeSystem",
+    "OneStepA",
+    "OneStepB",
     "Paper",
     "Provenance",
     "SingleIndexModel",
     "SpikedCovariance",
     "Status",
+    "SweepReport",
     "__version__",
+    "check_bound",
     "claim",
     "compile_system",
     "contains",
     "derived",
+    "exponent",
+    "flow",
     "hermite_coefficients",
     "hermite_h",
     "hermite_he",
@@ -134,9 +161,11 @@ __all__ = [
     "information_exponent",
     "integrate",
     "isotropic_model",
+    "linear_flow",
     "load_claims",
     "load_user_claims",
     "mehler",
+    "onestep",
     "parse_expression",
     "parse_function",
     "preconditioning_gain",
@@ -148,6 +177,7 @@ __all__ = [
     "spiked_flow",
     "spiked_model",
     "strategies",
+    "sweep",
     "testing",
     "within",
 ]
@@ -187,7 +217,13 @@ if TYPE_CHECKING:  # static analysers see the real objects
         within,
     )
     from featcheck.numerics.claims.provenance import Paper, Provenance, derived, printed, reading
+    from featcheck.numerics.exponents.predicted import ExponentReport, exponent
+    from featcheck.numerics.exponents.sweep import SweepReport, sweep
+    from featcheck.numerics.linear.bounds import BoundCheck, check_bound
+    from featcheck.numerics.linear.trajectory import LinearFlowResult, linear_flow
     from featcheck.numerics.ode import compile_system, integrate
+    from featcheck.numerics.onestep.run import OneStepA, OneStepB, onestep
+    from featcheck.numerics.spiked.flow import FlowResult, flow
     from featcheck.theory.derivation import Derivation
     from featcheck.theory.dynamics import FixedPoint, OdeSystem
     from featcheck.theory.dynamics.spiked import spiked_flow

@@ -122,31 +122,31 @@ TABLE_WIDTH = 100
 
 
 def claims_table(results: Iterable[Evidence], width: int = TABLE_WIDTH) -> str:
-    """A plain-text table of at most ``width`` columns: claim, status, checks passed,
-    seconds, and the worst check (clipped; the full counterexamples follow the table)."""
-    rows = [("claim", "status", "checks", "seconds", "worst check")]
+    """A plain-text table of at most ``width`` columns: claim, status, checks passed, the
+    worst check (clipped; the full counterexamples follow the table) and seconds."""
+    rows = [("claim", "status", "checks", "worst check", "seconds")]
     for r in results:
         worst = r.worst
         detail = r.error or (describe_check(worst) if worst else r.note)
         passed = len(r.checks) - len(r.failures)
         rows.append(
-            (r.claim_id, str(r.status), f"{passed}/{len(r.checks)}", f"{r.seconds:.1f}", detail)
+            (r.claim_id, str(r.status), f"{passed}/{len(r.checks)}", detail, f"{r.seconds:.1f}")
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
     widths[0] = min(widths[0], 36)
+    detail_width = max(width - sum(widths) - 7 - 2 * 4, 10)
     lines = []
     for n, row in enumerate(rows):
         cells = [
             _clip(row[0], widths[0]).ljust(widths[0]),
             row[1].ljust(widths[1]),
-            row[2].rjust(widths[2]),
-            row[3].rjust(widths[3]),
+            row[2].ljust(widths[2]),
+            _clip(" ".join(row[3].split()), detail_width).ljust(detail_width),
+            row[4].rjust(7),
         ]
-        used = sum(widths) + 2 * 4
-        cells.append(_clip(" ".join(row[4].split()), max(width - used, 10)))
-        lines.append("  ".join(cells).rstrip())
+        lines.append("  ".join(cells))
         if n == 0:
-            lines.append("  ".join("-" * w for w in [*widths, max(width - used, 10)]))
+            lines.append("  ".join("-" * w for w in [*widths, detail_width, 7]))
     return "\n".join(lines)
 
 

@@ -6,8 +6,9 @@ Blocks are found with sybil's Markdown parsers and each becomes one test, named
 ```console blocks: each line starting with ``$ `` is a command (a line ending in ``\\``
 continues on the next), the lines after it are its documented output. The commands of
 one block run one after another, each with ``bash -c``, in a fresh temporary directory
-shared by that block only, with the running interpreter's ``bin`` directory first on
-``PATH`` (so ``featcheck`` is the one under test). Standard output and standard error
+shared by that block only and holding a copy of the files of ``docs/examples/``, with
+the running interpreter's ``bin`` directory first on ``PATH`` (so ``featcheck`` is the
+one under test). Standard output and standard error
 together are compared with the documented lines:
 
 - text is exact up to trailing whitespace, and a run of spaces matches a run of spaces
@@ -32,6 +33,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -47,6 +49,9 @@ ROOT = Path(__file__).resolve().parent.parent
 #: README.md and every page of docs/ (not docs/derivations/: generated documents,
 #: checked by tests/test_committed_derivations.py and tests/test_latex.py)
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+#: The files of docs/examples/, which console examples use by name: each block runs in a
+#: fresh directory holding a copy of them.
+EXAMPLES = ROOT / "docs" / "examples"
 COMMAND_TIMEOUT = 300  # seconds; a documented example takes a few
 
 ELLIPSIS = "..."
@@ -291,6 +296,9 @@ def test_example(path, index, tmp_path, python_directory, monkeypatch):
     if block.skip is not None:
         pytest.skip(block.skip)
     if block.kind == "console":
+        for example_file in EXAMPLES.glob("*"):
+            if example_file.is_file():
+                shutil.copy(example_file, tmp_path / example_file.name)
         run_console(block.example, tmp_path)
         return
     monkeypatch.chdir(python_directory)

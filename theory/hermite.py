@@ -1,6 +1,6 @@
 r"""Exact Hermite analysis of functions of a standard Gaussian.
 
-Conventions (see the reference ``conventions.md``): probabilists' Hermite
+Conventions (DLMF chapter 18, probabilists' normalisation): Hermite
 polynomials ``He_k`` with ``E[He_j(Z) He_k(Z)] = k! [j = k]``, orthonormal
 ``h_k = He_k / sqrt(k!)``; *normalized* coefficients ``c_k(f) = E[f(Z) h_k(Z)]``
 and *monic* coefficients ``mu_k(f) = E[f(Z) He_k(Z)] = sqrt(k!) c_k(f)``.

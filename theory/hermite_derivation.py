@@ -68,7 +68,7 @@ def hermite_derivation(function: Function, max_degree: int = 8) -> Derivation:
             sp.Eq(mu, sp.sqrt(sp.factorial(k)) * c),
         ],
         "Normalized (c_k) and monic (mu_k) coefficients; h_k = He_k / sqrt(k!).",
-        "reference conventions",
+        "DLMF section 18.3 (orthogonality of Hermite polynomials)",
     )
     title, statement, why = _METHODS[expansion.form]
     doc.add(title, statement, why)

@@ -298,7 +298,7 @@ def _agree(a: sp.Expr, b: sp.Expr, digits: int = 50) -> tuple[bool, float]:
     provenance=printed(
         DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
     ),
-    statement="The reference's closed forms hold: ReLU c_k = (-1)^((k-2)/2) (k-3)!! / "
+    statement="Closed forms hold: ReLU c_k = (-1)^((k-2)/2) (k-3)!! / "
     "sqrt(2 pi k!) for even k >= 2 and 0 for odd k >= 3; ReLU with bias mu_0 = b Phi(b) + "
     "phi(b), mu_1 = Phi(b), mu_k = He_{k-2}(-b) phi(b); |z| and sign(z); the quoted decimals "
     "of ReLU and the 30-digit tanh values.",
@@ -401,7 +401,7 @@ def scaling(ctx: ClaimContext) -> Evidence:
     return evidence
 
 
-#: Information exponents stated in the reference (conventions.md, "Information exponent").
+#: Information exponents, from the definition s(f) = min{k >= 1: c_k(f) != 0}.
 STATED_EXPONENTS = {
     "he(1)": 1,
     "he(2)": 2,

@@ -291,7 +291,7 @@ def null_target_claim(ctx: ClaimContext) -> Evidence:
     evidence.note = (
         "The statement comes from a summary of Moniri et al. (2024), not from the paper's text, "
         "so a violation says that this reading fails, not that the paper is wrong. Our "
-        "derivation (featcheck derive onestep --activation relu --target 'he(2)') disagrees "
+        "derivation (featcheck derive onestep --activation relu --link 'he(2)') disagrees "
         "with it: beta_hat = X^T y/n keeps the norm sqrt(E[y^2]/psi) > 0 when mu_1(sigma*) = 0, "
         "so the gradient still has a rank-one part and spikes appear; they point along a "
         "direction independent of beta* (alignment with He_k(X beta*) tends to 0, see "

@@ -32,7 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="activation sigma (name or expression in z)",
     )
     parser.add_argument(
-        "--target", default="tanh", metavar="T", help="target link sigma* (name or expression in z)"
+        "--link", default="tanh", metavar="G", help="target link sigma* (name or expression in z)"
     )
     parser.add_argument(
         "--alpha",
@@ -112,7 +112,7 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
         help="activation sigma (name or expression in z)",
     )
     parser.add_argument(
-        "--target", default="tanh", metavar="T", help="target link sigma* (name or expression in z)"
+        "--link", default="tanh", metavar="G", help="target link sigma* (name or expression in z)"
     )
     parser.add_argument(
         "--alpha",
@@ -147,8 +147,8 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     result = onestep(
-        args.activation,
-        args.target,
+        activation=args.activation,
+        link=args.link,
         alpha=args.alpha,
         beta=args.beta,
         weight=args.weight,
@@ -264,7 +264,7 @@ def print_b(result: OneStepB) -> None:
 def run_derive(args: argparse.Namespace) -> int:
     doc = onestep_derivation(
         args.activation,
-        args.target,
+        args.link,
         alpha=args.alpha,
         psi=args.psi,
         beta=args.beta,

@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     from featcheck.numerics.spiked.flow import flow
 
     result = flow(
-        args.flow,
+        variant=args.flow,
         activation=args.activation,
         link=args.link,
         kappa=args.kappa,

@@ -24,9 +24,9 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=120)
-    _pyplot().close(fig)
-    return Path(path)
+    from featcheck.numerics.claims.figures import save
+
+    return save(fig, Path(path))
 
 
 def _yerr(values: np.ndarray, intervals: Sequence) -> np.ndarray | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import t as student
 
+from featcheck.numerics.claims.figures import save
 from featcheck.numerics.linear.bounds import (
     CheckResult,
     FlowBound,
@@ -199,9 +200,7 @@ def plot_figure1(data: dict, path: Path, level: float = 0.99) -> Path:
         f"{data['batch']}, lr {data['lr']:g}, {replicas} replicas; an angle bound below the "
         "flow is violated"
     )
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def plot_bound_check(
@@ -260,9 +259,7 @@ def plot_bound_check(
         f"{start.law.kind} d={start.law.dim}, N={start.depth}, rho0={start.rho0:.3g}, "
         f"theta0={start.theta0:.3g}"
     )
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def plot_rate_exponents(curves: list[dict], path: Path, *, title: str) -> Path:
@@ -289,6 +286,4 @@ def plot_rate_exponents(curves: list[dict], path: Path, *, title: str) -> Path:
     ax.set_ylabel("local exponent beta")
     ax.set_title(f"{title}: dashed = predicted, bar = tolerance at the last decade")
     ax.legend(fontsize=8)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save(fig, path)

@@ -7,7 +7,9 @@ command does.  Each returns a frozen dataclass whose ``to_json()`` is the comman
 ``--json`` output::
 
     >>> from featcheck.numerics.onestep.run import onestep_a
-    >>> result = onestep_a("tanh", "tanh", alpha=0.3, dim=100, samples=100, width=100)
+    >>> result = onestep_a(
+    ...     activation="tanh", link="tanh", alpha=0.3, dim=100, samples=100, width=100
+    ... )
     >>> result.predicted_spikes.degrees
     (1,)
 
@@ -130,9 +132,9 @@ class OneStepA(JsonResult):
 
 
 def onestep_a(
-    activation: FunctionLike,
-    target: FunctionLike = "tanh",
     *,
+    activation: FunctionLike,
+    link: FunctionLike = "tanh",
     alpha: float,
     dim: int = 500,
     samples: int = 500,
@@ -150,7 +152,7 @@ def onestep_a(
     ``noise`` is the standard deviation of the label noise, ``ridge`` the readout's
     penalty ``lambda``.
     """
-    sigma, star = as_function(activation), as_function(target)
+    sigma, star = as_function(activation), as_function(link)
     _check_common(noise, seed)
     prediction = predict_spikes(sigma, star, alpha)
     config = ConfigA(
@@ -329,9 +331,9 @@ class OneStepB(JsonResult):
 
 
 def onestep_b(
-    activation: FunctionLike,
-    target: FunctionLike = "tanh",
     *,
+    activation: FunctionLike,
+    link: FunctionLike = "tanh",
     beta: float,
     weight: float,
     dim: int = 500,
@@ -350,7 +352,7 @@ def onestep_b(
     ``isotropic``.  Simulates :func:`~featcheck.numerics.onestep.simulate.simulate_b` with
     the spectral analysis, beside :func:`~featcheck.theory.onestep.predict_spikes_b`.
     """
-    sigma, star = as_function(activation), as_function(target)
+    sigma, star = as_function(activation), as_function(link)
     _check_common(noise, seed)
     if data not in DATA:
         raise DomainError(f"unknown data {data!r}: {', '.join(DATA)}")
@@ -431,9 +433,9 @@ def onestep_b(
 
 
 def onestep(
-    activation: FunctionLike,
-    target: FunctionLike = "tanh",
     *,
+    activation: FunctionLike,
+    link: FunctionLike = "tanh",
     alpha: float | None = None,
     beta: float | None = None,
     weight: float | None = None,
@@ -450,7 +452,7 @@ def onestep(
     ``data`` defaults to isotropic data for model A (the only law it takes) and to the
     two-component mixture for model B; ``ridge`` to ``1e-2`` for A and ``1e-4`` for B.
     """
-    sigma, star = as_function(activation), as_function(target)
+    sigma, star = as_function(activation), as_function(link)
     if (alpha is None) == (beta is None):
         raise DomainError("give either alpha (model A) or beta and weight (model B)")
     sizes = {"dim": dim, "samples": samples, "width": width}
@@ -460,8 +462,8 @@ def onestep(
         if data not in (None, "isotropic"):
             raise DomainError("model A (alpha) takes isotropic data; leave data unset or use beta")
         return onestep_a(
-            sigma,
-            star,
+            activation=sigma,
+            link=star,
             alpha=alpha,
             **sizes,
             noise=noise,
@@ -471,8 +473,8 @@ def onestep(
     if weight is None:
         raise DomainError("beta needs weight (the share of the learning rate, in [0, 1])")
     return onestep_b(
-        sigma,
-        star,
+        activation=sigma,
+        link=star,
         beta=beta,
         weight=weight,
         **sizes,

@@ -239,8 +239,8 @@ class FlowResult(JsonResult):
 
 
 def flow(
-    flow: str,
     *,
+    variant: str = "plain",
     activation: FunctionLike = "relu",
     link: FunctionLike,
     kappa: float = 0.0,
@@ -254,7 +254,7 @@ def flow(
     eta: float | None = None,
     seed: int = 0,
 ) -> FlowResult:
-    """Integrate the ``flow`` (plain, normalized or preconditioned) of ``activation`` on
+    """Integrate the flow ``variant`` (plain, normalized or preconditioned) of ``activation`` on
     ``link`` under the spike ``kappa`` with alignment ``c = alignment``.
 
     ``init`` is the start overlap ``m0 = <w0, u>`` (default ``dim^(-1/2)``, a uniform start);
@@ -278,16 +278,16 @@ def flow(
     m0 = dim**-0.5 if init is None else float(init)
     if not -1 <= m0 <= 1:
         raise DomainError(f"the initial overlap must lie in [-1, 1], got {m0}")
-    derived = spiked_flow(flow, activation, link, convention=convention)
+    derived = spiked_flow(variant, activation, link, convention=convention)
     if not derived.recovery.holds:
         raise DomainError(derived.recovery.message)
     kappa, c = float(kappa), float(alignment)
     aligned = c == 1.0
     system = derived.aligned if aligned else derived.general
     compiled = compile_flow(system)
-    y0 = start_state(flow, kappa, c, m0)
+    y0 = start_state(variant, kappa, c, m0)
     parameters = {"kappa": kappa, "c": c}
-    if aligned and flow == "preconditioned":
+    if aligned and variant == "preconditioned":
         alpha = float(covariance_scale(convention, kappa))
         parameters["r"] = float(np.sqrt(alpha * (1 + kappa * m0 * m0)))
     trajectory = integrate(compiled, y0, parameters, t_max, escape_level=ESCAPE_LEVEL)
@@ -296,7 +296,7 @@ def flow(
     if replicas is not None:
         band = _online_band(derived, dim, kappa, c, m0, convention, replicas, steps, eta, seed)
     return FlowResult(
-        flow=flow,
+        flow=variant,
         activation=derived.activation.name,
         link=derived.link.name,
         kappa=kappa,

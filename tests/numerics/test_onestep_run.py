@@ -15,7 +15,7 @@ SMALL = {"dim": 60, "samples": 60, "width": 60}
 
 
 def test_command_prints_the_library_result(capsys):
-    result = onestep("relu", "tanh", beta=0.6, weight=0.9, **SMALL, seed=3)
+    result = onestep(activation="relu", link="tanh", beta=0.6, weight=0.9, **SMALL, seed=3)
     assert isinstance(result, OneStepB)
     argv = ["onestep", "--activation", "relu", "--beta", "0.6", "--weight", "0.9"]
     sizes = ["--dim", "60", "--samples", "60", "--width", "60", "--seed", "3", "--json"]
@@ -24,7 +24,7 @@ def test_command_prints_the_library_result(capsys):
 
 
 def test_model_a_result_is_frozen_and_typed():
-    result = onestep_a("tanh", "tanh", alpha=0.355, **SMALL)
+    result = onestep_a(activation="tanh", link="tanh", alpha=0.355, **SMALL)
     assert result.model.startswith("A") and result.predicted_spikes.degrees == (1, 3)
     assert result.hermite_model.defined is False
     assert all(isinstance(s, float) for s in result.singular_values)
@@ -36,13 +36,13 @@ def test_model_a_result_is_frozen_and_typed():
 
 
 def test_every_function_like_gives_the_same_run():
-    by_name = onestep_a("tanh", "relu", alpha=0.3, **SMALL)
-    by_expr = onestep_a(sp.tanh(z), parse_function("relu"), alpha=0.3, **SMALL)
+    by_name = onestep_a(activation="tanh", link="relu", alpha=0.3, **SMALL)
+    by_expr = onestep_a(activation=sp.tanh(z), link=parse_function("relu"), alpha=0.3, **SMALL)
     assert by_name == by_expr
 
 
 def test_model_b_terms_keep_exact_exponents():
-    result = onestep_b("relu", "tanh", beta=0.74, weight=0.5, **SMALL)
+    result = onestep_b(activation="relu", link="tanh", beta=0.74, weight=0.5, **SMALL)
     spread = [t for t in result.predicted_spikes.terms if t.present]
     assert [(t.mechanism, t.degree) for t in spread] == [("spread", 1)]
     assert spread[0].exponent == sp.Rational(37, 200)
@@ -66,4 +66,4 @@ def test_model_b_terms_keep_exact_exponents():
 )
 def test_bad_input_is_an_input_error(kwargs, message):
     with pytest.raises(InputError, match=message):
-        onestep("tanh", "tanh", **{**SMALL, **kwargs})
+        onestep(activation="tanh", link="tanh", **{**SMALL, **kwargs})

@@ -151,7 +151,7 @@ def test_fixed_points_not_computed_for_c_minus_one_says_why(capsys):
 
 
 def test_library_flow_matches_the_command(capsys):
-    result = flow("plain", activation="relu", link="-h(4)", kappa=10.0, dim=10000)
+    result = flow(variant="plain", activation="relu", link="-h(4)", kappa=10.0, dim=10000)
     assert isinstance(result, FlowResult)
     assert result.to_json() == _json(
         capsys, ["flow", "plain", "--link=-h(4)", "--kappa", "10", "--dim", "10000", "--json"]
@@ -173,4 +173,4 @@ def test_library_flow_matches_the_command(capsys):
 )
 def test_library_flow_rejects_bad_input_before_any_work(changes):
     with pytest.raises(InputError):
-        flow("normalized", activation="relu", link="he(2)", **changes)
+        flow(variant="normalized", activation="relu", link="he(2)", **changes)

@@ -1,4 +1,4 @@
-"""The exact Hermite engine against the reference's closed forms, and its properties."""
+"""The exact Hermite engine against known closed forms, and its properties."""
 
 import mpmath
 import pytest

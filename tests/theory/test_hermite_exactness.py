@@ -51,10 +51,12 @@ def test_trigonometric_coefficients_agree_with_quadrature():
     with mpmath.workdps(30):
         for k, c in enumerate(expansion.coefficients):
             truth = mpmath.quad(
-                lambda x, k=k: (x * mpmath.sin(2 * x) + mpmath.cos(x / 2) ** 2)
-                * mpmath.hermite(k, x / mpmath.sqrt(2))
-                * 2 ** (-mpmath.mpf(k) / 2)
-                * mpmath.npdf(x),
+                lambda x, k=k: (
+                    (x * mpmath.sin(2 * x) + mpmath.cos(x / 2) ** 2)
+                    * mpmath.hermite(k, x / mpmath.sqrt(2))
+                    * 2 ** (-mpmath.mpf(k) / 2)
+                    * mpmath.npdf(x)
+                ),
                 [-mpmath.inf, 0, mpmath.inf],
             )
             assert abs(c.value - truth) < mpmath.mpf(10) ** -18

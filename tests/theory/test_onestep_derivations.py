@@ -1,6 +1,6 @@
 """Every committed one-step derivation document is what the generator writes today.
 
-Regenerate with ``featcheck derive onestep --activation A --target tanh --alpha 0.355
+Regenerate with ``featcheck derive onestep --activation A --link tanh --alpha 0.355
 -o docs/derivations/onestep-A.md`` (the arguments of :data:`GENERATED`).
 """
 
