@@ -17,7 +17,11 @@ def new_figure(width: float = 6.0, height: float = 4.0):
 
 def check_labelled(fig) -> None:
     """Raise ``ValueError`` unless the figure has a title and every plot its axis labels."""
-    axes = [ax for ax in fig.get_axes() if ax.get_visible() and ax.has_data()]
+    axes = [
+        ax
+        for ax in fig.get_axes()
+        if ax.get_visible() and ax.has_data() and getattr(ax, "_colorbar", None) is None
+    ]
     suptitle = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else ""
     for ax in axes:
         missing = [
