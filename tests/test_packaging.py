@@ -93,3 +93,12 @@ def test_local_theory_and_numerics_modules_break_nothing(tmp_path):
     )
     assert cli.returncode == 0, cli.stderr
     assert '"1/2"' in cli.stdout
+
+
+def test_the_version_is_set_in_one_place():
+    """pyproject.toml sets it; the package metadata, featcheck.__version__ and the
+    citation file follow."""
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert featcheck.__version__ == version
+    citation = (ROOT / "CITATION.cff").read_text()
+    assert f"\nversion: {version}\n" in citation
