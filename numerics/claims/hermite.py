@@ -10,10 +10,7 @@ import sympy as sp
 
 from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, holds_if, within
 from featcheck.numerics.claims.figures import new_figure, save
-from featcheck.numerics.claims.provenance import (
-    DLMF,
-    printed,
-)
+from featcheck.numerics.claims.provenance import BEN_AROUS_2021, DLMF, derived, printed
 from featcheck.numerics.quadrature import (
     correlated_gaussians,
     double_precision_coefficients,
@@ -35,8 +32,10 @@ DOUBLE_ROUNDING = 300 * 2.3e-16
 
 @claim(
     "hermite.oracles",
-    provenance=printed(
-        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
+    provenance=derived(
+        None,
+        "the exact and certified Hermite coefficients of the catalogue",
+        "docs/derivations/hermite-relu.md",
     ),
     statement="The coefficients of every catalogue function (exact, or certified numeric) agree "
     "with two independent oracles (double precision: Gauss-Hermite for smooth functions, "
@@ -97,9 +96,7 @@ def oracles(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "hermite.parseval",
-    provenance=printed(
-        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
-    ),
+    provenance=printed(DLMF, "section 18.3 (orthogonality; Parseval in the orthonormal basis)"),
     statement="Parseval: E[f(Z)^2] = sum_k c_k^2. The exact or certified E[f^2] agrees with "
     "an independent quadrature of f^2, partial sums never exceed it, polynomials reach it "
     "at their degree, and the closed-form kernels satisfy psi_{f,f}(1) = E[f^2].",
@@ -173,9 +170,7 @@ MEHLER_PAIRS_FULL = (*MEHLER_PAIRS_QUICK, ("tanh", "relu"), ("softplus", "sign")
 
 @claim(
     "hermite.mehler",
-    provenance=printed(
-        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
-    ),
+    provenance=printed(DLMF, "equation 18.18.28 (Mehler's formula)"),
     statement="Mehler: E[f(Z1) g(Z2)] = sum_k c_k(f) c_k(g) rho^k for correlated standard "
     "Gaussians, checked against two-dimensional quadrature (within both error bounds) and "
     "Monte Carlo (inside a Bonferroni-corrected 99.9% confidence interval).",
@@ -231,8 +226,8 @@ def mehler_identity(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "hermite.arc-cosine",
-    provenance=printed(
-        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
+    provenance=derived(
+        None, "the ReLU kernel summed from its Hermite series", "docs/derivations/hermite-relu.md"
     ),
     statement="sum_k c_k(ReLU)^2 rho^k = (sqrt(1 - rho^2) + (pi - arccos rho) rho) / (2 pi): "
     "exact partial sums approach the closed form within the Parseval tail bound "
@@ -295,8 +290,10 @@ def _agree(a: sp.Expr, b: sp.Expr, digits: int = 50) -> tuple[bool, float]:
 
 @claim(
     "hermite.closed-forms",
-    provenance=printed(
-        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
+    provenance=derived(
+        None,
+        "closed forms of the ReLU, |z|, sign and tanh coefficients",
+        "docs/derivations/hermite-relu.md",
     ),
     statement="Closed forms hold: ReLU c_k = (-1)^((k-2)/2) (k-3)!! / "
     "sqrt(2 pi k!) for even k >= 2 and 0 for odd k >= 3; ReLU with bias mu_0 = b Phi(b) + "
@@ -362,8 +359,8 @@ def closed_forms(ctx: ClaimContext) -> Evidence:
 
 @claim(
     "hermite.scaling",
-    provenance=printed(
-        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
+    provenance=derived(
+        None, "variance scaling of Hermite coefficients", "docs/derivations/hermite-relu.md"
     ),
     statement="Variance scaling: c_k(f(sigma .)) = sigma c_k(f) for positively 1-homogeneous f "
     "(ReLU), and mu_k(p(sigma .)) = sigma^k sum_j mu_{k+2j}(p) ((sigma^2-1)/2)^j / j! for "
@@ -419,8 +416,10 @@ STATED_EXPONENTS = {
 
 @claim(
     "hermite.information-exponent",
-    provenance=printed(
-        DLMF, "Chapter 18 (Hermite polynomials: orthogonality 18.3, Mehler 18.18.28)"
+    provenance=derived(
+        BEN_AROUS_2021,
+        "the information exponent s(f) = min{k >= 1: c_k != 0}",
+        "docs/derivations/hermite-relu.md",
     ),
     statement="Information exponents: He_k has s = k; z^3 has s = 1; |z| and z^2 have s = 2; "
     "sign has s = 1 (and ReLU, tanh s = 1), each determined with certainty.",

@@ -141,9 +141,9 @@ BEN_AROUS_2021 = Paper(
     "2003.10409",
 )
 DLMF = Paper(
-    "Olver et al. (eds.)",
+    "NIST DLMF",
     2024,
-    "NIST Digital Library of Mathematical Functions",
-    "release 1.2",
+    "NIST Digital Library of Mathematical Functions (F. W. J. Olver et al., eds.)",
+    "https://dlmf.nist.gov",
     None,
 )
