@@ -215,3 +215,17 @@ def test_derivation_document_is_deterministic_and_complete():
         assert title in first
     assert "largest |rhs| at Q = M = P is 0 at 30 digits" in first
     assert r"\begin{document}" in derivation_document(model).to_latex()
+
+
+def test_models_too_large_to_derive_are_refused_before_any_work():
+    K = 5
+    model = committee_model(
+        student_activation=ERF,
+        student_width=K,
+        teacher_activation=ERF,
+        teacher_width=K,
+        Q0=sp.eye(K).tolist(),
+        M0=sp.zeros(K, K).tolist(),
+    )
+    with pytest.raises(InputError, match="the limit is 1000"):
+        derive_ode(model)

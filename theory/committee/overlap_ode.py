@@ -44,6 +44,7 @@ from featcheck.theory.committee.local_fields import LocalFields, local_fields
 from featcheck.theory.committee.model import CommitteeModel
 from featcheck.theory.derivation import Derivation
 from featcheck.theory.dynamics import OdeSystem
+from featcheck.theory.errors import InputError
 from featcheck.theory.functions import z
 
 ETA = sp.Symbol("eta", positive=True)
@@ -225,9 +226,33 @@ def derive_ode(model: CommitteeModel) -> CommitteeOde:
     return _derive(model)
 
 
+#: Models whose ODE needs more Gaussian expectations than this are refused (deriving
+#: and compiling them would take minutes).
+MAX_EXPECTATIONS = 1000
+
+
+def expectation_count(model: CommitteeModel) -> int:
+    """An upper bound on the number of distinct expectations the derivation evaluates."""
+    K, M = model.K, model.M
+    functions = K + (M if model.teacher.is_committee else 1)
+    pairs = functions * (functions + 1) // 2
+    count = 2 * K * (K + M) * functions + pairs  # E[phi' x h] and eps_g
+    if model.learner.stochastic:
+        count += K * (K + 1) // 2 * (pairs + 1)  # E[phi' phi' h h'] and E[phi' phi']
+    if model.student.trained:
+        count += K * functions
+    return count
+
+
 @lru_cache(maxsize=32)
 def _derive(model: CommitteeModel) -> CommitteeOde:
     K, M = model.K, model.M
+    count = expectation_count(model)
+    if count > MAX_EXPECTATIONS:
+        raise InputError(
+            f"the overlap ODE of K = {K}, M = {M} needs up to {count} Gaussian expectations; "
+            f"the limit is {MAX_EXPECTATIONS} (use fewer units)"
+        )
     fields = local_fields(K, M)
     book = _Book(model, fields)
     trained = model.student.trained
