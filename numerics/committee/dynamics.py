@@ -26,7 +26,12 @@ import numpy as np
 from scipy import stats
 
 from featcheck.numerics import committee as _registers  # noqa: F401  (numeric evaluators)
-from featcheck.numerics.committee.fixed_points import FixedPointReport, find_fixed_points, unpack
+from featcheck.numerics.committee.fixed_points import (
+    FixedPointReport,
+    find_fixed_points,
+    non_negative,
+    unpack,
+)
 from featcheck.numerics.committee.simulators import (
     SimulationRun,
     simulate_full,
@@ -225,7 +230,8 @@ def integrate_committee(
     t, y = trajectory.t, trajectory.y
     if end == 0:
         t, y = np.array([0.0]), y0[:, None]
-    eps = compiled.observable("generalization_error", y, compiled.parameters(ode.parameter_values))
+    p = compiled.parameters(ode.parameter_values)
+    eps = non_negative(compiled.observable("generalization_error", y, p))
     fixed_points, note = find_fixed_points(ode)
     plateau = _plateau(ode, fixed_points, t, y, eps)
     index = np.searchsorted(t, report)
@@ -333,7 +339,8 @@ def simulation_errors(ode: CommitteeOde, run: SimulationRun) -> np.ndarray:
     states = run.states(ode.model.K, ode.model.M)
     flat = states.reshape(states.shape[0], -1)
     p = compiled.parameters(ode.parameter_values)
-    return compiled.observable("generalization_error", flat, p).reshape(states.shape[1:])
+    values = compiled.observable("generalization_error", flat, p)
+    return non_negative(values).reshape(states.shape[1:])
 
 
 def simulate_committee(

@@ -74,6 +74,13 @@ class FixedPointReport(JsonResult):
         )
 
 
+def non_negative(values, tolerance: float = 1e-12):
+    """A generalisation error with rounding below zero (down to ``-tolerance``) set to 0."""
+    array = np.asarray(values, dtype=float)
+    cleaned = np.where((array < 0) & (array > -tolerance), 0.0, array)
+    return float(cleaned) if cleaned.ndim == 0 else cleaned
+
+
 def unpack(state: np.ndarray, K: int, M: int, trained: bool) -> tuple[list, list, list | None]:
     """``Q``, ``M`` (and ``a``) as nested lists from an ODE state vector."""
     rows, cols = np.triu_indices(K)
@@ -110,7 +117,7 @@ def _report(
         stability = "stable"
     else:
         stability = "degenerate"
-    error = float(compiled.observable("generalization_error", state, p))
+    error = non_negative(float(compiled.observable("generalization_error", state, p)))
     Q, Mm, a = unpack(state, ode.model.K, ode.model.M, ode.model.student.trained)
     return FixedPointReport(
         kind,
