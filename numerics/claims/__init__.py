@@ -25,6 +25,7 @@ CLAIM_MODULES = (
     "featcheck.numerics.claims.onestep",
     "featcheck.numerics.claims.exponents",
     "featcheck.numerics.claims.spiked",
+    "featcheck.numerics.claims.committee",
 )
 
 #: The entry-point group through which an installed package ships claims: each entry

@@ -135,10 +135,11 @@ def gaussian_integral(cls: type, *entries, nodes: int | None = None) -> np.ndarr
     return out.reshape(shape) if shape else out[0]
 
 
-def quadrature_error(cls: type, *entries) -> np.ndarray:
-    """``|Q_N - Q_(N/2)|``: an estimate of the error of :func:`gaussian_integral`."""
-    n = HERMITE_NODES[cls.slots]
-    fine = gaussian_integral(cls, *entries)
+def quadrature_error(cls: type, *entries, nodes: int | None = None) -> np.ndarray:
+    """``|Q_N - Q_(N/2)|``: an estimate of the error of :func:`gaussian_integral` with
+    ``nodes = N`` (default :data:`HERMITE_NODES`)."""
+    n = nodes or HERMITE_NODES[cls.slots]
+    fine = gaussian_integral(cls, *entries, nodes=n)
     coarse = gaussian_integral(cls, *entries, nodes=n // 2)
     return np.abs(fine - coarse)
 

@@ -2,7 +2,9 @@
 
 Symmetric fixed points are zeros of the reduced right-hand side on the symmetric subspace
 (:func:`featcheck.theory.committee.plateaus.symmetric_subspace`), found by
-``scipy.optimize.root`` (hybrid method) from a grid of starts; a zero is kept when the
+``scipy.optimize.root`` (Levenberg-Marquardt, then the hybrid method) from a grid of starts
+(outside the admissible overlaps, where the right-hand side is not finite, a large constant
+pushes the iteration back); a zero is kept when the
 reduced right-hand side is below ``1e-11`` (relative to its largest value on the grid) and
 the embedded overlaps are admissible (``[[Q, M], [M^T, P]]`` positive semi-definite).  Their
 stability comes from the eigenvalues of the Jacobian of the *full* system there (directions
@@ -149,7 +151,8 @@ def find_fixed_points(ode: CommitteeOde) -> tuple[list[FixedPointReport], str]:
             state = np.array([float(v) for v in subspace.embed(tuple(location))])
             reports.append(_report(ode, compiled, "symmetric", state, p))
         notes.append(
-            "symmetric fixed points: scipy.optimize.root from a grid of starts on the "
+            "symmetric fixed points: scipy.optimize.root (Levenberg-Marquardt, then hybrid) from "
+            "a grid of starts on the "
             "subspace Q_kk = q, Q_kl = c, M_km = r; stability from the eigenvalues of the full "
             "Jacobian (central differences); zeros no start reaches are missed"
         )
@@ -176,16 +179,19 @@ def _symmetric_zeros(ode, subspace, reduced: CompiledSystem, p: tuple) -> list[n
     values = np.array([reduced.rhs(s, p) for s in starts])
     scale = max(float(np.nanmax(np.abs(values))), 1e-300)
     found: list[np.ndarray] = []
+
+    def f(y: np.ndarray) -> np.ndarray:
+        value = reduced.rhs(y, p)  # not finite outside the admissible overlaps: push back
+        return value if np.all(np.isfinite(value)) else np.full_like(value, 1e3)
+
     for start in starts:
-        with np.errstate(all="ignore"):
-            solution = root(
-                lambda y: reduced.rhs(y, p), start, method="hybr", options={"xtol": 1e-14}
-            )
-        y = solution.x
-        if not np.all(np.isfinite(y)):
-            continue
-        residual = np.abs(reduced.rhs(y, p)).max()
-        if residual > RESIDUAL * scale or y[0] <= 0:
+        for method in ("lm", "hybr"):
+            with np.errstate(all="ignore"):
+                y = root(f, start, method=method, options={"xtol": 1e-14}).x
+            residual = np.abs(reduced.rhs(y, p)).max() if np.all(np.isfinite(y)) else np.inf
+            if residual <= RESIDUAL * scale and y[0] > 0:
+                break
+        else:
             continue
         state = np.array([float(v) for v in subspace.embed(tuple(y))])
         if not _admissible(ode, state):
