@@ -37,7 +37,11 @@ def times_list(text: str) -> list[float]:
 
 def _add_spec(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "spec", type=Path, metavar="SPEC.toml", help="the model, a TOML file (docs/dynamics.md)"
+        "spec",
+        type=Path,
+        metavar="SPEC.toml",
+        help="the model: a TOML file (docs/dynamics.md) or a bundled example "
+        "(saad-solla, staircase, single-index)",
     )
 
 

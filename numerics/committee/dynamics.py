@@ -173,7 +173,12 @@ class CommitteeTrajectory(JsonResult):
 
 
 def _plateau(
-    ode: CommitteeOde, fixed_points: list[FixedPointReport], t: np.ndarray, y: np.ndarray, eps
+    ode: CommitteeOde,
+    fixed_points: list[FixedPointReport],
+    t: np.ndarray,
+    y: np.ndarray,
+    eps,
+    refine=None,
 ) -> Plateau | None:
     best = None
     for point in fixed_points:
@@ -196,9 +201,14 @@ def _plateau(
         j = i + int(below[0])
         if j == 0:
             escape = float(t[0])
-        else:  # linear interpolation between the two grid points around the crossing
-            t0, t1, e0, e1 = t[j - 1], t[j], eps[j - 1], eps[j]
-            escape = float(t0 + (t1 - t0) * (e0 - level) / (e0 - e1)) if e0 != e1 else float(t1)
+        else:
+            times, errors = t, eps
+            if refine is not None:  # integrate again across the crossing on a finer grid
+                times, errors = refine(y[:, j - 1], float(t[j - 1]), float(t[j]))
+                j = int(np.nonzero(errors <= level)[0][0])
+            t0, t1 = float(times[j - 1]), float(times[j])
+            e0, e1 = errors[j - 1], errors[j]  # then interpolate linearly
+            escape = t0 + (t1 - t0) * (e0 - level) / (e0 - e1) if e0 != e1 else t1
     return Plateau(
         point.generalization_error, float(point.escape_rate), float(t[i]), distance, escape
     )
@@ -233,7 +243,21 @@ def integrate_committee(
     p = compiled.parameters(ode.parameter_values)
     eps = non_negative(compiled.observable("generalization_error", y, p))
     fixed_points, note = find_fixed_points(ode)
-    plateau = _plateau(ode, fixed_points, t, y, eps)
+
+    def refine(start: np.ndarray, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        grid = np.linspace(0.0, t1 - t0, 401)
+        piece = integrate(
+            compiled,
+            start,
+            ode.parameter_values,
+            t1 - t0,
+            t_eval=grid,
+            escape_observable=None,
+            convergence_tol=None,
+        )
+        return t0 + piece.t, compiled.observable("generalization_error", piece.y, p)
+
+    plateau = _plateau(ode, fixed_points, t, y, eps, refine)
     index = np.searchsorted(t, report)
     Q, M, a = _matrices(y[:, index], ode)
     notes = [note] if note else []
@@ -277,6 +301,7 @@ class CommitteeSimulation(JsonResult):
     fixed_points: list[FixedPointReport]
     escape_time: float | None
     escaped: int
+    plateau: Plateau | None = None
     run: SimulationRun | None = None
 
     def to_json(self) -> dict:
@@ -299,6 +324,7 @@ class CommitteeSimulation(JsonResult):
             "fixed_points": [f.to_json() for f in self.fixed_points],
             "escape_time": self.escape_time,
             "escaped": self.escaped,
+            "plateau": None if self.plateau is None else self.plateau.to_json(),
         }
         return out
 
@@ -313,7 +339,9 @@ class CommitteeSimulation(JsonResult):
             self.t, self.generalization_error, self.band["generalization_error"], strict=True
         ):
             lines.append(f"{t:>10.4g}  {e:>12.6g}  [{lo:>11.6g}, {hi:>11.6g}]")
-        if self.escape_time is None:
+        if self.plateau is None:
+            lines.append("escape time: none (the ODE visits no plateau)")
+        elif self.escape_time is None:
             lines.append(f"escape time: none ({self.escaped} of {self.replicas} replicas escaped)")
         else:
             lines.append(
@@ -407,6 +435,7 @@ def simulate_committee(
         trajectory.fixed_points,
         escape,
         escaped,
+        trajectory.plateau,
         run if keep_run else None,
     )
 

@@ -134,7 +134,7 @@ def _mp(expr) -> mpmath.mpf:
         return mpmath.mpf(sp.N(expr, 30))
 
 
-@settings(max_examples=4)
+@settings(max_examples=3)
 @given(covariances(3), st.sampled_from([sp.sqrt(2) / 2, sp.Rational(3, 2)]))
 def test_erf_pair_and_stein_terms_match_the_hermite_series(C, b):
     """``E[f(a) f(c)]``, ``E[f'(a) f'(c)]`` and ``E[f'(a) b f(c)]`` for ``f = erf(b z)``: the
@@ -234,7 +234,7 @@ def _monte_carlo(expr, fields, C, n, seed):
     return samples.mean(), samples.std(ddof=1) / np.sqrt(n)
 
 
-@settings(max_examples=3)
+@settings(max_examples=2)
 @given(covariances(4), st.integers(0, 2**31))
 def test_relu_three_and_four_point_terms_match_monte_carlo(C, seed):
     a_, b_, c_, d_ = Y

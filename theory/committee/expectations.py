@@ -96,7 +96,7 @@ RULE_NAMES = {
     "tilting": "Gaussian tilting",
     "stein": "Stein's lemma",
     "conditioning": "conditioning on a zero",
-    "arcsine": "arcsine law of two signs",
+    "signs": "sign laws (odd products vanish, arcsine law for two)",
     "plackett": "Plackett's integral for four signs (numeric, one-dimensional)",
     "quadrature": "tensor Gauss-Hermite quadrature (numeric)",
 }
@@ -508,9 +508,9 @@ def _signs(term: _Term, C: sp.Matrix) -> Reduced | None:
 def _sign_moment(variables: list[tuple[int, sp.Expr]], C: sp.Matrix) -> Reduced | None:
     n = len(variables)
     if n % 2:
-        return sp.Integer(0), frozenset()
+        return sp.Integer(0), frozenset({"signs"})
     if n == 0:
-        return sp.Integer(1), frozenset()
+        return sp.Integer(1), frozenset({"signs"})
 
     def correlation(a: int, b: int) -> sp.Expr:
         (s, ea), (t, eb) = variables[a], variables[b]
@@ -519,7 +519,7 @@ def _sign_moment(variables: list[tuple[int, sp.Expr]], C: sp.Matrix) -> Reduced 
         return C[s, t] / sp.sqrt((C[s, s] + ea) * (C[t, t] + eb))
 
     if n == 2:
-        return 2 / sp.pi * sp.asin(correlation(0, 1)), frozenset({"arcsine"})
+        return 2 / sp.pi * sp.asin(correlation(0, 1)), frozenset({"signs"})
     if n == 4:
         r = [correlation(a, b) for a, b in _correlation_pairs(4)]
         return SignMoment4(*r), frozenset({"plackett"})

@@ -574,11 +574,27 @@ def model_from_toml(text: str, name: str = "model") -> CommitteeModel:
     return model_from_mapping(spec, name)
 
 
+#: Models shipped with featcheck (``docs/examples/<name>.toml``), loadable by name.
+EXAMPLES = ("saad-solla", "staircase", "single-index")
+
+
+def example_path(name: str) -> Path:
+    """The TOML file of a bundled example model."""
+    if name not in EXAMPLES:
+        raise InputError(f"no bundled example {name!r}; the examples are {', '.join(EXAMPLES)}")
+    return Path(__file__).resolve().parents[2] / "docs" / "examples" / f"{name}.toml"
+
+
 def load_model(path: str | Path) -> CommitteeModel:
-    """A model from a TOML file; its name is the file's stem."""
+    """A model from a TOML file (its name is the file's stem), or a bundled example by name
+    (:data:`EXAMPLES`) when no such file exists."""
     path = Path(path)
+    if not path.is_file() and str(path) in EXAMPLES:
+        path = example_path(str(path))
     if not path.is_file():
-        raise InputError(f"model file {path} does not exist")
+        raise InputError(
+            f"model file {path} does not exist (bundled examples: {', '.join(EXAMPLES)})"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
