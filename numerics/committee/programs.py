@@ -25,7 +25,7 @@ import sympy as sp
 from featcheck.theory.errors import InputError
 
 CONST, VAR, ADD, MUL, POW, SQRT = 0, 1, 2, 3, 4, 5
-MAX, MIN = 6, 7
+MAX, MIN, POWI = 6, 7, 8
 ERF, ERFC, EXP, LOG, TANH, SIN, COS, TAN, SINH, COSH = 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
 ATAN, ATANH, ASIN, ACOS, ABS, SIGN, STEP = 20, 21, 22, 23, 24, 25, 26
 
@@ -103,7 +103,12 @@ def _emit(expr: sp.Expr, index, ops, operands, constants) -> int:
         return _emit(sp.Integer(0), index, ops, operands, constants)
     if isinstance(expr, sp.Add | sp.Mul | sp.Max | sp.Min):
         code = {sp.Add: ADD, sp.Mul: MUL, sp.Max: MAX, sp.Min: MIN}[type(expr)]
-        args = expr.args
+        args = list(expr.args)
+        if code in (ADD, MUL):  # fold the numeric terms or factors into one constant
+            numbers = [a for a in args if a.is_number and not a.free_symbols]
+            if len(numbers) > 1:
+                folded = sp.Add(*numbers) if code == ADD else sp.Mul(*numbers)
+                args = [folded] + [a for a in args if a not in numbers]
         depth = _emit(args[0], index, ops, operands, constants)
         for arg in args[1:]:
             depth = max(depth, 1 + _emit(arg, index, ops, operands, constants))
@@ -116,6 +121,11 @@ def _emit(expr: sp.Expr, index, ops, operands, constants) -> int:
             depth = _emit(base, index, ops, operands, constants)
             ops.append(SQRT)
             operands.append(0)
+            return depth
+        if exponent.is_Integer and 1 <= abs(int(exponent)) <= 8:
+            depth = _emit(base, index, ops, operands, constants)
+            ops.append(POWI)  # repeated multiplication; a negative power is a reciprocal
+            operands.append(int(exponent))
             return depth
         depth = _emit(base, index, ops, operands, constants)
         depth = max(depth, 1 + _emit(exponent, index, ops, operands, constants))
@@ -165,7 +175,13 @@ def run(ops, operands, constants, start, end, x, stack):
             stack[top - 1] = min(stack[top - 1], stack[top])
         else:
             v = stack[top - 1]
-            if op == SQRT:
+            if op == POWI:
+                n = operands[i]
+                w = v
+                for _ in range(abs(n) - 1):
+                    w *= v
+                v = w if n > 0 else 1.0 / w
+            elif op == SQRT:
                 v = math.sqrt(v)
             elif op == ERF:
                 v = math.erf(v)
