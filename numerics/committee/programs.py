@@ -4,7 +4,8 @@ The simulators evaluate the activation, its derivative and the teacher's link mi
 times per second inside numba-compiled loops.  Rather than generating and compiling Python
 code per model (numba would recompile the simulator for each), an expression is translated
 once into a postfix program (opcodes, operand indices, constants) and run by one compiled
-interpreter, :func:`run`.  Translation walks the sympy tree; nothing is ever ``eval``-ed.
+interpreter, :func:`featcheck.numerics.committee.kernels.run`.  Translation walks the sympy
+tree; nothing is ever ``eval``-ed.
 
 Supported: numbers, the variables, ``+``, ``*``, powers, ``erf``, ``erfc``, ``exp``, ``log``,
 ``sqrt``, ``tanh``, ``sin``, ``cos``, ``tan``, ``sinh``, ``cosh``, ``atan``, ``atanh``,
@@ -18,16 +19,39 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import sympy as sp
 
+from featcheck.numerics.committee.kernels import (
+    ABS,
+    ACOS,
+    ADD,
+    ASIN,
+    ATAN,
+    ATANH,
+    CONST,
+    COS,
+    COSH,
+    ERF,
+    ERFC,
+    EXP,
+    LOG,
+    MAX,
+    MIN,
+    MUL,
+    POW,
+    POWI,
+    SIGN,
+    SIN,
+    SINH,
+    SQRT,
+    STEP,
+    TAN,
+    TANH,
+    VAR,
+    run,
+)
 from featcheck.theory.errors import InputError
-
-CONST, VAR, ADD, MUL, POW, SQRT = 0, 1, 2, 3, 4, 5
-MAX, MIN, POWI = 6, 7, 8
-ERF, ERFC, EXP, LOG, TANH, SIN, COS, TAN, SINH, COSH = 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
-ATAN, ATANH, ASIN, ACOS, ABS, SIGN, STEP = 20, 21, 22, 23, 24, 25, 26
 
 UNARY = {
     sp.erf: ERF,
@@ -144,81 +168,6 @@ def _emit(expr: sp.Expr, index, ops, operands, constants) -> int:
     ops.append(code)
     operands.append(0)
     return depth
-
-
-@numba.njit(cache=True, nogil=True)
-def run(ops, operands, constants, start, end, x, stack):
-    """Run one program on the variables ``x`` with the scratch ``stack``."""
-    top = 0
-    for i in range(start, end):
-        op = ops[i]
-        if op == CONST:
-            stack[top] = constants[operands[i]]
-            top += 1
-        elif op == VAR:
-            stack[top] = x[operands[i]]
-            top += 1
-        elif op == ADD:
-            top -= 1
-            stack[top - 1] += stack[top]
-        elif op == MUL:
-            top -= 1
-            stack[top - 1] *= stack[top]
-        elif op == POW:
-            top -= 1
-            stack[top - 1] = stack[top - 1] ** stack[top]
-        elif op == MAX:
-            top -= 1
-            stack[top - 1] = max(stack[top - 1], stack[top])
-        elif op == MIN:
-            top -= 1
-            stack[top - 1] = min(stack[top - 1], stack[top])
-        else:
-            v = stack[top - 1]
-            if op == POWI:
-                n = operands[i]
-                w = v
-                for _ in range(abs(n) - 1):
-                    w *= v
-                v = w if n > 0 else 1.0 / w
-            elif op == SQRT:
-                v = math.sqrt(v)
-            elif op == ERF:
-                v = math.erf(v)
-            elif op == ERFC:
-                v = math.erfc(v)
-            elif op == EXP:
-                v = math.exp(v)
-            elif op == LOG:
-                v = math.log(v)
-            elif op == TANH:
-                v = math.tanh(v)
-            elif op == SIN:
-                v = math.sin(v)
-            elif op == COS:
-                v = math.cos(v)
-            elif op == TAN:
-                v = math.tan(v)
-            elif op == SINH:
-                v = math.sinh(v)
-            elif op == COSH:
-                v = math.cosh(v)
-            elif op == ATAN:
-                v = math.atan(v)
-            elif op == ATANH:
-                v = math.atanh(v)
-            elif op == ASIN:
-                v = math.asin(v)
-            elif op == ACOS:
-                v = math.acos(v)
-            elif op == ABS:
-                v = abs(v)
-            elif op == SIGN:
-                v = 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
-            elif op == STEP:
-                v = 1.0 if v > 0 else (0.0 if v < 0 else 0.5)
-            stack[top - 1] = v
-    return stack[0]
 
 
 def evaluate(programs: Programs, p: int, x: np.ndarray) -> float:

@@ -17,8 +17,9 @@ sampled exactly from ``n`` standard normals and one chi-square: ``O(n^3)`` work 
 (a positive semi-definite Cholesky factor of ``Omega``, rebuilt each step).  Label noise
 adds one normal.
 
-The kernel is compiled by numba with the activation, its derivative and the link as stack
-programs (:mod:`featcheck.numerics.committee.programs`).  Each replica draws from its own
+The kernel (:mod:`featcheck.numerics.committee.kernels`) is compiled by numba with the
+activation, its derivative and the link as stack programs
+(:mod:`featcheck.numerics.committee.programs`).  Each replica draws from its own
 ``numpy.random.Generator`` (``PCG64`` seeded by ``SeedSequence(seed).spawn(replicas)``) and
 replicas run on a thread pool without the GIL, so the numbers do not depend on the number of
 threads.
@@ -30,16 +31,15 @@ vectors are the rows of ``B`` (``B B^T = Omega(0)``) in the first ``n`` coordina
 
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import sympy as sp
 
-from featcheck.numerics.committee.programs import Programs, compile_programs, run
+from featcheck.numerics.committee.kernels import replica
+from featcheck.numerics.committee.programs import Programs, compile_programs
 from featcheck.theory.committee.model import CommitteeModel
 from featcheck.theory.errors import InputError, NumericalError
 from featcheck.theory.functions import z
@@ -159,142 +159,6 @@ def _check_common(dim: int, replicas: int, K: int, M: int) -> None:
 # Reduced simulator
 
 
-@numba.njit(cache=True, nogil=True)
-def _cholesky_psd(A, L):
-    """``L L^T = A`` for a positive semi-definite ``A`` (zero columns where a pivot is zero)."""
-    n = A.shape[0]
-    scale = 0.0
-    for i in range(n):
-        scale = max(scale, abs(A[i, i]))
-    tiny = 1e-14 * max(scale, 1e-300)
-    for j in range(n):
-        for i in range(n):
-            L[i, j] = 0.0
-    for j in range(n):
-        s = A[j, j]
-        for k in range(j):
-            s -= L[j, k] * L[j, k]
-        if s <= tiny:
-            continue
-        root = math.sqrt(s)
-        L[j, j] = root
-        for i in range(j + 1, n):
-            t = A[i, j]
-            for k in range(j):
-                t -= L[i, k] * L[j, k]
-            L[i, j] = t / root
-
-
-@numba.njit(cache=True, nogil=True)
-def _replica(
-    gen,
-    d,
-    eta,
-    eta_a,
-    sigma,
-    Q,
-    Mm,
-    P,
-    a,
-    trained,
-    ops,
-    operands,
-    constants,
-    starts,
-    ends,
-    depth,
-    snap_steps,
-    out_Q,
-    out_M,
-    out_a,
-):
-    """One replica of online SGD in the overlaps; ``Q``, ``Mm``, ``a`` are updated in place.
-
-    Returns -1, or the step at which the overlaps stopped being finite or exceeded BLOWUP.
-    """
-    K = Q.shape[0]
-    M = Mm.shape[1]
-    n = K + M
-    omega = np.empty((n, n))
-    L = np.empty((n, n))
-    g = np.empty(n)
-    field = np.empty(n)
-    phi = np.empty(K)
-    dphi = np.empty(K)
-    delta = np.empty(K)
-    stack = np.empty(depth)
-    x = np.empty(max(M, 1))
-    for m in range(M):
-        for o in range(M):
-            omega[K + m, K + o] = P[m, o]
-    df = float(d - n)
-    c = eta / d
-    c_a = eta_a / d
-    total = snap_steps[-1]
-    j = 0
-    while j < snap_steps.size and snap_steps[j] == 0:
-        out_Q[j] = Q
-        out_M[j] = Mm
-        out_a[j] = a
-        j += 1
-    for step in range(1, total + 1):
-        for k in range(K):
-            for o in range(K):
-                omega[k, o] = Q[k, o]
-            for m in range(M):
-                omega[k, K + m] = Mm[k, m]
-                omega[K + m, k] = Mm[k, m]
-        _cholesky_psd(omega, L)
-        norm2 = 0.0
-        for i in range(n):
-            g[i] = gen.standard_normal()
-            norm2 += g[i] * g[i]
-        if df > 0:
-            norm2 += gen.chisquare(df)
-        for i in range(n):
-            s = 0.0
-            for k in range(i + 1):
-                s += L[i, k] * g[k]
-            field[i] = s
-        for m in range(M):
-            x[m] = field[K + m]
-        y = run(ops, operands, constants, starts[2], ends[2], x, stack)
-        if sigma > 0:
-            y += sigma * gen.standard_normal()
-        yhat = 0.0
-        for k in range(K):
-            x[0] = field[k]
-            phi[k] = run(ops, operands, constants, starts[0], ends[0], x, stack)
-            dphi[k] = run(ops, operands, constants, starts[1], ends[1], x, stack)
-            yhat += a[k] * phi[k]
-        error = y - yhat
-        for k in range(K):
-            delta[k] = a[k] * dphi[k] * error
-        for k in range(K):
-            for o in range(k, K):
-                value = Q[k, o] + c * (delta[k] * field[o] + delta[o] * field[k])
-                value += c * c * delta[k] * delta[o] * norm2
-                Q[k, o] = value
-                Q[o, k] = value
-            for m in range(M):
-                Mm[k, m] += c * delta[k] * field[K + m]
-        if trained:
-            for k in range(K):
-                a[k] += c_a * error * phi[k]
-        bad = False
-        for k in range(K):
-            if not (abs(Q[k, k]) < 1e8):  # also catches nan
-                bad = True
-        if bad:
-            return step
-        while j < snap_steps.size and snap_steps[j] == step:
-            out_Q[j] = Q
-            out_M[j] = Mm
-            out_a[j] = a
-            j += 1
-    return -1
-
-
 def simulate_reduced(
     model: CommitteeModel,
     *,
@@ -318,7 +182,7 @@ def simulate_reduced(
 
     def one(r: int) -> int:
         gen = np.random.Generator(np.random.PCG64(children[r]))
-        return _replica(
+        return replica(
             gen,
             dim,
             setup.eta,

@@ -15,5 +15,8 @@ multi-index link) from Gaussian inputs, by online SGD or gradient flow on the sq
 * :mod:`~featcheck.theory.committee.plateaus`: fixed points in the symmetric subspace, their
   Jacobian eigenvalues and escape rates;
 * :mod:`~featcheck.theory.committee.leap`: information and leap exponents of a multi-index
-  link.
+  link;
+* :mod:`~featcheck.theory.committee.document`: the derivation document of a model.
+
+The numerics (integration, simulators, fixed points) are in ``featcheck.numerics.committee``.
 """
