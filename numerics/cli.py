@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "featcheck.numerics.commands.onestep",
     "featcheck.numerics.commands.exponents",
     "featcheck.numerics.commands.spiked",
+    "featcheck.numerics.commands.dynamics",
 )
 
 

@@ -26,6 +26,7 @@ CLAIM_MODULES = (
     "featcheck.numerics.claims.onestep_demir_dogan2025",
     "featcheck.numerics.claims.exponents",
     "featcheck.numerics.claims.spiked",
+    "featcheck.numerics.claims.committee",
 )
 
 #: The entry-point group through which an installed package ships claims: each entry

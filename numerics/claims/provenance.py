@@ -147,3 +147,18 @@ DLMF = Paper(
     "https://dlmf.nist.gov",
     None,
 )
+SAAD_SOLLA_1995 = Paper(
+    "Saad, Solla",
+    1995,
+    "On-line learning in soft committee machines",
+    "Phys. Rev. E 52, 4225",
+    None,
+)
+GOLDT_2019 = Paper(
+    "Goldt, Advani, Saxe, Krzakala, Zdeborova",
+    2019,
+    "Dynamics of stochastic gradient descent for two-layer neural networks in the "
+    "teacher-student setup",
+    "NeurIPS 2019",
+    "1906.08632",
+)

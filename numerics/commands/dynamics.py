@@ -1,0 +1,153 @@
+"""``featcheck ode``, ``featcheck simulate`` and ``featcheck derive ode``: teacher-student
+committee models given as TOML files (``docs/dynamics.md``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from featcheck.numerics.commands.common import (
+    add_derivation_output,
+    add_json,
+    add_seed,
+    emit_derivation,
+    positive_float,
+    positive_int,
+    print_json,
+)
+from featcheck.theory.errors import NumericalError
+
+
+def times_list(text: str) -> list[float]:
+    """``"0,1.5,10"`` -> ``[0.0, 1.5, 10.0]`` (finite, non-negative)."""
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected numbers separated by commas, got {text!r}"
+            ) from None
+        if value != value or value in (float("inf"), float("-inf")) or value < 0:
+            raise argparse.ArgumentTypeError(f"times must be finite and non-negative, got {part}")
+        values.append(value)
+    return values
+
+
+def _add_spec(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "spec",
+        type=Path,
+        metavar="SPEC.toml",
+        help="the model: a TOML file (docs/dynamics.md) or a bundled example "
+        "(saad-solla, staircase, single-index)",
+    )
+
+
+def _add_times(parser: argparse.ArgumentParser, default_t_max: str) -> None:
+    parser.add_argument(
+        "--t-max",
+        type=positive_float,
+        metavar="T",
+        help=f"end time, in units of d steps (default: the last of --times, else {default_t_max})",
+    )
+    parser.add_argument(
+        "--times",
+        type=times_list,
+        metavar="T1,T2,...",
+        help="report at exactly these times (default: 11 equally spaced times up to --t-max)",
+    )
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    ode = commands.add_parser(
+        "ode", help="integrate the overlap ODEs of a teacher-student model given as TOML"
+    )
+    _add_spec(ode)
+    _add_times(ode, "1000")
+    add_json(ode)
+    ode.set_defaults(handler=run_ode)
+
+    simulate = commands.add_parser(
+        "simulate", help="run online SGD of a teacher-student model given as TOML"
+    )
+    _add_spec(simulate)
+    simulate.add_argument(
+        "--dim", type=positive_int, required=True, metavar="D", help="the input dimension d"
+    )
+    simulate.add_argument(
+        "--replicas", type=positive_int, required=True, metavar="R", help="independent runs"
+    )
+    simulate.add_argument(
+        "--full",
+        action="store_true",
+        help="simulate the weights in dimension d instead of the exact reduced simulator",
+    )
+    add_seed(simulate)
+    _add_times(simulate, "10")
+    simulate.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="threads of the reduced simulator (default: one per core; results do not "
+        "depend on it)",
+    )
+    add_json(simulate)
+    simulate.set_defaults(handler=run_simulate)
+
+
+def register_derive(topics: argparse._SubParsersAction) -> None:
+    parser = topics.add_parser("ode", help="the overlap ODEs of a teacher-student model (TOML)")
+    _add_spec(parser)
+    add_derivation_output(parser)
+    parser.set_defaults(handler=run_derive)
+
+
+def _numerical_failure(exc: NumericalError) -> int:
+    sys.stderr.write(f"featcheck: numerical failure: {exc}\n")
+    return 1
+
+
+def run_ode(args: argparse.Namespace) -> int:
+    from featcheck.numerics.committee.dynamics import integrate_committee
+
+    try:
+        result = integrate_committee(args.spec, t_max=args.t_max, times=args.times)
+    except NumericalError as exc:
+        return _numerical_failure(exc)
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(result.summary())
+    return 0
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    from featcheck.numerics.committee.dynamics import simulate_committee
+
+    try:
+        result = simulate_committee(
+            args.spec,
+            dim=args.dim,
+            replicas=args.replicas,
+            full=args.full,
+            seed=args.seed,
+            times=args.times,
+            t_max=args.t_max,
+            threads=args.threads,
+        )
+    except NumericalError as exc:
+        return _numerical_failure(exc)
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(result.summary())
+    return 0
+
+
+def run_derive(args: argparse.Namespace) -> int:
+    from featcheck.numerics.committee.dynamics import as_model
+    from featcheck.theory.committee.document import derivation_document
+
+    return emit_derivation(derivation_document(as_model(args.spec)), args)

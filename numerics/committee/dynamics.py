@@ -1,0 +1,457 @@
+"""Library functions behind ``featcheck ode`` and ``featcheck simulate``.
+
+:func:`integrate_committee` derives a model's overlap ODEs, integrates them with
+:func:`featcheck.numerics.ode.integrate`, finds the symmetric fixed points and the teacher
+fixed point, and measures the escape time from the plateau the trajectory visits.
+:func:`simulate_committee` runs online SGD (the exact reduced simulator, or the full
+``d``-dimensional one) and summarises the replicas by their mean and a 95% confidence band
+at each time.  Both return frozen dataclasses with ``to_json()``.
+
+Escape time: the plateau is the unstable symmetric fixed point (``eps_g > 0``) that the
+trajectory comes closest to, if it comes within :data:`PLATEAU_DISTANCE` of it (largest
+difference of an overlap); the escape time is the first time after that closest approach at
+which the generalisation error falls below half the plateau's.  For a simulation it is the
+median over replicas of the first sampled time at which this happens (None when fewer than
+half the replicas escape within the sampled times).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from featcheck.numerics import committee as _registers  # noqa: F401  (numeric evaluators)
+from featcheck.numerics.committee.fixed_points import (
+    FixedPointReport,
+    find_fixed_points,
+    non_negative,
+    unpack,
+)
+from featcheck.numerics.committee.simulators import (
+    SimulationRun,
+    simulate_full,
+    simulate_reduced,
+)
+from featcheck.numerics.jsonable import JsonResult, plain
+from featcheck.numerics.ode import compile_system, integrate
+from featcheck.theory.committee.model import CommitteeModel, load_model
+from featcheck.theory.committee.overlap_ode import CommitteeOde, derive_ode
+from featcheck.theory.errors import DomainError, InputError, NumericalError
+
+ModelLike = CommitteeModel | str | os.PathLike
+
+DEFAULT_T_MAX = 1000.0
+DEFAULT_SIMULATION_T_MAX = 10.0
+DEFAULT_POINTS = 11
+ANALYSIS_POINTS = 4001
+MAX_TIMES = 10_000
+MAX_STEPS = 10**10
+PLATEAU_DISTANCE = 0.05
+LEVEL = 0.95
+
+
+def as_model(model: ModelLike) -> CommitteeModel:
+    """A :class:`CommitteeModel`, or one loaded from a TOML file path."""
+    if isinstance(model, CommitteeModel):
+        return model
+    if isinstance(model, str | os.PathLike):
+        return load_model(Path(model))
+    raise InputError(f"expected a CommitteeModel or a TOML path, got {type(model).__name__}")
+
+
+def output_times(times, t_max: float | None, default_t_max: float) -> tuple[np.ndarray, float]:
+    """The times to report (sorted, unique) and the end of the integration."""
+    if t_max is not None and (not np.isfinite(t_max) or t_max <= 0):
+        raise InputError(f"t_max must be positive and finite, got {t_max}")
+    if times is None:
+        end = float(t_max if t_max is not None else default_t_max)
+        return np.linspace(0.0, end, DEFAULT_POINTS), end
+    values = np.unique(np.asarray(list(times), dtype=float))
+    if values.size == 0:
+        raise InputError("give at least one time")
+    if values.size > MAX_TIMES:
+        raise InputError(f"at most {MAX_TIMES} times, got {values.size}")
+    if not np.all(np.isfinite(values)) or values[0] < 0:
+        raise InputError("times must be finite and non-negative")
+    end = float(values[-1]) if t_max is None else float(t_max)
+    if values[-1] > end:
+        raise InputError(f"the last time {values[-1]:g} is beyond t_max = {end:g}")
+    return values, end
+
+
+def _matrices(states: np.ndarray, ode: CommitteeOde) -> tuple[list, list, list | None]:
+    K, M, trained = ode.model.K, ode.model.M, ode.model.student.trained
+    Qs, Ms, As = [], [], []
+    for column in states.T:
+        Q, Mm, a = unpack(column, K, M, trained)
+        Qs.append(Q)
+        Ms.append(Mm)
+        As.append(a)
+    return Qs, Ms, (As if trained else None)
+
+
+def _expectation_methods(ode: CommitteeOde) -> dict[str, int]:
+    return dict(sorted(Counter(e.method for e in ode.expectations.values()).items()))
+
+
+@dataclass(frozen=True)
+class Plateau(JsonResult):
+    """The plateau a trajectory visits: its fixed point, closest approach and escape."""
+
+    generalization_error: float
+    escape_rate: float
+    closest_time: float
+    distance: float
+    escape_time: float | None
+
+
+@dataclass(frozen=True)
+class CommitteeTrajectory(JsonResult):
+    """The integrated overlap ODE of a model at the requested times, with its fixed points
+    and the escape time from the plateau it visits (``escape_time``: None if none)."""
+
+    model: str
+    description: str
+    t: list
+    generalization_error: list
+    Q: list
+    M: list
+    a: list | None
+    fixed_points: list[FixedPointReport]
+    escape_time: float | None
+    plateau: Plateau | None
+    expectations: dict[str, int]
+    notes: list[str]
+
+    def to_json(self) -> dict:
+        out = {
+            "model": self.model,
+            "description": self.description,
+            "t": plain(self.t),
+            "generalization_error": plain(self.generalization_error),
+            "Q": plain(self.Q),
+            "M": plain(self.M),
+        }
+        if self.a is not None:
+            out["a"] = plain(self.a)
+        out |= {
+            "fixed_points": [f.to_json() for f in self.fixed_points],
+            "escape_time": self.escape_time,
+            "plateau": None if self.plateau is None else self.plateau.to_json(),
+            "expectations": self.expectations,
+            "notes": list(self.notes),
+        }
+        return out
+
+    def summary(self) -> str:
+        lines = [f"{self.model}: {self.description}"]
+        lines.append("expectations: " + "; ".join(f"{n} {m}" for m, n in self.expectations.items()))
+        lines.append(f"{'t':>10}  {'eps_g':>12}")
+        for t, e in zip(self.t, self.generalization_error, strict=True):
+            lines.append(f"{t:>10.4g}  {e:>12.6g}")
+        lines.append("fixed points:" + ("" if self.fixed_points else " none found"))
+        lines += [f"  {f.describe()}" for f in self.fixed_points]
+        if self.plateau is None:
+            lines.append("escape time: none (no plateau visited)")
+        elif self.escape_time is None:
+            lines.append(
+                f"escape time: none (on the plateau eps_g = "
+                f"{self.plateau.generalization_error:.6g} at the last time)"
+            )
+        else:
+            lines.append(
+                f"escape time: {self.escape_time:.6g} (plateau eps_g = "
+                f"{self.plateau.generalization_error:.6g}, escape rate "
+                f"{self.plateau.escape_rate:.4g})"
+            )
+        return "\n".join(lines)
+
+
+def _plateau(
+    ode: CommitteeOde,
+    fixed_points: list[FixedPointReport],
+    t: np.ndarray,
+    y: np.ndarray,
+    eps,
+    refine=None,
+) -> Plateau | None:
+    best = None
+    for point in fixed_points:
+        if point.kind != "symmetric" or point.stability != "unstable":
+            continue
+        if point.generalization_error <= 0:
+            continue
+        target = point.state(ode.model.K)
+        distance = np.abs(y - target[:, None]).max(axis=0)
+        i = int(np.argmin(distance))
+        if distance[i] <= PLATEAU_DISTANCE and (best is None or distance[i] < best[1]):
+            best = (point, float(distance[i]), i)
+    if best is None:
+        return None
+    point, distance, i = best
+    level = point.generalization_error / 2
+    below = np.nonzero(eps[i:] <= level)[0]
+    escape = None
+    if below.size:
+        j = i + int(below[0])
+        if j == 0:
+            escape = float(t[0])
+        else:
+            times, errors = t, eps
+            if refine is not None:  # integrate again across the crossing on a finer grid
+                times, errors = refine(y[:, j - 1], float(t[j - 1]), float(t[j]))
+                j = int(np.nonzero(errors <= level)[0][0])
+            t0, t1 = float(times[j - 1]), float(times[j])
+            e0, e1 = errors[j - 1], errors[j]  # then interpolate linearly
+            escape = t0 + (t1 - t0) * (e0 - level) / (e0 - e1) if e0 != e1 else t1
+    return Plateau(
+        point.generalization_error, float(point.escape_rate), float(t[i]), distance, escape
+    )
+
+
+def integrate_committee(
+    model: ModelLike, *, t_max: float | None = None, times=None
+) -> CommitteeTrajectory:
+    """Integrate the model's overlap ODEs (default: to ``t = 1000`` at 11 equally spaced
+    times) and analyse fixed points and the plateau escape."""
+    model = as_model(model)
+    report, end = output_times(times, t_max, DEFAULT_T_MAX)
+    ode = derive_ode(model)
+    compiled = compile_system(ode.system)
+    y0 = np.array([float(v) for v in ode.initial_state])
+    grid = np.unique(np.concatenate([np.linspace(0.0, end, ANALYSIS_POINTS), report]))
+    try:
+        trajectory = integrate(
+            compiled,
+            y0,
+            ode.parameter_values,
+            end if end > 0 else 1e-12,
+            t_eval=grid if end > 0 else None,
+            escape_observable=None,
+            convergence_tol=None,
+        )
+    except DomainError as exc:
+        raise NumericalError(f"the overlap ODE of {model.name}: {exc}") from None
+    t, y = trajectory.t, trajectory.y
+    if end == 0:
+        t, y = np.array([0.0]), y0[:, None]
+    p = compiled.parameters(ode.parameter_values)
+    eps = non_negative(compiled.observable("generalization_error", y, p))
+    fixed_points, note = find_fixed_points(ode)
+
+    def refine(start: np.ndarray, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        grid = np.linspace(0.0, t1 - t0, 401)
+        piece = integrate(
+            compiled,
+            start,
+            ode.parameter_values,
+            t1 - t0,
+            t_eval=grid,
+            escape_observable=None,
+            convergence_tol=None,
+        )
+        return t0 + piece.t, compiled.observable("generalization_error", piece.y, p)
+
+    plateau = _plateau(ode, fixed_points, t, y, eps, refine)
+    index = np.searchsorted(t, report)
+    Q, M, a = _matrices(y[:, index], ode)
+    notes = [note] if note else []
+    if not ode.exact:
+        notes.append(
+            "some expectations are evaluated numerically: " + ", ".join(ode.numeric_methods())
+        )
+    return CommitteeTrajectory(
+        model.name,
+        model.describe(),
+        report.tolist(),
+        eps[index].tolist(),
+        Q,
+        M,
+        a,
+        fixed_points,
+        None if plateau is None else plateau.escape_time,
+        plateau,
+        _expectation_methods(ode),
+        notes,
+    )
+
+
+@dataclass(frozen=True)
+class CommitteeSimulation(JsonResult):
+    """Replicas of online SGD: means and 95% confidence bands of ``eps_g``, ``Q``, ``M``
+    (and ``a``) at each time, the ODE's fixed points, and the median escape time."""
+
+    model: str
+    description: str
+    simulator: str
+    dim: int
+    replicas: int
+    seed: int
+    t: list
+    generalization_error: list
+    Q: list
+    M: list
+    a: list | None
+    band: dict
+    fixed_points: list[FixedPointReport]
+    escape_time: float | None
+    escaped: int
+    plateau: Plateau | None = None
+    run: SimulationRun | None = None
+
+    def to_json(self) -> dict:
+        out = {
+            "model": self.model,
+            "description": self.description,
+            "simulator": self.simulator,
+            "dim": self.dim,
+            "replicas": self.replicas,
+            "seed": self.seed,
+            "t": plain(self.t),
+            "generalization_error": plain(self.generalization_error),
+            "Q": plain(self.Q),
+            "M": plain(self.M),
+        }
+        if self.a is not None:
+            out["a"] = plain(self.a)
+        out |= {
+            "band": plain(self.band),
+            "fixed_points": [f.to_json() for f in self.fixed_points],
+            "escape_time": self.escape_time,
+            "escaped": self.escaped,
+            "plateau": None if self.plateau is None else self.plateau.to_json(),
+        }
+        return out
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.model}: {self.description}",
+            f"{self.simulator} online SGD, d = {self.dim}, {self.replicas} replicas, "
+            f"seed {self.seed}",
+            f"{'t':>10}  {'eps_g (mean)':>12}  {'95% band':>25}",
+        ]
+        for t, e, (lo, hi) in zip(
+            self.t, self.generalization_error, self.band["generalization_error"], strict=True
+        ):
+            lines.append(f"{t:>10.4g}  {e:>12.6g}  [{lo:>11.6g}, {hi:>11.6g}]")
+        if self.plateau is None:
+            lines.append("escape time: none (the ODE visits no plateau)")
+        elif self.escape_time is None:
+            lines.append(f"escape time: none ({self.escaped} of {self.replicas} replicas escaped)")
+        else:
+            lines.append(
+                f"escape time (median over replicas): {self.escape_time:.6g} "
+                f"({self.escaped} of {self.replicas} escaped)"
+            )
+        return "\n".join(lines)
+
+
+def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and a two-sided 95% t-interval over the first axis (replicas)."""
+    n = values.shape[0]
+    mean = values.mean(axis=0)
+    if n < 2:
+        return mean, mean.copy(), mean.copy()
+    half = stats.t.ppf(0.5 + LEVEL / 2, n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def simulation_errors(ode: CommitteeOde, run: SimulationRun) -> np.ndarray:
+    """``eps_g`` of every replica at every time, ``(replicas, times)``, from its overlaps."""
+    compiled = compile_system(ode.system)
+    states = run.states(ode.model.K, ode.model.M)
+    flat = states.reshape(states.shape[0], -1)
+    p = compiled.parameters(ode.parameter_values)
+    values = compiled.observable("generalization_error", flat, p)
+    return non_negative(values).reshape(states.shape[1:])
+
+
+def simulate_committee(
+    model: ModelLike,
+    *,
+    dim: int,
+    replicas: int,
+    full: bool = False,
+    seed: int = 0,
+    times=None,
+    t_max: float | None = None,
+    threads: int | None = None,
+    keep_run: bool = False,
+) -> CommitteeSimulation:
+    """Online SGD of the model in dimension ``dim`` (default: to ``t = 10`` at 11 equally
+    spaced times): the exact reduced simulator, or the full-dimensional one with ``full``."""
+    model = as_model(model)
+    report, end = output_times(times, t_max, DEFAULT_SIMULATION_T_MAX)
+    if isinstance(dim, int) and dim > 0 and isinstance(replicas, int) and replicas > 0:
+        total = replicas * round(end * dim)
+        if total > MAX_STEPS:
+            raise InputError(
+                f"{total:.3g} SGD steps in all (replicas x t x d) exceed the limit {MAX_STEPS:.0e}"
+            )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"the seed must be a non-negative whole number, got {seed!r}")
+    if full:
+        run = simulate_full(model, dim=dim, replicas=replicas, times=report, seed=seed)
+    else:
+        run = simulate_reduced(
+            model, dim=dim, replicas=replicas, times=report, seed=seed, threads=threads
+        )
+    ode = derive_ode(model)
+    errors = simulation_errors(ode, run)
+    mean_e, lo_e, hi_e = _band(errors)
+    mean_q, lo_q, hi_q = _band(run.Q)
+    mean_m, lo_m, hi_m = _band(run.M)
+    band = {
+        "level": LEVEL,
+        "generalization_error": np.stack([lo_e, hi_e], axis=-1),
+        "Q": np.stack([lo_q, hi_q], axis=1),
+        "M": np.stack([lo_m, hi_m], axis=1),
+    }
+    a = None
+    if run.a is not None:
+        mean_a, lo_a, hi_a = _band(run.a)
+        band["a"] = np.stack([lo_a, hi_a], axis=1)
+        a = mean_a.tolist()
+    trajectory = integrate_committee(model, times=run.t, t_max=max(float(run.t[-1]), 1e-9))
+    escape, escaped = _simulated_escape(trajectory, run.t, errors)
+    return CommitteeSimulation(
+        model.name,
+        model.describe(),
+        run.simulator,
+        dim,
+        replicas,
+        seed,
+        run.t.tolist(),
+        mean_e.tolist(),
+        mean_q.tolist(),
+        mean_m.tolist(),
+        a,
+        band,
+        trajectory.fixed_points,
+        escape,
+        escaped,
+        trajectory.plateau,
+        run if keep_run else None,
+    )
+
+
+def _simulated_escape(
+    trajectory: CommitteeTrajectory, t: np.ndarray, errors: np.ndarray
+) -> tuple[float | None, int]:
+    if trajectory.plateau is None:
+        return None, 0
+    level = trajectory.plateau.generalization_error / 2
+    after = t >= trajectory.plateau.closest_time
+    escapes = []
+    for row in errors:
+        hits = np.nonzero(after & (row <= level))[0]
+        escapes.append(t[hits[0]] if hits.size else np.inf)
+    escapes = np.array(escapes)
+    escaped = int(np.isfinite(escapes).sum())
+    median = float(np.median(escapes))
+    return (median if np.isfinite(median) else None), escaped

@@ -1,0 +1,311 @@
+r"""Online SGD of a committee model: an exact reduced simulator and a full-dimensional one.
+
+**Reduced (exact in every dimension).**  One step changes each ``w_k`` by a multiple of the
+fresh input ``x``, so the new overlaps depend on ``x`` only through the local fields
+``s = (lambda, nu) = (W x, U x)`` and ``|x|^2``:
+
+    Q'_kl = Q_kl + (eta/d)(delta_k lambda_l + delta_l lambda_k) + (eta/d)^2 delta_k delta_l |x|^2
+    M'_km = M_km + (eta/d) delta_k nu_m,      a'_k = a_k + (eta_a/d)(y - yhat) phi(lambda_k).
+
+Let ``V`` be an ``n``-dimensional subspace (``n = K + M``) containing ``span(W, U)``, ``B`` the
+``n x n`` matrix of coordinates of ``w_1, ..., w_K, u_1, ..., u_M`` in an orthonormal basis
+of ``V``, so ``B B^T = Omega = [[Q, M], [M^T, P]]``.  For ``x ~ N(0, I_d)`` the coordinates
+``g`` of ``x`` in that basis are ``N(0, I_n)``, ``s = B g`` and ``|x|^2 = |g|^2 + chi^2`` with
+``chi^2 ~ chi^2_(d-n)`` independent of ``g``.  Any ``L`` with ``L L^T = Omega`` is ``B R``
+for an orthogonal ``R``, and ``R g`` has the law of ``g`` with the same norm, so one step is
+sampled exactly from ``n`` standard normals and one chi-square: ``O(n^3)`` work whatever ``d``
+(a positive semi-definite Cholesky factor of ``Omega``, rebuilt each step).  Label noise
+adds one normal.
+
+The kernel (:mod:`featcheck.numerics.committee.kernels`) is compiled by numba with the
+activation, its derivative and the link as stack programs
+(:mod:`featcheck.numerics.committee.programs`).  Each replica draws from its own
+``numpy.random.Generator`` (``PCG64`` seeded by ``SeedSequence(seed).spawn(replicas)``) and
+replicas run on a thread pool without the GIL, so the numbers do not depend on the number of
+threads.
+
+**Full-dimensional (the oracle).**  ``W`` is stored as ``(replicas, K, d)`` and every step
+draws ``x ~ N(0, I_d)`` for each replica, vectorised over replicas with numpy; the initial
+vectors are the rows of ``B`` (``B B^T = Omega(0)``) in the first ``n`` coordinates.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from featcheck.numerics.committee.kernels import replica
+from featcheck.numerics.committee.programs import Programs, compile_programs
+from featcheck.theory.committee.model import CommitteeModel
+from featcheck.theory.errors import InputError, NumericalError
+from featcheck.theory.functions import z
+
+#: A simulation refuses to allocate more than this many bytes.
+MEMORY_LIMIT = 2 * 1024**3
+#: A replica whose overlaps exceed this size (or stop being finite) has blown up.
+BLOWUP = 1e8
+
+
+@dataclass(frozen=True)
+class SimulationRun:
+    """Overlaps at the snapshot times for every replica.
+
+    ``Q``: ``(replicas, times, K, K)``; ``M``: ``(replicas, times, K, M)``; ``a``:
+    ``(replicas, times, K)`` when the second layer is trained, else None.
+    """
+
+    simulator: str
+    dim: int
+    seed: int
+    t: np.ndarray
+    steps: np.ndarray
+    Q: np.ndarray
+    M: np.ndarray
+    a: np.ndarray | None
+
+    @property
+    def replicas(self) -> int:
+        return self.Q.shape[0]
+
+    def states(self, K: int, M: int) -> np.ndarray:
+        """The ODE state (upper triangle of ``Q``, ``M``, ``a``) as ``(n_state, replicas,
+        times)``, for evaluating the ODE's observables on the simulated overlaps."""
+        rows, cols = np.triu_indices(K)
+        parts = [self.Q[:, :, rows, cols], self.M.reshape(*self.M.shape[:2], K * M)]
+        if self.a is not None:
+            parts.append(self.a)
+        return np.moveaxis(np.concatenate(parts, axis=-1), -1, 0)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    K: int
+    M: int
+    programs: Programs
+    Q0: np.ndarray
+    M0: np.ndarray
+    P: np.ndarray
+    a0: np.ndarray
+    trained: bool
+    eta: float
+    eta_a: float
+    sigma: float
+
+
+def _setup(model: CommitteeModel) -> _Setup:
+    if not model.learner.stochastic:
+        raise InputError(
+            "the simulators run online SGD; this model's learner is gradient flow "
+            "(set [learner] algorithm = 'online-sgd')"
+        )
+    phi = model.student.activation.expr
+    zs = list(model.teacher.variables)
+    # programs: 0 = phi(z), 1 = phi'(z), 2 = F(z1, ..., zM); variable 0 is z or z1
+    programs = compile_programs(
+        [phi.subs(z, zs[0]), sp.diff(phi, z).subs(z, zs[0]), model.teacher.link], zs
+    )
+
+    def array(matrix) -> np.ndarray:
+        return np.array([[float(v) for v in row] for row in matrix], dtype=np.float64)
+
+    return _Setup(
+        model.K,
+        model.M,
+        programs,
+        array(model.initial.Q),
+        array(model.initial.M),
+        array(model.teacher.overlaps),
+        np.array([float(v) for v in model.student.second_layer]),
+        model.student.trained,
+        float(model.learner.learning_rate),
+        float(model.learner.eta_second_layer),
+        float(model.teacher.noise),
+    )
+
+
+def snapshot_steps(times, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Steps ``round(t d)`` for the requested times (sorted, without repeats) and the times
+    they stand for, ``steps / d``."""
+    values = np.asarray(times, dtype=float).ravel()
+    if values.size == 0:
+        raise InputError("give at least one time")
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise InputError("times must be finite and non-negative")
+    steps = np.unique(np.rint(values * dim).astype(np.int64))
+    return steps, steps / dim
+
+
+def _check_size(replicas: int, snapshots: int, K: int, M: int, extra: int = 0) -> None:
+    needed = 8 * replicas * snapshots * (K * K + K * M + K) + extra
+    if needed > MEMORY_LIMIT:
+        raise InputError(
+            f"the simulation would need {needed / 1024**3:.1f} GiB (limit "
+            f"{MEMORY_LIMIT / 1024**3:.0f} GiB): use fewer replicas, times or a smaller dimension"
+        )
+
+
+def _check_common(dim: int, replicas: int, K: int, M: int) -> None:
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < K + M:
+        raise InputError(f"the dimension must be a whole number at least K + M = {K + M}")
+    if isinstance(replicas, bool) or not isinstance(replicas, int | np.integer) or replicas < 1:
+        raise InputError("the number of replicas must be a positive whole number")
+
+
+# ----------------------------------------------------------------------------
+# Reduced simulator
+
+
+def simulate_reduced(
+    model: CommitteeModel,
+    *,
+    dim: int,
+    replicas: int,
+    times,
+    seed: int = 0,
+    threads: int | None = None,
+) -> SimulationRun:
+    """Online SGD of ``model`` in dimension ``dim``, exactly, in the overlaps only."""
+    setup = _setup(model)
+    K, M = setup.K, setup.M
+    _check_common(dim, replicas, K, M)
+    steps, t = snapshot_steps(times, dim)
+    _check_size(replicas, len(steps), K, M)
+    out_Q = np.empty((replicas, len(steps), K, K))
+    out_M = np.empty((replicas, len(steps), K, M))
+    out_a = np.empty((replicas, len(steps), K))
+    children = np.random.SeedSequence(seed).spawn(replicas)
+    p = setup.programs
+
+    def one(r: int) -> int:
+        gen = np.random.Generator(np.random.PCG64(children[r]))
+        return replica(
+            gen,
+            dim,
+            setup.eta,
+            setup.eta_a,
+            setup.sigma,
+            setup.Q0.copy(),
+            setup.M0.copy(),
+            setup.P,
+            setup.a0.copy(),
+            setup.trained,
+            p.ops,
+            p.operands,
+            p.constants,
+            p.starts,
+            p.ends,
+            p.depth,
+            steps,
+            out_Q[r],
+            out_M[r],
+            out_a[r],
+        )
+
+    workers = max(1, min(threads or os.cpu_count() or 1, replicas))
+    if workers == 1:
+        failures = [one(r) for r in range(replicas)]
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            failures = list(pool.map(one, range(replicas)))
+    _raise_on_blowup(failures, dim)
+    return SimulationRun(
+        "reduced", dim, seed, t, steps, out_Q, out_M, out_a if setup.trained else None
+    )
+
+
+def _raise_on_blowup(failures, dim: int) -> None:
+    bad = [(r, s) for r, s in enumerate(failures) if s >= 0]
+    if bad:
+        r, s = bad[0]
+        raise NumericalError(
+            f"online SGD blows up: replica {r} at step {s} (t = {s / dim:.4g}); "
+            f"{len(bad)} replica(s) diverged. A smaller learning rate keeps it stable"
+        )
+
+
+# ----------------------------------------------------------------------------
+# Full-dimensional simulator
+
+
+def _numpy_function(expr: sp.Expr, variables):
+    from scipy import special
+
+    f = sp.lambdify(variables, expr, modules=[{"erf": special.erf}, "numpy"])
+
+    def call(*args):
+        return np.broadcast_to(np.asarray(f(*args), dtype=float), np.shape(args[0]))
+
+    return call
+
+
+def initial_vectors(model: CommitteeModel, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """``W`` (K x d) and ``U`` (M x d) with the model's initial overlaps: the rows of a
+    square root of ``Omega(0)`` in the first ``K + M`` coordinates."""
+    omega = np.array([[float(v) for v in row] for row in model.omega0])
+    values, vectors = np.linalg.eigh(omega)
+    B = vectors * np.sqrt(np.clip(values, 0.0, None))
+    n = len(omega)
+    vectors_d = np.zeros((n, dim))
+    vectors_d[:, :n] = B
+    return vectors_d[: model.K], vectors_d[model.K :]
+
+
+def simulate_full(
+    model: CommitteeModel, *, dim: int, replicas: int, times, seed: int = 0
+) -> SimulationRun:
+    """Online SGD of ``model`` with the weights in ``R^dim`` (vectorised over replicas)."""
+    setup = _setup(model)
+    K, M = setup.K, setup.M
+    _check_common(dim, replicas, K, M)
+    steps, t = snapshot_steps(times, dim)
+    _check_size(replicas, len(steps), K, M, extra=8 * replicas * dim * (K + 3))
+    phi = model.student.activation.expr
+    zs = list(model.teacher.variables)
+    f_phi = _numpy_function(phi, [z])
+    f_dphi = _numpy_function(sp.diff(phi, z), [z])
+    f_link = _numpy_function(model.teacher.link, zs)
+    W0, U = initial_vectors(model, dim)
+    W = np.broadcast_to(W0, (replicas, K, dim)).copy()
+    a = np.broadcast_to(setup.a0, (replicas, K)).copy()
+    rng = np.random.default_rng(seed)
+    out_Q = np.empty((replicas, len(steps), K, K))
+    out_M = np.empty((replicas, len(steps), K, M))
+    out_a = np.empty((replicas, len(steps), K))
+    c, c_a = setup.eta / dim, setup.eta_a / dim
+    j = 0
+
+    def record(j: int) -> None:
+        out_Q[:, j] = np.einsum("rkd,rld->rkl", W, W)
+        out_M[:, j] = np.einsum("rkd,md->rkm", W, U)
+        out_a[:, j] = a
+
+    while j < len(steps) and steps[j] == 0:
+        record(j)
+        j += 1
+    for step in range(1, int(steps[-1]) + 1):
+        x = rng.standard_normal((replicas, dim))
+        lam = np.einsum("rkd,rd->rk", W, x)
+        nu = x @ U.T
+        y = f_link(*nu.T)
+        if setup.sigma > 0:
+            y = y + setup.sigma * rng.standard_normal(replicas)
+        values = f_phi(lam)
+        error = y - np.sum(a * values, axis=1)
+        delta = a * f_dphi(lam) * error[:, None]
+        W += c * delta[:, :, None] * x[:, None, :]
+        if setup.trained:
+            a += c_a * error[:, None] * values
+        if not np.all(np.isfinite(W)) or np.abs(W).max() > BLOWUP:
+            raise NumericalError(
+                f"online SGD blows up at step {step} (t = {step / dim:.4g}) in dimension {dim}"
+            )
+        while j < len(steps) and steps[j] == step:
+            record(j)
+            j += 1
+    return SimulationRun(
+        "full", dim, seed, t, steps, out_Q, out_M, out_a if setup.trained else None
+    )

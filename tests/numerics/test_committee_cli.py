@@ -1,0 +1,116 @@
+"""``featcheck ode``, ``featcheck simulate`` and ``featcheck derive ode``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from featcheck.numerics.cli import main
+
+SINGLE = """
+[teacher]
+activation = "erf(z/sqrt(2))"
+width = 1
+
+[student]
+activation = "erf(z/sqrt(2))"
+width = 1
+
+[learner]
+learning_rate = 0.5
+
+[initial]
+Q = [[0.5]]
+M = [[0.1]]
+"""
+
+
+@pytest.fixture
+def spec(tmp_path):
+    path = tmp_path / "single.toml"
+    path.write_text(SINGLE)
+    return path
+
+
+def test_ode_json_has_the_documented_keys(spec, capsys):
+    assert main(["ode", str(spec), "--times", "0,1,5", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    for key in ("t", "generalization_error", "Q", "M", "fixed_points", "escape_time"):
+        assert key in payload
+    assert payload["t"] == [0.0, 1.0, 5.0]
+    assert payload["Q"][0] == [[0.5]] and payload["M"][0] == [[0.1]]
+    assert payload["generalization_error"][2] < payload["generalization_error"][0]
+    teacher = [f for f in payload["fixed_points"] if f["kind"] == "teacher"]
+    assert teacher and teacher[0]["stability"] == "stable"
+
+
+def test_ode_text_lists_times_and_fixed_points(spec, capsys):
+    assert main(["ode", str(spec), "--t-max", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "eps_g" in out and "fixed points:" in out and "escape time" in out
+    assert len([line for line in out.splitlines() if line.strip().startswith("20 ")]) == 1
+
+
+def test_simulate_json_adds_a_band_per_time(spec, capsys):
+    args = ["simulate", str(spec), "--dim", "100", "--replicas", "8", "--times", "0,1,2"]
+    assert main([*args, "--json", "--seed", "3"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    for key in ("t", "generalization_error", "Q", "M", "fixed_points", "escape_time", "band"):
+        assert key in payload
+    band = payload["band"]["generalization_error"]
+    assert len(band) == 3
+    for (lo, hi), mean in zip(band, payload["generalization_error"], strict=True):
+        assert lo <= mean <= hi
+    assert payload["simulator"] == "reduced" and payload["seed"] == 3
+    assert main([*args, "--json", "--seed", "3"]) == 0
+    assert json.loads(capsys.readouterr().out) == payload  # same seed, same numbers
+    assert main([*args, "--full", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["simulator"] == "full"
+
+
+def test_derive_ode_writes_markdown_and_latex(spec, tmp_path, capsys):
+    out = tmp_path / "doc.md"
+    assert main(["derive", "ode", str(spec), "--output", str(out)]) == 0
+    assert out.read_text().startswith("# Overlap ODEs of the committee model single")
+    assert main(["derive", "ode", str(spec), "--format", "tex"]) == 0
+    assert r"\documentclass{article}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("width = 1\n\n[learner]", "width = 0\n\n[learner]"), "width must be at least 1"),
+        (("learning_rate = 0.5", "learning_rate = -1"), "must be positive"),
+        (("Q = [[0.5]]", "Q = [[0.001]]"), "semi-definite"),
+        (("[initial]", "[initial]\nR = 1"), "unknown key 'R'"),
+    ],
+)
+def test_bad_specs_are_one_line_and_exit_2(tmp_path, capsys, change, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(SINGLE.replace(*change))
+    assert main(["ode", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_bad_times_are_one_line_and_exit_2(spec, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["ode", str(spec), "--times", "1,x"])
+    assert info.value.code == 2
+    assert main(["ode", str(spec), "--times", "5", "--t-max", "2"]) == 2
+    assert "beyond t_max" in capsys.readouterr().err
+
+
+def test_a_blow_up_is_a_numerical_failure_with_exit_1(tmp_path, capsys):
+    path = tmp_path / "unstable.toml"
+    text = SINGLE.replace('"erf(z/sqrt(2))"', '"z"').replace(
+        "learning_rate = 0.5", "learning_rate = 10"
+    )
+    path.write_text(text)
+    assert main(["simulate", str(path), "--dim", "20", "--replicas", "2", "--t-max", "50"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("featcheck: numerical failure:") and err.count("\n") == 1
+    assert main(["ode", str(path), "--t-max", "1000"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("featcheck: numerical failure:") and err.count("\n") == 1

@@ -1,0 +1,559 @@
+r"""The overlap ODEs of a committee model, derived symbolically, and the generalisation error.
+
+Exact one-step increments (``w_k <- w_k + (eta/d) delta_k x``, ``lambda = W x``, ``nu = U x``):
+
+    Q'_kl = Q_kl + (eta/d)(delta_k lambda_l + delta_l lambda_k) + (eta/d)^2 delta_k delta_l |x|^2
+    M'_km = M_km + (eta/d) delta_k nu_m
+    a'_k  = a_k + (eta_a/d) (y - yhat) phi(lambda_k)          (trained second layer)
+
+With ``t = steps/d``, ``|x|^2/d -> 1`` and the increments averaged over the fresh sample
+(the fluctuations vanish as ``d -> infinity``; Saad and Solla, Phys. Rev. E 52, 4225 (1995);
+Goldt et al., NeurIPS 2019, arXiv 1906.08632):
+
+    dM_km/dt = eta E[delta_k nu_m]
+    dQ_kl/dt = eta E[delta_k lambda_l + delta_l lambda_k] + eta^2 E[delta_k delta_l]
+    da_k/dt  = eta_a E[(y - yhat) phi(lambda_k)]
+
+where ``E`` is over the local fields ``(lambda, nu) ~ N(0, Omega)`` and the label noise;
+``E[delta_k delta_l]`` gains ``sigma^2 a_k a_l E[phi'(lambda_k) phi'(lambda_l)]``.  Gradient
+flow keeps the first-order terms only.  The generalisation error is
+``eps_g = E[(F(nu) - yhat)^2]/2`` (without the label noise).
+
+:func:`derive_ode` expands these into expectations of products of the activation, its
+derivative, the fields and the teacher, evaluates each with
+:func:`~featcheck.theory.committee.expectations.gaussian_expectation`, and returns an
+:class:`~featcheck.theory.dynamics.OdeSystem` whose :class:`~featcheck.theory.derivation.Derivation`
+records every step and the method of every expectation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import sympy as sp
+
+from featcheck.theory.committee.expectations import (
+    Expectation,
+    NumericImplementation,
+    closed_form_patterns,
+    gaussian_expectation,
+)
+from featcheck.theory.committee.local_fields import LocalFields, local_fields
+from featcheck.theory.committee.model import CommitteeModel
+from featcheck.theory.derivation import Derivation
+from featcheck.theory.dynamics import OdeSystem
+from featcheck.theory.errors import InputError
+from featcheck.theory.functions import z
+
+ETA = sp.Symbol("eta", positive=True)
+ETA_A = sp.Symbol("eta_a", positive=True)
+TIME = sp.Symbol("t", nonnegative=True)
+
+SAAD_SOLLA = "Saad and Solla, Phys. Rev. E 52, 4225 (1995)"
+BIEHL_SCHWARZE = "Biehl and Schwarze, J. Phys. A 28 (1995)"
+GOLDT = "Goldt, Advani, Saxe, Krzakala, Zdeborova, NeurIPS 2019 (arXiv 1906.08632)"
+
+
+class Named(sp.Symbol):
+    """A placeholder symbol printed in LaTeX as its name (used for ``E[...]`` in documents)."""
+
+    def _latex(self, printer, exp=None):
+        return self.name if exp is None else rf"{self.name}^{{{exp}}}"
+
+
+Factor = tuple[str, int]  # (kind, index): kinds "dphi", "lam", "nu", "phi", "g", "F"
+_ORDER = {"dphi": 0, "lam": 1, "nu": 2, "phi": 3, "g": 4, "F": 5}
+
+
+@dataclass
+class _Book:
+    """The expectations a derivation uses, each evaluated once."""
+
+    model: CommitteeModel
+    fields: LocalFields
+    entries: dict[tuple[Factor, ...], tuple[Named, Expectation]] = field(default_factory=dict)
+
+    def function(self, factor: Factor) -> sp.Expr:
+        kind, i = factor
+        lam, nu = self.fields.lam, self.fields.nu
+        phi = self.model.student.activation.expr
+        if kind == "dphi":
+            return sp.diff(phi, z).subs(z, lam[i])
+        if kind == "phi":
+            return phi.subs(z, lam[i])
+        if kind == "lam":
+            return lam[i]
+        if kind == "nu":
+            return nu[i]
+        if kind == "g":
+            return self.model.teacher.activation.expr.subs(z, nu[i])
+        variables = self.model.teacher.variables
+        return self.model.teacher.link.xreplace(dict(zip(variables, nu, strict=True)))
+
+    def latex(self, factor: Factor) -> str:
+        kind, i = factor
+        if kind == "dphi":
+            return rf"\varphi'(\lambda_{{{i + 1}}})"
+        if kind == "phi":
+            return rf"\varphi(\lambda_{{{i + 1}}})"
+        if kind == "lam":
+            return rf"\lambda_{{{i + 1}}}"
+        if kind == "nu":
+            return rf"\nu_{{{i + 1}}}"
+        if kind == "g":
+            return rf"g(\nu_{{{i + 1}}})"
+        return r"F(\nu)"
+
+    def __call__(self, *factors: Factor) -> Named:
+        key = tuple(sorted(factors, key=lambda f: (_ORDER[f[0]], f[1])))
+        if key not in self.entries:
+            label = r"\mathbb{E}\left[" + r"\,".join(self.latex(f) for f in key) + r"\right]"
+            integrand = sp.Mul(*[self.function(f) for f in key])
+            expectation = gaussian_expectation(
+                integrand, self.fields.fields, self.fields.covariance
+            )
+            self.entries[key] = (Named(label), expectation)
+        return self.entries[key][0]
+
+    def closed_forms(self) -> dict[Named, sp.Expr]:
+        return {symbol: e.value for symbol, e in self.entries.values()}
+
+
+class JacobianEntry(sp.Function):
+    """``d rhs_r / d y_s`` of a :class:`CommitteeSystem`, evaluated numerically.
+
+    A generated subclass per system carries its right-hand side; the numpy evaluation
+    (``featcheck.numerics.committee``) takes central differences of it.  The exact
+    Jacobian (:meth:`CommitteeOde.exact_jacobian`) costs more to build than most
+    integrations; the stiff solver and the fixed-point analysis need it only numerically.
+    """
+
+    backend_kind = "jacobian-entry"
+    _imp_ = NumericImplementation()
+    rhs: tuple[sp.Expr, ...] = ()
+    arguments: tuple[sp.Symbol, ...] = ()
+
+    def _latex(self, printer, exp=None):
+        r, s = (int(v) for v in self.args[:2])
+        return rf"\partial_{{{s + 1}}} f_{{{r + 1}}}"
+
+
+@dataclass
+class CommitteeSystem(OdeSystem):
+    """An :class:`OdeSystem` whose :meth:`jacobian` is a matrix of :class:`JacobianEntry`
+    symbols (evaluated by central differences of the right-hand side)."""
+
+    def jacobian(self) -> sp.Matrix:
+        arguments = (*self.state, *self.parameters)
+        digest = hashlib.sha1(
+            "|".join(sp.srepr(r) for r in (*self.rhs, *arguments)).encode()
+        ).hexdigest()[:12]
+        cls = type(
+            f"JacobianEntry_{digest}",
+            (JacobianEntry,),
+            {"rhs": tuple(self.rhs), "arguments": arguments, "nargs": len(arguments) + 2},
+        )
+        n = self.dimension
+        return sp.Matrix(n, n, lambda r, s: cls(sp.Integer(r), sp.Integer(s), *arguments))
+
+
+@dataclass
+class CommitteeOde:
+    """The derived overlap ODEs of a model.
+
+    ``system`` is the :class:`OdeSystem` (state: the upper triangle of ``Q`` row by row, then
+    ``M`` row by row, then ``a`` when the second layer is trained; parameters ``eta`` and,
+    when trained, ``eta_a``; observable ``generalization_error``).  ``named_rhs`` and
+    ``named_error`` are the same equations written with the expectations as symbols;
+    ``expectations`` maps each symbol to its :class:`Expectation`.
+    """
+
+    model: CommitteeModel
+    fields: LocalFields
+    system: OdeSystem
+    named_rhs: tuple[sp.Expr, ...]
+    named_error: sp.Expr
+    expectations: dict[Named, Expectation]
+    parameter_values: dict[str, float]
+    substitutions: dict[sp.Symbol, sp.Expr]
+
+    @property
+    def derivation(self) -> Derivation:
+        return self.system.derivation
+
+    @property
+    def generalization_error(self) -> sp.Expr:
+        return self.system.observables["generalization_error"]
+
+    @property
+    def initial_state(self) -> tuple[sp.Expr, ...]:
+        """The model's initial overlaps in the order of the state."""
+        init, K, M = self.model.initial, self.model.K, self.model.M
+        values = [init.Q[k][j] for k in range(K) for j in range(k, K)]
+        values += [init.M[k][m] for k in range(K) for m in range(M)]
+        if self.model.student.trained:
+            values += list(self.model.student.second_layer)
+        return tuple(values)
+
+    @property
+    def exact(self) -> bool:
+        """True when every expectation is in closed form."""
+        return all(e.exact for e in self.expectations.values())
+
+    def exact_jacobian(self) -> sp.Matrix:
+        """The exact Jacobian of the right-hand side, by the chain rule through the closed
+        forms of the expectations (slow: each distinct closed form is differentiated)."""
+        return _jacobian(self.named_rhs, self.system.state, self.expectations, self.evaluate)
+
+    def evaluate(self, expr: sp.Expr) -> sp.Expr:
+        """An expression in the expectation symbols, made explicit in the order parameters."""
+        closed = {symbol: e.value for symbol, e in self.expectations.items()}
+        return sp.sympify(expr).xreplace(closed).xreplace(self.substitutions)
+
+    def numeric_methods(self) -> list[str]:
+        return sorted({e.method for e in self.expectations.values() if not e.exact})
+
+
+def _state(fields: LocalFields, trained: bool) -> tuple[sp.Symbol, ...]:
+    state = fields.q_entries + fields.m_entries
+    return state + fields.second_layer if trained else state
+
+
+def derive_ode(model: CommitteeModel) -> CommitteeOde:
+    """The overlap ODEs of ``model``, with their derivation (cached per model)."""
+    return _derive(model)
+
+
+#: Models whose ODE needs more Gaussian expectations than this are refused (deriving
+#: and compiling them would take minutes).
+MAX_EXPECTATIONS = 1000
+
+
+def expectation_count(model: CommitteeModel) -> int:
+    """An upper bound on the number of distinct expectations the derivation evaluates."""
+    K, M = model.K, model.M
+    functions = K + (M if model.teacher.is_committee else 1)
+    pairs = functions * (functions + 1) // 2
+    count = 2 * K * (K + M) * functions + pairs  # E[phi' x h] and eps_g
+    if model.learner.stochastic:
+        count += K * (K + 1) // 2 * (pairs + 1)  # E[phi' phi' h h'] and E[phi' phi']
+    if model.student.trained:
+        count += K * functions
+    return count
+
+
+@lru_cache(maxsize=32)
+def _derive(model: CommitteeModel) -> CommitteeOde:
+    K, M = model.K, model.M
+    count = expectation_count(model)
+    if count > MAX_EXPECTATIONS:
+        raise InputError(
+            f"the overlap ODE of K = {K}, M = {M} needs up to {count} Gaussian expectations; "
+            f"the limit is {MAX_EXPECTATIONS} (use fewer units)"
+        )
+    fields = local_fields(K, M)
+    book = _Book(model, fields)
+    trained = model.student.trained
+    sgd = model.learner.stochastic
+    a = fields.second_layer if trained else model.student.second_layer
+    committee = model.teacher.is_committee
+    a_star = model.teacher.second_layer if committee else None
+    sigma2 = model.teacher.noise**2
+
+    def teacher(*factors: Factor) -> sp.Expr:
+        """``E[factors * F(nu)]``, split over a committee's terms."""
+        if committee:
+            return sp.Add(*[a_star[m] * book(*factors, ("g", m)) for m in range(M)])
+        return book(*factors, ("F", 0))
+
+    def student(*factors: Factor) -> sp.Expr:
+        return sp.Add(*[a[j] * book(*factors, ("phi", j)) for j in range(K)])
+
+    def residual(*factors: Factor) -> sp.Expr:
+        """``E[factors * (F(nu) - yhat)]``."""
+        return teacher(*factors) - student(*factors)
+
+    def square(*factors: Factor) -> sp.Expr:
+        """``E[factors * (F(nu) - yhat)^2]``."""
+        if committee:
+            tt = sp.Add(
+                *[
+                    (1 if m == n else 2)
+                    * a_star[m]
+                    * a_star[n]
+                    * book(*factors, ("g", m), ("g", n))
+                    for m in range(M)
+                    for n in range(m, M)
+                ]
+            )
+        else:
+            tt = book(*factors, ("F", 0), ("F", 0))
+        ts = sp.Add(*[a[j] * teacher(*factors, ("phi", j)) for j in range(K)])
+        ss = sp.Add(
+            *[
+                (1 if i == j else 2) * a[i] * a[j] * book(*factors, ("phi", i), ("phi", j))
+                for i in range(K)
+                for j in range(i, K)
+            ]
+        )
+        return tt - 2 * ts + ss
+
+    named: list[sp.Expr] = []
+    for k in range(K):
+        for j in range(k, K):
+            drift = a[k] * residual(("dphi", k), ("lam", j)) + a[j] * residual(
+                ("dphi", j), ("lam", k)
+            )
+            rhs = ETA * drift
+            if sgd:
+                noise = sigma2 * book(("dphi", k), ("dphi", j)) if sigma2 else 0
+                rhs += ETA**2 * a[k] * a[j] * (square(("dphi", k), ("dphi", j)) + noise)
+            named.append(rhs)
+    for k in range(K):
+        for m in range(M):
+            named.append(ETA * a[k] * residual(("dphi", k), ("nu", m)))
+    parameters: tuple[sp.Symbol, ...] = (ETA,)
+    values = {"eta": float(model.learner.learning_rate)}
+    if trained:
+        for k in range(K):
+            named.append(ETA_A * residual(("phi", k)))
+        parameters += (ETA_A,)
+        values["eta_a"] = float(model.learner.eta_second_layer)
+    named_error = square() / 2
+
+    substitutions = {
+        fields.p(m, n): model.teacher.overlaps[m][n] for m in range(M) for n in range(m, M)
+    }
+    closed = book.closed_forms()
+
+    def evaluate(expr: sp.Expr) -> sp.Expr:
+        return sp.sympify(expr).xreplace(closed).xreplace(substitutions)
+
+    state = _state(fields, trained)
+    rhs = tuple(evaluate(r) for r in named)
+    error = evaluate(named_error)
+    expectations = {symbol: e for symbol, e in book.entries.values()}
+    derivation = _derivation(model, fields, state, named, named_error, book, substitutions)
+    system = CommitteeSystem(
+        name=f"committee overlap ODE ({model.name})",
+        state=state,
+        parameters=parameters,
+        rhs=rhs,
+        derivation=derivation,
+        observables={"generalization_error": error},
+        notes=[model.describe()],
+    )
+    return CommitteeOde(
+        model,
+        fields,
+        system,
+        tuple(named),
+        named_error,
+        expectations,
+        values,
+        substitutions,
+    )
+
+
+def _jacobian(named, state, placeholders: dict, evaluate) -> sp.Matrix:
+    """``d rhs / d state``: the right-hand sides are linear in the expectations, whose
+    derivatives come from their cached closed forms."""
+    cache: dict[tuple[Named, sp.Symbol], sp.Expr] = {}
+
+    def d_expectation(symbol: Named, variable: sp.Symbol) -> sp.Expr:
+        if (symbol, variable) not in cache:
+            cache[(symbol, variable)] = placeholders[symbol].diff(variable)
+        return cache[(symbol, variable)]
+
+    rows = []
+    for rhs in named:
+        rhs = sp.sympify(rhs)
+        used = [p for p in rhs.free_symbols if p in placeholders]
+        row = []
+        for variable in state:
+            chain = sp.Add(*[sp.diff(rhs, p) * d_expectation(p, variable) for p in used])
+            row.append(evaluate(sp.diff(rhs, variable) + chain))
+        rows.append(row)
+    return sp.Matrix(rows)
+
+
+# ----------------------------------------------------------------------------
+# The derivation document
+
+
+def _latex_matrix(rows: list[list[str]]) -> str:
+    body = r" \\ ".join(" & ".join(row) for row in rows)
+    return r"\begin{pmatrix} " + body + r" \end{pmatrix}"
+
+
+def _derivation(
+    model: CommitteeModel,
+    fields: LocalFields,
+    state: tuple[sp.Symbol, ...],
+    named: list[sp.Expr],
+    named_error: sp.Expr,
+    book: _Book,
+    substitutions: dict[sp.Symbol, sp.Expr],
+) -> Derivation:
+    K, M = model.K, model.M
+    teacher = model.teacher
+    phi = model.student.activation
+    derivation = Derivation(
+        f"Overlap ODEs of the committee model {model.name}",
+        "Online learning of a two-layer student from a teacher in the high-dimensional limit: "
+        "the order parameters, the law of the local fields, the exact one-step increments, "
+        "the limit ODEs and every Gaussian expectation they need, with the method that "
+        f"evaluated it. Model: {model.describe()}.",
+    )
+    if teacher.is_committee:
+        link = (
+            r"F(\nu) = \sum_{m=1}^{"
+            + str(M)
+            + r"} a^*_m\, g(\nu_m),\quad g(z) = "
+            + sp.latex(teacher.activation.expr)
+            + r",\quad a^* = ("
+            + ", ".join(sp.latex(v) for v in teacher.second_layer)
+            + ")"
+        )
+    else:
+        zs = teacher.variables
+        shown = teacher.link.xreplace({zj: sp.Symbol(f"z_{j + 1}") for j, zj in enumerate(zs)})
+        link = r"F(z_1, \dots, z_{" + str(M) + "}) = " + sp.latex(shown)
+    a_text = (
+        (r"a_k(0) = " if model.student.trained else r"a = ")
+        + "("
+        + ", ".join(sp.latex(v) for v in model.student.second_layer)
+        + ")"
+    )
+    statements = [
+        r"y = F(\nu) + \sigma \varepsilon,\quad \nu_m = \langle u_m, x \rangle,\quad "
+        r"x \sim \mathcal{N}(0, I_d),\quad \varepsilon \sim \mathcal{N}(0, 1),\quad \sigma = "
+        + sp.latex(teacher.noise),
+        link,
+        r"\hat y = \sum_{k=1}^{"
+        + str(K)
+        + r"} a_k \varphi(\lambda_k),\quad \lambda_k = \langle w_k, x \rangle,\quad "
+        + r"\varphi(z) = "
+        + sp.latex(phi.expr)
+        + r",\quad "
+        + a_text,
+        r"w_k \leftarrow w_k + \frac{\eta}{d} \delta_k x,\quad "
+        r"\delta_k = a_k \varphi'(\lambda_k) (y - \hat y),\quad t = \frac{\text{steps}}{d},"
+        r"\quad \eta = " + sp.latex(model.learner.learning_rate),
+    ]
+    if model.student.trained:
+        statements.append(
+            r"a_k \leftarrow a_k + \frac{\eta_a}{d} (y - \hat y) \varphi(\lambda_k),\quad "
+            r"\eta_a = " + sp.latex(model.learner.eta_second_layer)
+        )
+    derivation.add(
+        "Model and conventions",
+        statements,
+        "Square loss (y - yhat)^2/2; one fresh sample per step; time t counts steps in units "
+        f"of d. Learner: {model.learner.algorithm}"
+        + (
+            " (the eta^2 terms, from the fluctuation of the fresh sample, are kept)."
+            if model.learner.stochastic
+            else " (gradient flow: the drift of online SGD without its eta^2 terms)."
+        ),
+        f"{SAAD_SOLLA}; {BIEHL_SCHWARZE}",
+    )
+    names = [r"\lambda_{" + str(k + 1) + "}" for k in range(K)]
+    names += [r"\nu_{" + str(m + 1) + "}" for m in range(M)]
+    omega = fields.covariance
+    rows = [[sp.latex(omega[i, j]) for j in range(K + M)] for i in range(K + M)]
+    derivation.add(
+        "The local fields are jointly Gaussian",
+        [
+            r"Q = W W^\top,\quad M = W U^\top,\quad P = U U^\top",
+            r"\left("
+            + ", ".join(names)
+            + r"\right) \sim \mathcal{N}\left(0, "
+            + _latex_matrix(rows)
+            + r"\right)",
+            r"P = " + _latex_matrix([[sp.latex(v) for v in row] for row in teacher.overlaps]),
+        ],
+        "For x ~ N(0, I_d), (W x, U x) is a centred Gaussian vector with covariance "
+        "[[Q, M], [M^T, P]] whatever d: every expectation over x of a function of the local "
+        "fields is a Gaussian integral in K + M variables with that covariance.",
+    )
+    derivation.add(
+        "One step, exactly",
+        [
+            r"Q'_{kl} = Q_{kl} + \frac{\eta}{d}(\delta_k \lambda_l + \delta_l \lambda_k)"
+            r" + \frac{\eta^2}{d^2} \delta_k \delta_l \lVert x \rVert^2",
+            r"M'_{km} = M_{km} + \frac{\eta}{d} \delta_k \nu_m",
+        ],
+        "The update adds a multiple of x to each w_k, so the new overlaps depend on x only "
+        "through the local fields and ||x||^2. These increments are exact in every dimension "
+        "(the reduced simulator samples them).",
+    )
+    limit = [
+        r"\frac{dM_{km}}{dt} = \eta\, \mathbb{E}[\delta_k \nu_m]",
+        r"\frac{dQ_{kl}}{dt} = \eta\, \mathbb{E}[\delta_k \lambda_l + \delta_l \lambda_k]"
+        + (
+            r" + \eta^2 \left(\mathbb{E}[\delta_k \delta_l] + \sigma^2 a_k a_l "
+            r"\mathbb{E}[\varphi'(\lambda_k)\varphi'(\lambda_l)]\right)"
+            if model.learner.stochastic
+            else ""
+        ),
+    ]
+    if model.student.trained:
+        limit.append(
+            r"\frac{da_k}{dt} = \eta_a\, \mathbb{E}[(F(\nu) - \hat y)\, \varphi(\lambda_k)]"
+        )
+    derivation.add(
+        "The limit of large d",
+        limit,
+        "Over t = 1 there are d steps; by the law of large numbers the increments add up to "
+        "their mean (||x||^2/d -> 1) and their fluctuations, of order d^(-1/2), vanish. "
+        "delta_k is expanded into products of phi', the fields and the teacher, so each "
+        "term is a Gaussian expectation of the local fields.",
+        f"{SAAD_SOLLA}; {GOLDT}",
+    )
+    methods: dict[str, list[str]] = {}
+    for symbol, expectation in book.entries.values():
+        methods.setdefault(expectation.method, []).append(symbol.name)
+    derivation.add(
+        "Which expectations, and how each was evaluated",
+        [rf"\text{{{method}}}:\ " + r",\ ".join(labels) for method, labels in methods.items()],
+        "Rules (all exact unless marked numeric): Isserlis/Wick for polynomials; Gaussian "
+        "tilting E[exp(-x^T A x/2) G(x)] = det(I + C A)^(-1/2) E'[G(x)] with covariance "
+        "C' = (C^-1 + A)^-1; Stein's lemma E[x_i G(x)] = sum_j C_ij E[d_j G(x)]; "
+        "conditioning E[delta(x_j) G(x)] = (2 pi C_jj)^(-1/2) E[G(x) | x_j = 0]; and the "
+        "sign laws E[sign(u) sign(v)] = (2/pi) arcsin(rho_uv), erf(b z) = E[sign(z + eta)] "
+        "with eta ~ N(0, 1/(2 b^2)) independent. Four signs: Plackett's identity, a "
+        "one-dimensional integral evaluated numerically; anything else: tensor Gauss-Hermite "
+        "quadrature (numeric).",
+    )
+    patterns = closed_form_patterns([e for _, e in book.entries.values()])
+    if patterns:
+        derivation.add(
+            "Closed forms",
+            [
+                r"\mathbb{E}\left[" + sp.latex(integrand) + r"\right] = " + sp.latex(value)
+                for integrand, value in patterns
+            ],
+            "Each distinct integrand pattern on generic fields y_1, y_2, ... with covariance "
+            "c_ij (c_ii the variances); every expectation above is one of these with c "
+            "replaced by the entries of the covariance of the local fields.",
+        )
+    equations = [sp.Eq(sp.Derivative(s, TIME), rhs) for s, rhs in zip(state, named, strict=True)]
+    derivation.add(
+        "The overlap equations",
+        equations,
+        f"Teacher overlaps P = {_plain_matrix(teacher.overlaps)} are constants."
+        + (" The student's second layer is trained." if model.student.trained else ""),
+    )
+    derivation.add(
+        "Generalisation error",
+        sp.Eq(sp.Symbol(r"\varepsilon_g"), named_error),
+        "eps_g = E[(F(nu) - yhat)^2]/2 over a fresh input, without the label noise.",
+    )
+    return derivation
+
+
+def _plain_matrix(matrix) -> str:
+    return "[" + ", ".join("[" + ", ".join(str(v) for v in row) + "]" for row in matrix) + "]"

@@ -1,0 +1,140 @@
+r"""The symmetric subspace of the overlap ODEs, where plateaus live, and the teacher fixed point.
+
+When the teacher is a committee whose units are interchangeable (``P`` with equal diagonal
+entries and equal off-diagonal entries, equal second-layer weights ``a*``) and the student's
+units are interchangeable too (equal ``a``), the ODEs commute with every permutation of the
+student units and with every permutation of the teacher units.  The subspace
+
+    Q_kk = q,   Q_kl = c (k != l),   M_km = r,   (a_k = a when trained)
+
+is then invariant: a state in it is fixed by those permutations, and so is its velocity.
+Restricted to it the dynamics has three variables (four with a trained second layer); its
+fixed points are the *symmetric* (unspecialised) fixed points of Saad and Solla,
+Phys. Rev. E 52, 4225 (1995), whose instability in the directions that break the symmetry
+sets the length of the plateau: from a distance ``delta`` off the subspace the trajectory
+leaves after about ``(1/lambda) log(Delta/delta)``, ``lambda`` the largest eigenvalue of the
+full Jacobian there (:func:`escape_time`).
+
+With ``K = M``, no label noise, ``phi = g`` and ``a = a*``, the teacher itself (``W = U``:
+``Q = M = P``) is a fixed point where the generalisation error is zero
+(:func:`teacher_state`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from featcheck.theory.committee.overlap_ode import CommitteeOde, CommitteeSystem
+from featcheck.theory.derivation import Derivation
+
+q_sym = sp.Symbol("q", positive=True)
+c_sym = sp.Symbol("c", real=True)
+r_sym = sp.Symbol("r", real=True)
+a_sym = sp.Symbol("a", real=True)
+
+
+@dataclass
+class SymmetricSubspace:
+    """The restriction of an overlap ODE to ``Q_kk = q, Q_kl = c, M_km = r (, a_k = a)``.
+
+    ``embedding`` maps each state symbol of the full system to its value in the reduced
+    variables; ``system`` is the reduced :class:`OdeSystem`.
+    """
+
+    ode: CommitteeOde
+    variables: tuple[sp.Symbol, ...]
+    embedding: dict[sp.Symbol, sp.Expr]
+    system: CommitteeSystem
+
+    def embed(self, values: dict[sp.Symbol, float] | tuple) -> tuple:
+        """The full state for reduced values (a tuple in the order of ``variables``)."""
+        if not isinstance(values, dict):
+            values = dict(zip(self.variables, values, strict=True))
+        return tuple(expr.xreplace(values) for expr in self.embedding.values())
+
+
+def symmetric_subspace(ode: CommitteeOde) -> SymmetricSubspace | None:
+    """The symmetric subspace, or None when the model has no such symmetry."""
+    model = ode.model
+    teacher, student = model.teacher, model.student
+    if not teacher.is_committee:
+        return None
+    P = teacher.overlaps
+    M = model.M
+    if len({P[m][m] for m in range(M)}) != 1:
+        return None
+    if len({P[m][n] for m in range(M) for n in range(M) if m != n}) > 1:
+        return None
+    if len(set(teacher.second_layer)) != 1 or len(set(student.second_layer)) != 1:
+        return None
+    fields = ode.fields
+    K = model.K
+    embedding: dict[sp.Symbol, sp.Expr] = {}
+    for k in range(K):
+        for j in range(k, K):
+            embedding[fields.q(k, j)] = q_sym if k == j else c_sym
+    for k in range(K):
+        for m in range(M):
+            embedding[fields.m(k, m)] = r_sym
+    variables: tuple[sp.Symbol, ...] = (q_sym, c_sym, r_sym) if K > 1 else (q_sym, r_sym)
+    representatives = [fields.q(0, 0)] + ([fields.q(0, 1)] if K > 1 else []) + [fields.m(0, 0)]
+    if student.trained:
+        for k in range(K):
+            embedding[fields.a(k)] = a_sym
+        variables += (a_sym,)
+        representatives.append(fields.a(0))
+    state = ode.system.state
+    rhs = {s: r for s, r in zip(state, ode.system.rhs, strict=True)}
+    reduced = tuple(rhs[s].xreplace(embedding) for s in representatives)
+    error = ode.generalization_error.xreplace(embedding)
+    derivation = Derivation(
+        f"Symmetric subspace of {ode.system.name}",
+        "Q_kk = q, Q_kl = c (k != l), M_km = r: invariant because the model is symmetric "
+        "under permutations of the student units and of the teacher units.",
+    )
+    derivation.add(
+        "Reduced equations",
+        [sp.Eq(sp.Derivative(v, sp.Symbol("t")), sp.Symbol(f"f_{{{v}}}")) for v in variables],
+        "Each reduced right-hand side is the full one of a representative overlap "
+        "(Q_11, Q_12, M_11) evaluated on the subspace.",
+    )
+    system = CommitteeSystem(
+        name=f"symmetric subspace of {ode.system.name}",
+        state=variables,
+        parameters=ode.system.parameters,
+        rhs=reduced,
+        derivation=derivation,
+        observables={"generalization_error": error},
+    )
+    return SymmetricSubspace(ode, variables, dict(embedding), system)
+
+
+def teacher_state(ode: CommitteeOde) -> tuple[sp.Expr, ...] | None:
+    """``Q = M = P`` (and ``a = a*``) when the student can be the teacher exactly: a fixed
+    point with zero generalisation error; None otherwise."""
+    model = ode.model
+    teacher, student = model.teacher, model.student
+    if not teacher.is_committee or model.K != model.M or teacher.noise != 0:
+        return None
+    if sp.simplify(teacher.activation.expr - student.activation.expr) != 0:
+        return None
+    if not student.trained and tuple(student.second_layer) != tuple(teacher.second_layer):
+        return None
+    P, K = teacher.overlaps, model.K
+    values = [P[k][j] for k in range(K) for j in range(k, K)]
+    values += [P[k][m] for k in range(K) for m in range(K)]
+    if student.trained:
+        values += list(teacher.second_layer)
+    return tuple(values)
+
+
+def escape_time(rate: float, distance: float, exit_distance: float = 1.0) -> float:
+    """``(1/lambda) log(Delta/delta)``: the time for a deviation ``delta`` that grows like
+    ``exp(lambda t)`` to reach ``Delta`` (the linearised escape from an unstable point)."""
+    import math
+
+    if rate <= 0 or distance <= 0 or exit_distance <= distance:
+        return math.nan
+    return math.log(exit_distance / distance) / rate
