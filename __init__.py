@@ -24,6 +24,10 @@ Groups (see ``docs/api.md`` for each name):
   with ``to_json()``: :func:`flow` (``featcheck flow``), :func:`linear_flow` and
   :func:`check_bound` (``featcheck linear``, ``check-bound``), :func:`onestep`,
   :func:`exponent` and :func:`sweep`.
+* Committee models (teacher-student two-layer networks) as data, their overlap ODEs
+  derived symbolically, integrated and simulated exactly: :func:`committee_model`,
+  :func:`load_committee_model`, :func:`derive_ode`, :func:`integrate_committee`,
+  :func:`simulate_committee`, :func:`gaussian_expectation`, :func:`link_exponents`.
 * Exponents: :func:`predict_exponent`, :func:`preconditioning_gain`.
 * Derivation documents: :class:`Derivation`.
 * Claims: :func:`claim`, :class:`Provenance` (with :func:`printed`, :func:`derived`,
@@ -87,6 +91,20 @@ _EXPORTS: dict[str, str] = {
     "ExponentReport": "featcheck.numerics.exponents.predicted:ExponentReport",
     "sweep": "featcheck.numerics.exponents.sweep:sweep",
     "SweepReport": "featcheck.numerics.exponents.sweep:SweepReport",
+    # committee models: the dynamics engine
+    "CommitteeModel": "featcheck.theory.committee.model:CommitteeModel",
+    "committee_model": "featcheck.theory.committee.model:committee_model",
+    "load_committee_model": "featcheck.theory.committee.model:load_model",
+    "derive_ode": "featcheck.theory.committee.overlap_ode:derive_ode",
+    "CommitteeOde": "featcheck.theory.committee.overlap_ode:CommitteeOde",
+    "gaussian_expectation": "featcheck.theory.committee.expectations:gaussian_expectation",
+    "symmetric_subspace": "featcheck.theory.committee.plateaus:symmetric_subspace",
+    "link_exponents": "featcheck.theory.committee.leap:link_exponents",
+    "LinkExponents": "featcheck.theory.committee.leap:LinkExponents",
+    "integrate_committee": "featcheck.numerics.committee.dynamics:integrate_committee",
+    "CommitteeTrajectory": "featcheck.numerics.committee.dynamics:CommitteeTrajectory",
+    "simulate_committee": "featcheck.numerics.committee.dynamics:simulate_committee",
+    "CommitteeSimulation": "featcheck.numerics.committee.dynamics:CommitteeSimulation",
     # exponents
     "predict_exponent": "featcheck.theory.exponents:predict",
     "preconditioning_gain": "featcheck.theory.exponents:preconditioning_gain",
@@ -125,6 +143,10 @@ __all__ = [
     "Claim",
     "ClaimContext",
     "Coefficient",
+    "CommitteeModel",
+    "CommitteeOde",
+    "CommitteeSimulation",
+    "CommitteeTrajectory",
     "Derivation",
     "Evidence",
     "ExponentReport",
@@ -135,6 +157,7 @@ __all__ = [
     "HermiteExpansion",
     "InputError",
     "LinearFlowResult",
+    "LinkExponents",
     "MehlerKernel",
     "NumericalError",
     "OdeSystem",
@@ -149,20 +172,26 @@ __all__ = [
     "__version__",
     "check_bound",
     "claim",
+    "committee_model",
     "compile_system",
     "contains",
+    "derive_ode",
     "derived",
     "exponent",
     "flow",
+    "gaussian_expectation",
     "hermite_coefficients",
     "hermite_h",
     "hermite_he",
     "holds_if",
     "information_exponent",
     "integrate",
+    "integrate_committee",
     "isotropic_model",
     "linear_flow",
+    "link_exponents",
     "load_claims",
+    "load_committee_model",
     "load_user_claims",
     "mehler",
     "onestep",
@@ -174,10 +203,12 @@ __all__ = [
     "reading",
     "run_claim",
     "second_moment",
+    "simulate_committee",
     "spiked_flow",
     "spiked_model",
     "strategies",
     "sweep",
+    "symmetric_subspace",
     "testing",
     "within",
 ]
@@ -217,6 +248,12 @@ if TYPE_CHECKING:  # static analysers see the real objects
         within,
     )
     from featcheck.numerics.claims.provenance import Paper, Provenance, derived, printed, reading
+    from featcheck.numerics.committee.dynamics import (
+        CommitteeSimulation,
+        CommitteeTrajectory,
+        integrate_committee,
+        simulate_committee,
+    )
     from featcheck.numerics.exponents.predicted import ExponentReport, exponent
     from featcheck.numerics.exponents.sweep import SweepReport, sweep
     from featcheck.numerics.linear.bounds import BoundCheck, check_bound
@@ -224,6 +261,12 @@ if TYPE_CHECKING:  # static analysers see the real objects
     from featcheck.numerics.ode import compile_system, integrate
     from featcheck.numerics.onestep.run import OneStepA, OneStepB, onestep
     from featcheck.numerics.spiked.flow import FlowResult, flow
+    from featcheck.theory.committee.expectations import gaussian_expectation
+    from featcheck.theory.committee.leap import LinkExponents, link_exponents
+    from featcheck.theory.committee.model import CommitteeModel, committee_model
+    from featcheck.theory.committee.model import load_model as load_committee_model
+    from featcheck.theory.committee.overlap_ode import CommitteeOde, derive_ode
+    from featcheck.theory.committee.plateaus import symmetric_subspace
     from featcheck.theory.derivation import Derivation
     from featcheck.theory.dynamics import FixedPoint, OdeSystem
     from featcheck.theory.dynamics.spiked import spiked_flow

@@ -80,12 +80,14 @@ def compile_system(system: OdeSystem, *, namespace: Namespace | None = None) -> 
 
 
 def unknown_functions(exprs: Iterable[sp.Basic], namespace: Namespace) -> list[str]:
-    """Names of functions defined outside sympy that ``namespace`` does not implement."""
+    """Names of functions defined outside sympy that ``namespace`` does not implement
+    (a function carrying its own implementation, sympy's ``_imp_``, needs none)."""
     names = set()
     for expr in exprs:
         for call in sp.sympify(expr).atoms(sp.Function):
             cls = type(call)
-            if not cls.__module__.startswith("sympy.") and cls.__name__ not in namespace:
+            own = getattr(cls, "_imp_", None) is not None
+            if not (cls.__module__.startswith("sympy.") or own or cls.__name__ in namespace):
                 names.add(cls.__name__)
     return sorted(names)
 

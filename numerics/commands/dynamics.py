@@ -4,7 +4,6 @@ committee models given as TOML files (``docs/dynamics.md``)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from featcheck.numerics.commands.common import (
@@ -16,7 +15,6 @@ from featcheck.numerics.commands.common import (
     positive_int,
     print_json,
 )
-from featcheck.theory.errors import NumericalError
 
 
 def times_list(text: str) -> list[float]:
@@ -104,18 +102,10 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_derive)
 
 
-def _numerical_failure(exc: NumericalError) -> int:
-    sys.stderr.write(f"featcheck: numerical failure: {exc}\n")
-    return 1
-
-
 def run_ode(args: argparse.Namespace) -> int:
     from featcheck.numerics.committee.dynamics import integrate_committee
 
-    try:
-        result = integrate_committee(args.spec, t_max=args.t_max, times=args.times)
-    except NumericalError as exc:
-        return _numerical_failure(exc)
+    result = integrate_committee(args.spec, t_max=args.t_max, times=args.times)
     if args.json:
         print_json(result.to_json())
     else:
@@ -126,19 +116,16 @@ def run_ode(args: argparse.Namespace) -> int:
 def run_simulate(args: argparse.Namespace) -> int:
     from featcheck.numerics.committee.dynamics import simulate_committee
 
-    try:
-        result = simulate_committee(
-            args.spec,
-            dim=args.dim,
-            replicas=args.replicas,
-            full=args.full,
-            seed=args.seed,
-            times=args.times,
-            t_max=args.t_max,
-            threads=args.threads,
-        )
-    except NumericalError as exc:
-        return _numerical_failure(exc)
+    result = simulate_committee(
+        args.spec,
+        dim=args.dim,
+        replicas=args.replicas,
+        full=args.full,
+        seed=args.seed,
+        times=args.times,
+        t_max=args.t_max,
+        threads=args.threads,
+    )
     if args.json:
         print_json(result.to_json())
     else:

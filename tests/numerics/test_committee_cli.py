@@ -102,15 +102,15 @@ def test_bad_times_are_one_line_and_exit_2(spec, capsys):
     assert "beyond t_max" in capsys.readouterr().err
 
 
-def test_a_blow_up_is_a_numerical_failure_with_exit_1(tmp_path, capsys):
+def test_a_blow_up_is_a_numerical_failure_with_exit_3(tmp_path, capsys):
     path = tmp_path / "unstable.toml"
     text = SINGLE.replace('"erf(z/sqrt(2))"', '"z"').replace(
         "learning_rate = 0.5", "learning_rate = 10"
     )
     path.write_text(text)
-    assert main(["simulate", str(path), "--dim", "20", "--replicas", "2", "--t-max", "50"]) == 1
+    assert main(["simulate", str(path), "--dim", "20", "--replicas", "2", "--t-max", "50"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("featcheck: numerical failure:") and err.count("\n") == 1
-    assert main(["ode", str(path), "--t-max", "1000"]) == 1
+    assert main(["ode", str(path), "--t-max", "1000"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("featcheck: numerical failure:") and err.count("\n") == 1
