@@ -87,6 +87,15 @@ def print_json(payload: Any) -> None:
     sys.stdout.write("\n")
 
 
+def emit_result(result: Any, args: argparse.Namespace) -> int:
+    """Print a library result: its JSON with ``--json``, else its ``summary()``."""
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(result.summary())
+    return 0
+
+
 def add_derivation_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", choices=("md", "tex"), default="md", help="Markdown or LaTeX document"

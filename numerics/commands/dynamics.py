@@ -11,9 +11,9 @@ from featcheck.numerics.commands.common import (
     add_json,
     add_seed,
     emit_derivation,
+    emit_result,
     positive_float,
     positive_int,
-    print_json,
 )
 
 
@@ -106,11 +106,7 @@ def run_ode(args: argparse.Namespace) -> int:
     from featcheck.numerics.committee.dynamics import integrate_committee
 
     result = integrate_committee(args.spec, t_max=args.t_max, times=args.times)
-    if args.json:
-        print_json(result.to_json())
-    else:
-        print(result.summary())
-    return 0
+    return emit_result(result, args)
 
 
 def run_simulate(args: argparse.Namespace) -> int:
@@ -126,11 +122,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         t_max=args.t_max,
         threads=args.threads,
     )
-    if args.json:
-        print_json(result.to_json())
-    else:
-        print(result.summary())
-    return 0
+    return emit_result(result, args)
 
 
 def run_derive(args: argparse.Namespace) -> int:

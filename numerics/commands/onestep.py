@@ -25,15 +25,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="--alpha X runs model A (Moniri et al. 2024, eta = n^alpha, isotropic "
         "data); --beta B --weight W runs model B (Demir and Dogan 2025, eta = n^(B W)).",
     )
-    parser.add_argument(
-        "--activation",
-        required=True,
-        metavar="A",
-        help="activation sigma (name or expression in z)",
-    )
-    parser.add_argument(
-        "--link", default="tanh", metavar="G", help="target link sigma* (name or expression in z)"
-    )
+    _add_functions(parser)
     parser.add_argument(
         "--alpha",
         type=finite_float,
@@ -103,8 +95,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def register_derive(topics: argparse._SubParsersAction) -> None:
-    parser = topics.add_parser("onestep", help="spikes, overlap, surrogate, Hermite model")
+def _add_functions(parser: argparse.ArgumentParser) -> None:
+    """``--activation`` (the student's sigma) and ``--link`` (the target sigma*)."""
     parser.add_argument(
         "--activation",
         required=True,
@@ -114,6 +106,11 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--link", default="tanh", metavar="G", help="target link sigma* (name or expression in z)"
     )
+
+
+def register_derive(topics: argparse._SubParsersAction) -> None:
+    parser = topics.add_parser("onestep", help="spikes, overlap, surrogate, Hermite model")
+    _add_functions(parser)
     parser.add_argument(
         "--alpha",
         type=finite_float,

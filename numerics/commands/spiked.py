@@ -12,10 +12,10 @@ from featcheck.numerics.commands.common import (
     add_json,
     add_seed,
     emit_derivation,
+    emit_result,
     finite_float,
     positive_float,
     positive_int,
-    print_json,
 )
 from featcheck.theory.dynamics.spiked import FLOWS
 from featcheck.theory.models import CONVENTIONS
@@ -137,11 +137,7 @@ def run(args: argparse.Namespace) -> int:
         eta=args.lr,
         seed=args.seed,
     )
-    if args.json:
-        print_json(result.to_json())
-    else:
-        print(result.summary())
-    return 0
+    return emit_result(result, args)
 
 
 def run_derive(args: argparse.Namespace) -> int:
