@@ -102,3 +102,20 @@ def test_the_version_is_set_in_one_place():
     assert featcheck.__version__ == version
     citation = (ROOT / "CITATION.cff").read_text()
     assert f"\nversion: {version}\n" in citation
+
+
+def test_numba_caches_outside_the_package(tmp_path):
+    """Compiled kernels go to the user's cache directory: files left inside an installed
+    package outlive an uninstall and shadow a later editable install."""
+    package = Path(featcheck.__file__).resolve().parent / "numerics"
+    before = set(package.rglob("*.nbi"))
+    code = (
+        "import numpy as np\n"
+        "from featcheck.numerics.committee.kernels import cholesky_psd\n"
+        "cholesky_psd(np.eye(2), np.zeros((2, 2)))\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    env.pop("NUMBA_CACHE_DIR", None)
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+    assert list((tmp_path / "featcheck" / "numba").rglob("kernels.cholesky_psd-*.nbi"))
+    assert set(package.rglob("*.nbi")) == before

@@ -12,6 +12,10 @@ import math
 import numba
 import numpy as np
 
+from featcheck.numerics.numba_cache import use_user_cache
+
+use_user_cache()  # before any cache=True kernel is defined
+
 CONST, VAR, ADD, MUL, POW, SQRT = 0, 1, 2, 3, 4, 5
 MAX, MIN, POWI = 6, 7, 8
 ERF, ERFC, EXP, LOG, TANH, SIN, COS, TAN, SINH, COSH = 10, 11, 12, 13, 14, 15, 16, 17, 18, 19

@@ -37,6 +37,9 @@ import numba
 import numpy as np
 
 from featcheck.numerics.exponents.spherical_sgd import OnlineSGD
+from featcheck.numerics.numba_cache import use_user_cache
+
+use_user_cache()  # before any cache=True kernel is defined
 
 #: Bump when the simulator's law or output changes: cached cells of the old version are
 #: then ignored (:mod:`featcheck.numerics.exponents.cell_cache`).
