@@ -17,6 +17,7 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
+from featcheck.numerics.claims import rules
 from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, holds_if, within
 from featcheck.numerics.claims.figures import new_figure, plt, save
 from featcheck.numerics.claims.provenance import (
@@ -369,8 +370,9 @@ def _distance(run, Q_ode: np.ndarray, M_ode: np.ndarray) -> np.ndarray:
     ),
     statement="For the soft committee machine (K = M = 2, eta = 1/2, t <= 20) the distance "
     "between the overlaps of online SGD and the derived ODE shrinks like d^(-1/2): the "
-    "fitted log-log slope over d = 250, 1000, 4000 has a 99% bootstrap interval containing "
-    "-1/2; the full d-dimensional simulation's distances have the same law as the exact "
+    "mean distance over d = 250, 1000, 4000 shrinks (convergence rule) at a rate whose "
+    "bootstrap interval contains -1/2 (family-wise 99%); the full d-dimensional "
+    "simulation's distances have the same law as the exact "
     "reduced simulator's.",
 )
 def simulations(ctx: ClaimContext) -> Evidence:
@@ -389,25 +391,23 @@ def simulations(ctx: ClaimContext) -> Evidence:
         if d == dims[-1]:
             errors = _errors(model, run)
             bands[d] = (errors.mean(0), errors.std(0, ddof=1) / np.sqrt(replicas))
-    logs = np.log(np.array(dims, dtype=float))
-    slope = float(np.polyfit(logs, np.log([distances[d].mean() for d in dims]), 1)[0])
+    level = rules.Level(alpha=0.01, tests=2)
     rng = np.random.default_rng(int(seeds[-1]))
-    boot = []
-    for _ in range(2000):
-        means = [rng.choice(distances[d], size=replicas).mean() for d in dims]
-        boot.append(np.polyfit(logs, np.log(means), 1)[0])
-    lo, hi = np.percentile(boot, [0.5, 99.5])
-    check = holds_if(
-        "log-log slope of the mean distance in d: 99% bootstrap interval contains -1/2",
-        lo <= -0.5 <= hi,
-        -0.5,
-        [float(lo), float(hi)],
-        slope=slope,
-        dims=dims,
-        replicas=replicas,
+    ev.extend(
+        rules.convergence(
+            "mean over replicas of max_t |overlaps - ODE| -> 0 as d grows",
+            dims,
+            [distances[d] for d in dims],
+            gap=np.mean,
+            level=level,
+            rng=rng,
+            rate=-0.5,
+            replica_count=replicas,
+        )
     )
-    check.decidable = hi - lo < 0.3
-    ev.add(check)
+    slope = rules.loglog_slope(
+        dims, confidence=level.confidence, replicas=[distances[d] for d in dims], rng=rng
+    )
     full_dims = [250, 1000] if not ctx.full else [250, 1000, 2000]
     full_times = times[:6]
     full_replicas = ctx.pick(quick=30, full=80)
@@ -422,21 +422,22 @@ def simulations(ctx: ClaimContext) -> Evidence:
         a = _distance(full, Q_ode[: len(full_times)], M_ode[: len(full_times)])
         b = _distance(reduced, Q_ode[: len(full_times)], M_ode[: len(full_times)])
         p_values[d] = float(stats.ks_2samp(a, b).pvalue)
-    level = 1e-3 / len(full_dims)
+    threshold = rules.Level(alpha=1e-3, tests=len(full_dims)).per_test_alpha
     for d, p in p_values.items():
         ev.add(
             holds_if(
                 f"d = {d}: distances of the full and reduced simulations, two-sample KS "
-                f"p > {level:.1g}",
-                p > level,
-                f"> {level:.1g}",
+                f"p > {threshold:.1g}",
+                p > threshold,
+                f"> {threshold:.1g}",
                 p,
             )
         )
     ev.details = {
         "mean distance": {str(d): float(distances[d].mean()) for d in dims},
-        "slope": slope,
-        "bootstrap interval": [float(lo), float(hi)],
+        "slope": slope.slope,
+        "slope interval": [slope.low, slope.high],
+        "confidence": level.confidence,
         "KS p-values (full vs reduced)": p_values,
     }
 
@@ -451,7 +452,7 @@ def simulations(ctx: ClaimContext) -> Evidence:
     left.minorticks_off()
     left.set_xlabel("d")
     left.set_ylabel("max over t <= 20 of |overlap - ODE|")
-    left.set_title(f"Distance to the ODE (fitted slope {slope:.3f})")
+    left.set_title(f"Distance to the ODE (fitted slope {slope.slope:.3f})")
     left.legend(fontsize=7)
     d = dims[-1]
     mean, se = bands[d]
@@ -541,7 +542,8 @@ def reduced_vs_full(ctx: ClaimContext) -> Evidence:
                 _hitting_steps(full, 0.5),
             )
         )
-    level = 1e-3 / len(tests)
+    ks = rules.Level(alpha=1e-3, tests=len(tests))
+    level = ks.per_test_alpha
     p_values = []
     for label, a, b in tests:
         p = float(stats.ks_2samp(a, b).pvalue)

@@ -8,6 +8,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from featcheck.numerics.claims import rules
 from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, holds_if, within
 from featcheck.numerics.claims.figures import new_figure, save
 from featcheck.numerics.claims.provenance import BEN_AROUS_2021, DLMF, derived, printed
@@ -180,7 +181,7 @@ def mehler_identity(ctx: ClaimContext) -> Evidence:
     pairs = MEHLER_PAIRS_FULL if ctx.full else MEHLER_PAIRS_QUICK
     rhos = (-0.9, -0.3, 0.4, 0.8)
     samples = 2_000_000 if ctx.full else 200_000
-    level = 1 - 0.001 / (len(pairs) * len(rhos))
+    level = rules.Level(alpha=0.001, tests=len(pairs) * len(rhos)).confidence
     rng = ctx.rng()
     fig, ax = new_figure()
     grid = np.linspace(-1, 1, 81)

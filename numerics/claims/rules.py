@@ -69,6 +69,11 @@ class Level:
         """The confidence of each interval: ``1 - alpha / tests``."""
         return 1 - self.alpha / self.tests
 
+    @property
+    def per_test_alpha(self) -> float:
+        """The level of each test (reject when its p-value is below): ``alpha / tests``."""
+        return self.alpha / self.tests
+
     def describe(self) -> str:
         """For notes and figure captions: ``"99.5% intervals (family-wise 95%, 10 tests)"``."""
         per = f"{100 * self.confidence:.4g}%"

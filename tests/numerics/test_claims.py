@@ -1,4 +1,5 @@
-"""The claim framework, and every Hermite claim at the quick budget."""
+"""The claim framework, and two Hermite claims at the quick budget as a smoke test (every
+claim runs once at the quick budget in ``featcheck verify``, in continuous integration)."""
 
 import json
 
@@ -71,10 +72,7 @@ def test_selection_by_prefix():
         select(["nonexistent"])
 
 
-HERMITE_CLAIMS = sorted(c for c in load() if c.startswith("hermite."))
-
-
-@pytest.mark.parametrize("claim_id", HERMITE_CLAIMS)
+@pytest.mark.parametrize("claim_id", ["hermite.parseval", "hermite.closed-forms"])
 def test_hermite_claims_hold_at_the_quick_budget(claim_id, tmp_path):
     result = run_claim(REGISTRY[claim_id], "quick", 0, tmp_path)
     assert result.status == Status.HOLDS, result.to_json()
