@@ -11,7 +11,8 @@ the claim's ``tests`` intervals, Bonferroni) and builds its checks from these ru
   bootstrap over the replicas behind each ``y``);
 * :func:`convergence` for an asymptotic statement ``G(n) -> 0`` about a gap ``G``
   measured at three or more sizes ``n``: the fitted rate ``r`` in ``G ~ n^r``, with a
-  bootstrap interval over replicas, must exclude zero from below.  A gap whose upper
+  bootstrap interval over replicas, must lie below ``-slowest_rate`` (a stated margin,
+  default 0.1, so that a gap settling at a non-zero limit does not pass).  A gap whose upper
   confidence limit is below the claim's stated ``margin`` at every size also holds (the
   statement is satisfied to the resolution it asks for); a gap that stays above the
   margin and whose rate interval excludes shrinking is violated; anything else is
@@ -254,15 +255,17 @@ def interval_check(
     )  # fmt: skip
 
 
-def _deciding_size(sizes: np.ndarray, slope: Slope) -> float | None:
-    """The largest size of a geometric grid over which the rate interval would exclude zero.
+def _deciding_size(sizes: np.ndarray, slope: Slope, slowest_rate: float) -> float | None:
+    """The largest size of a geometric grid over which the rate interval would lie below
+    ``-slowest_rate``, if the fitted rate stays what it is.
 
     The interval's half-width scales like ``1 / sd(log n)``; stretching the grid's log-range
-    by ``f`` divides it by ``f``.  ``None`` when the fitted rate is not negative.
+    by ``f`` divides it by ``f``.  ``None`` when the fitted rate is not below ``-slowest_rate``.
     """
-    if slope.slope >= 0:
+    distance = -slowest_rate - slope.slope
+    if distance <= 0:
         return None
-    factor = ((slope.high - slope.low) / 2) / abs(slope.slope)
+    factor = ((slope.high - slope.low) / 2) / distance
     span = math.log(sizes[-1] / sizes[0])
     return float(sizes[0] * math.exp(span * max(factor, 1.0) * 1.25))
 
@@ -285,8 +288,10 @@ def convergence(
     Needs at least three sizes.  With ``[r_low, r_high]`` the bootstrap interval of the
     rate ``r`` in ``G ~ n^r`` and ``[G_low, G_high]`` the interval of the gap at each size:
 
-    * holds when ``r_high < 0`` (the gap shrinks), or when ``G_high <= margin`` at every
-      size (the gap is within the stated margin wherever it was measured);
+    * holds when ``r_high < -slowest_rate`` (the gap shrinks at least like
+      ``n^(-slowest_rate)``; a gap creeping towards a non-zero limit has a local rate near 0
+      and does not pass), or when ``G_high <= margin`` at every size (the gap is within the
+      stated margin wherever it was measured);
     * violated when ``r_low > -slowest_rate`` and ``G_low > margin`` at the largest size:
       the gap stays above the margin and, if it shrinks at all, does so more slowly than
       ``n^(-slowest_rate)``, the slowest decay the rule accepts as convergence;
@@ -316,7 +321,7 @@ def convergence(
         slope = None  # a gap that is zero on resamples: only the margin can decide
     if slope is not None:
         table.update(rate=slope.slope, rate_interval=[slope.low, slope.high])
-    shrinking = slope is not None and slope.high < 0
+    shrinking = slope is not None and slope.high < -slowest_rate
     stuck = (
         not shrinking
         and not within_margin
@@ -326,7 +331,7 @@ def convergence(
     )
     decided = shrinking or within_margin or stuck
     if not decided:
-        deciding = _deciding_size(n, slope) if slope is not None else None
+        deciding = _deciding_size(n, slope, slowest_rate) if slope is not None else None
         table["deciding_size"] = deciding
         table["reason"] = (
             f"the rate interval [{slope.low:.3g}, {slope.high:.3g}] contains 0 and reaches "

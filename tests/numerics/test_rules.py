@@ -104,6 +104,18 @@ def test_convergence_is_violated_by_a_gap_that_stays():
     assert _status(checks) is Status.VIOLATED
 
 
+def test_a_gap_settling_at_a_non_zero_limit_is_not_convergence():
+    # G(n) = 0.3 + 0.01 n^(-1/2): it shrinks, but towards 0.3; its local rate is near 0.
+    rng = np.random.default_rng(8)
+    sizes = [100, 400, 1600, 6400]
+    replicas = _replicas(rng, sizes, lambda n: 0.3 + 0.01 / np.sqrt(n), 1e-4)
+    checks = rules.convergence(
+        "gap", sizes, replicas, gap=lambda r: abs(r.mean()), level=rules.Level(), rng=rng
+    )
+    assert _status(checks) is Status.VIOLATED
+    assert -0.1 < checks[0].inputs["rate_interval"][0] < checks[0].inputs["rate_interval"][1] < 0
+
+
 def test_convergence_within_its_margin_holds_and_noise_is_inconclusive():
     rng = np.random.default_rng(5)
     sizes = [100, 200, 400]
