@@ -20,6 +20,7 @@ from featcheck.numerics.claims.provenance import (
     derived,
     reading,
 )
+from featcheck.numerics.claims.rules import Level, interval_check, loglog_slope
 from featcheck.numerics.ode import integrate
 from featcheck.numerics.spiked.gradient_oracles import monte_carlo_rates, quadrature_rates
 from featcheck.numerics.spiked.population import population_flow, preconditioned_with_estimate
@@ -416,25 +417,194 @@ def threshold(ctx: ClaimContext) -> Evidence:
     return _threshold(ctx, ("unit",))
 
 
+#: the links of FAILURE_CASES scaled above the amplitude condition (positive controls)
+SCALED_CASES = (("z*abs(z)", "8*he(3)"), ("relu", "-3*he(4)"))
+
+
+def _ba_boundary(act, link, predicted, d, steps):
+    """Bisection on log kappa in [kappa_c/2, 2 kappa_c] for the failure boundary (ba)."""
+    lo, hi = np.log(predicted / 2), np.log(predicted * 2)
+    if not _fails(act, link, np.exp(lo), d, "ba")[0] or _fails(act, link, np.exp(hi), d, "ba")[0]:
+        return None
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        if _fails(act, link, np.exp(mid), d, "ba")[0]:
+            lo = mid
+        else:
+            hi = mid
+    return float(np.exp((lo + hi) / 2))
+
+
 @claim(
     "spiked.threshold-ba",
     provenance=derived(
         MOUSAVI_HOSSEINI_2023,
         "failure of the spherical flow under an aligned spike, with the covariance "
         "Sigma = I + kappa theta theta^T instead of (I + kappa theta theta^T)/(1 + kappa)",
-        "docs/derivations/spiked-plain-relu-minus-h4-ba.md",
+        "docs/derivations/spiked-escape-ba-relu-minus-h4.md and "
+        "docs/derivations/spiked-escape-ba-zabsz-he3.md "
+        "(featcheck.theory.dynamics.spiked.escape)",
     ),
-    statement="Convention Sigma = I + kappa theta theta^T: featcheck's derived threshold "
-    "kappa_c ~ d (two-term balance at the equator) separates failure (kappa_c/4) from "
-    "escape (4 kappa_c) of the aligned plain flow across d.",
+    statement="Convention Sigma = I + kappa theta theta^T, aligned plain flow from "
+    "m0 = d^(-1/2): with mu = m sqrt(kappa), d mu/dt = kappa (1 - mu^2/kappa) F_kappa(mu) "
+    "and F_kappa -> F, independent of kappa. Leaving the equator needs sup F > 0, a "
+    "condition on the link's amplitude (above 1.41418 on He_4 for ReLU, 3.62810 on He_3 "
+    "for z|z|), not on kappa. The links -h(4) and he(3) are below it: the flow fails for "
+    "every kappa tried from 1 to 256 d. Links above it (-3 he(4), 8 he(3)) fail below "
+    "kappa_c = mu_1^2 d and escape above, stopping at rho = mu_2/sqrt(1 + mu_2^2) "
+    "(mu_1 < mu_2 the zeros of F), both up to O(1/kappa).",
 )
 def threshold_ba(ctx: ClaimContext) -> Evidence:
-    ev = _threshold(ctx, ("ba",))
+    from featcheck.theory.dynamics.spiked.escape import equator_escape
+
+    ev = Evidence()
+    dims = ctx.pick(quick=(10**3, 10**4, 10**5), full=(10**3, 10**4, 10**5, 10**6, 10**7))
+    level = Level(0.05, 2 * len(SCALED_CASES))
+    profiles, tested, boundaries = {}, [], {}
+    for act, link in FAILURE_CASES + SCALED_CASES:
+        esc = equator_escape(act, link)
+        profiles[(act, link)] = esc
+        ev.add(
+            within(
+                f"{act}/{link}: d mu/dt = kappa (1 - mu^2/kappa) F_kappa(mu) vs the aligned "
+                "reduction (40 digits, random points)",
+                0.0,
+                esc.residual,
+                1e-30,
+            )
+        )
+        ev.details[f"{act}/{link}"] = {
+            "F(mu)": str(esc.profile),
+            "critical amplitude a* (link scale)": esc.critical_amplitude,
+            "critical He_s amplitude": esc.critical_he_amplitude,
+            "He_s coefficient of the link": esc.he_amplitude,
+            "mu at the critical amplitude": esc.critical_mu,
+            "zeros mu_1, mu_2": esc.zeros(),
+        }
+    for act, link in FAILURE_CASES:
+        esc = profiles[(act, link)]
+        ev.add(
+            holds_if(
+                f"{act}/{link}: sup F < 0 (link amplitude below the condition)",
+                not esc.escapes,
+                f"a* = {esc.critical_amplitude:.6g} > 1",
+                esc.critical_amplitude,
+                critical_he_amplitude=esc.critical_he_amplitude,
+            )
+        )
+        for d in dims:
+            for kappa in (1.0, float(d), 256.0 * d):
+                failed, run = _fails(act, link, kappa, d, "ba")
+                rho_end = run.final_observable("rho")
+                tested.append((act, link, d, kappa, rho_end))
+                ev.add(
+                    holds_if(
+                        f"{act}/{link}, d = {d:g}, kappa = {kappa:.3g}: fails",
+                        failed,
+                        f"|rho_inf| < {FAILURE_LEVEL:g}",
+                        rho_end,
+                    )
+                )
+    steps = ctx.pick(quick=20, full=30)
+    for act, link in SCALED_CASES:
+        esc = profiles[(act, link)]
+        endpoint = esc.endpoint()
+        ev.add(
+            holds_if(
+                f"{act}/{link}: sup F > 0 (link amplitude above the condition)",
+                esc.escapes,
+                "a* < 1",
+                esc.critical_amplitude,
+            )
+        )
+        kcs, threshold_gap, endpoint_gap = [], [], []
+        for d in dims:
+            kc = esc.threshold(d)
+            below, below_run = _fails(act, link, kc / 4, d, "ba")
+            above, above_run = _fails(act, link, 4 * kc, d, "ba")
+            rho_below = below_run.final_observable("rho")
+            rho_above = above_run.final_observable("rho")
+            tested += [(act, link, d, kc / 4, rho_below), (act, link, d, 4 * kc, rho_above)]
+            label = f"{act}/{link}, d = {d:g}"
+            ev.add(
+                holds_if(
+                    f"{label}: fails at kappa_c/4",
+                    below,
+                    f"|rho_inf| < {FAILURE_LEVEL:g}",
+                    rho_below,
+                    kappa=kc / 4,
+                )
+            )
+            ev.add(
+                holds_if(
+                    f"{label}: escapes at 4 kappa_c",
+                    not above,
+                    f"|rho_inf| >= {FAILURE_LEVEL:g}",
+                    rho_above,
+                    kappa=4 * kc,
+                )
+            )
+            boundary = _ba_boundary(act, link, kc, d, steps)
+            boundaries[(act, link, d)] = (kc, boundary)
+            kcs.append(kc)
+            threshold_gap.append(abs(boundary / kc - 1) if boundary else np.nan)
+            endpoint_gap.append(abs(rho_above - endpoint))
+        ok = np.isfinite(threshold_gap).all() and min(threshold_gap) > 0
+        ev.add(
+            holds_if(
+                f"{act}/{link}: a failure boundary in [kappa_c/2, 2 kappa_c] at every d",
+                bool(np.isfinite(threshold_gap).all()),
+                "found",
+                [boundaries[(act, link, d)][1] for d in dims],
+                kappa_c=kcs,
+            )
+        )
+        for name, gaps in (
+            ("|observed boundary / kappa_c - 1|", threshold_gap),
+            ("|rho_inf at 4 kappa_c - rho_inf predicted|", endpoint_gap),
+        ):
+            if name.startswith("|observed") and not ok:
+                continue
+            slope = loglog_slope(kcs, np.maximum(gaps, 1e-300), confidence=level.confidence)
+            ev.add(
+                interval_check(
+                    f"{act}/{link}: log-log slope of {name} in kappa_c (O(1/kappa): -1)",
+                    -1.0,
+                    slope,
+                    kappa_c=kcs,
+                    gaps=[float(g) for g in gaps],
+                )
+            )
+
+    def draw(axes):
+        left, right = axes
+        grid = np.linspace(1e-3, 4.0, 400)
+        for i, ((act, link), esc) in enumerate(profiles.items()):
+            values = [esc.value(x) for x in grid]
+            left.plot(grid, values, color=f"C{i}", label=f"{act}, g = {link}")
+        left.axhline(0, color="k", lw=0.8)
+        left.set_ylim(-3, 3)
+        left.set_xlabel("mu = m sqrt(kappa)")
+        left.set_ylabel("F(mu) (large-kappa profile)")
+        left.set_title("escape needs sup F > 0: an amplitude condition")
+        left.legend(fontsize=7)
+        for i, (act, link) in enumerate(profiles):
+            pts = [(k / d, abs(r)) for a_, l_, d, k, r in tested if (a_, l_) == (act, link)]
+            if pts:
+                x, y = zip(*pts, strict=True)
+                right.loglog(x, np.maximum(y, 1e-16), "o", color=f"C{i}", label=f"{act}, {link}")
+        right.axhline(FAILURE_LEVEL, color="k", lw=0.8)
+        right.set_xlabel("kappa / d")
+        right.set_ylabel("|rho| at the end of the plain flow")
+        right.set_title("final whitened overlap (below the line: failed)")
+        right.legend(fontsize=7)
+
+    _figure(ctx, ev, "threshold", draw, panels=2)
     ev.note = (
-        "Under this convention the repulsion kappa m/2 grows without bound while the "
-        "attraction is at most of order sqrt(kappa) psi: above kappa_c the two-term balance "
-        "(which assumes kappa m^2 << 1) no longer applies and the equator stays the only "
-        "stable point in [0, 1]; the flow fails for every kappa tried."
+        "Escape from the equator at large kappa is decided by the sign of sup F, F the "
+        "kappa-independent profile of d mu/dt / kappa (mu = m sqrt(kappa)): the repulsion "
+        "F_0 < 0 comes from E[phi^2]/2, the attraction F_1 from the link, so a link scaled "
+        "by a escapes iff a > a* = inf -F_0/F_1. Log-log slopes at " + level.describe() + "."
     )
     return ev
 
