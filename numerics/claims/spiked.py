@@ -11,18 +11,25 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from scipy import stats
 
-from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, contains, holds_if, within
+from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, holds_if, within
 from featcheck.numerics.claims.figures import new_figure, plt, save
 from featcheck.numerics.claims.provenance import (
     MOUSAVI_HOSSEINI_2023,
     derived,
     reading,
 )
-from featcheck.numerics.claims.rules import Level, interval_check, loglog_slope
+from featcheck.numerics.claims.rules import (
+    Level,
+    bootstrap_interval,
+    convergence,
+    difference_interval,
+    interval_check,
+    loglog_slope,
+    mean_interval,
+)
 from featcheck.numerics.ode import integrate
-from featcheck.numerics.spiked.gradient_oracles import monte_carlo_rates, quadrature_rates
+from featcheck.numerics.spiked.gradient_oracles import monte_carlo_samples, quadrature_rates
 from featcheck.numerics.spiked.population import population_flow, preconditioned_with_estimate
 from featcheck.numerics.spiked.scaled_integrals import compile_flow
 from featcheck.numerics.spiked.training import algorithm1, empirical_gd, online_sgd
@@ -66,8 +73,9 @@ def _random_point(rng, preconditioned: bool):
         "docs/derivations/spiked-plain-relu-minus-h4.md",
     ),
     statement="The reduced (a, b) right-hand sides of the three flows equal the population "
-    "gradient computed by 2-D quadrature (to 1e-8) and by Monte Carlo (within a 99% "
-    "Bonferroni interval), and the full d-dimensional population flow follows them.",
+    "gradient computed by 2-D quadrature (to 1e-8) and by Monte Carlo (normal intervals, "
+    "family-wise 99% over every component), and the full d-dimensional population flow "
+    "follows them.",
 )
 def reduction(ctx: ClaimContext) -> Evidence:
     rng = ctx.rng()
@@ -106,16 +114,18 @@ def reduction(ctx: ClaimContext) -> Evidence:
                     worst_err,
                 )
             )
-            mean, se = monte_carlo_rates(flow, phi, g, kappa=k, c=c, a=a, b=b, q=q, n=mc_n, rng=rng)
-            mc_tests.append((f"{flow}, {act}, {link}", reduced, mean, se))
-    n_components = sum(len(t[1]) for t in mc_tests)
-    z = stats.norm.ppf(1 - 0.01 / (2 * n_components))
-    for label, reduced, mean, se in mc_tests:
-        if np.all(se == 0):  # the student never fired on the sample: no information
+            samples = monte_carlo_samples(
+                flow, phi, g, kappa=k, c=c, a=a, b=b, q=q, n=mc_n, rng=rng
+            )
+            mc_tests.append((f"{flow}, {act}, {link}", reduced, samples))
+    level = Level(0.01, sum(len(t[1]) for t in mc_tests))
+    for label, reduced, samples in mc_tests:
+        if not np.any(samples):  # the student never fired on the sample: no information
             ev.details[f"{label}: Monte Carlo"] = "uninformative (zero gradient on every sample)"
             continue
-        for j, (pred, m, s) in enumerate(zip(reduced, mean, se, strict=True)):
-            ev.add(within(f"{label}: Monte Carlo component {j}", pred, m, z * s, n=mc_n))
+        for j, pred in enumerate(reduced):
+            interval = mean_interval(samples[:, j], level.confidence, method="z")
+            ev.add(interval_check(f"{label}: Monte Carlo component {j}", pred, interval, n=mc_n))
     dims = (3, 20, 200, 2000) if ctx.full else (3, 20, 200)
     t_eval = np.linspace(0.0, 8.0, 33)
     curves = {}
@@ -152,7 +162,9 @@ def reduction(ctx: ClaimContext) -> Evidence:
     _figure(ctx, ev, "trajectories", draw)
     ev.note = (
         "Tolerance 1e-8 for quadrature (its own error estimate is required below 1e-9); "
-        "1e-7 for the two ODE solutions (rtol 1e-10/1e-11)."
+        "1e-7 for the two ODE solutions (rtol 1e-10/1e-11); Monte Carlo at "
+        + level.describe()
+        + "."
     )
     return ev
 
@@ -714,9 +726,9 @@ def preconditioned(ctx: ClaimContext) -> Evidence:
     ),
     statement="Preconditioning with the inverse sample covariance of n' unlabeled samples "
     "instead of Sigma^(-1): the whitened overlap follows the population preconditioned flow "
-    "up to an RMS distance decaying like n'^(-1/2) at fixed d (95% bootstrap interval for "
-    "the exponent). The rate is featcheck's reading (first order in hat Sigma - Sigma), "
-    "not a statement printed in the paper.",
+    "up to an RMS distance that shrinks with n' like n'^(-1/2) at fixed d (the convergence "
+    "rule over three sizes, rate interval family-wise 95%). The rate is featcheck's reading "
+    "(first order in hat Sigma - Sigma), not a statement printed in the paper.",
 )
 def preconditioned_empirical(ctx: ClaimContext) -> Evidence:
     ev = Evidence()
@@ -740,27 +752,32 @@ def preconditioned_empirical(ctx: ClaimContext) -> Evidence:
         mean = run.rho.mean(axis=0)
         fluctuation.append(np.mean((run.rho - mean) ** 2, axis=1) * replicas / (replicas - 1))
         bias.append(float(np.sqrt(np.mean((mean - pop.rho[0]) ** 2))))
-    slope, lo, hi = _slope_interval(sizes, squared, rng)
+    level = Level(0.05, 1)
     rms = [float(np.sqrt(x.mean())) for x in squared]
-    ev.add(
-        contains(
-            "exponent of the RMS distance of rho(t) to the population flow in n'",
-            -0.5,
-            lo,
-            hi,
-            point=slope,
+    ev.extend(
+        convergence(
+            "RMS distance of rho(t) to the population flow as n' grows",
+            sizes,
+            squared,
+            gap=_rms,
+            level=level,
+            rng=rng,
+            rate=-0.5,
             d=d,
-            n_prime=sizes,
-            rms=rms,
         )
     )
-    f_slope, f_lo, f_hi = _slope_interval(sizes, fluctuation, rng)
-    rms_band = [_rms_interval(x, rng) for x in squared]
+    fluct = loglog_slope(
+        sizes, confidence=level.confidence, replicas=fluctuation, statistic=_rms, rng=rng
+    )
+    rms_band = [
+        (lambda i: (i.low, i.high))(bootstrap_interval([x], _rms, level.confidence, rng))
+        for x in squared
+    ]
     ev.details |= {
         "rms_distance": dict(zip(map(str, sizes), rms, strict=True)),
-        "rms_distance_95_percent_bootstrap": dict(zip(map(str, sizes), rms_band, strict=True)),
+        "rms_distance_bootstrap_interval": dict(zip(map(str, sizes), rms_band, strict=True)),
         "bias_rms": dict(zip(map(str, sizes), bias, strict=True)),
-        "fluctuation_exponent": [float(f_slope), float(f_lo), float(f_hi)],
+        "fluctuation_exponent": [fluct.slope, fluct.low, fluct.high],
         "note": "bias = RMS over t of the replica mean minus the population flow; "
         "E[hat Sigma^(-1)] = n'/(n' - d - 1) Sigma^(-1) speeds the flow up by O(d/n'), so "
         "the bias is expected to decay like d/n' (measured, not checked) and the fluctuation "
@@ -781,7 +798,7 @@ def preconditioned_empirical(ctx: ClaimContext) -> Evidence:
         ref = rms[0] * (np.asarray(sizes) / sizes[0]) ** -0.5
         ax.loglog(sizes, ref, "k:", label="n'^(-1/2)")
         ax.set_xlabel("n' (unlabeled samples)")
-        ax.set_ylabel("distance to the population flow (95% bootstrap bars)")
+        ax.set_ylabel(f"distance to the population flow ({100 * level.confidence:.3g}% bars)")
         ax.set_title(f"preconditioned flow with hat Sigma^(-1), d = {d}, kappa = {kappa:g}")
         ax.legend()
 
@@ -789,28 +806,9 @@ def preconditioned_empirical(ctx: ClaimContext) -> Evidence:
     return ev
 
 
-def _rms_interval(squared, rng, level=0.95, resamples=2000):
-    """Percentile bootstrap interval (over replicas) of ``sqrt(mean(squared))``."""
-    draws = rng.choice(squared, size=(resamples, len(squared)))
-    values = np.sqrt(draws.mean(axis=1))
-    low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
-    return float(low), float(high)
-
-
-def _slope_interval(sizes, distances, rng, level=0.95):
-    """Least-squares slope of log(RMS distance) on log(size), bootstrap over replicas."""
-    logs = np.log(sizes)
-
-    def slope_of(samples):
-        rms = [np.sqrt(np.mean(s)) for s in samples]
-        return np.polyfit(logs, np.log(rms), 1)[0]
-
-    point = slope_of(distances)
-    boots = []
-    for _ in range(2000):
-        boots.append(slope_of([rng.choice(s, size=len(s)) for s in distances]))
-    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
-    return point, lo, hi
+def _rms(squared: np.ndarray) -> float:
+    """RMS distance of a set of replicas from their squared distances."""
+    return float(np.sqrt(np.mean(squared)))
 
 
 @claim(
@@ -820,8 +818,9 @@ def _slope_interval(sizes, distances, rng, level=0.95):
         "online SGD and gradient descent on finite samples follow the population flow",
     ),
     statement="Online SGD (eta = eta0 d^(-3/2)) and gradient descent on n samples converge "
-    "to the reduced ODE: the RMS distance of the overlap decays like d^(-1/2) (online) and "
-    "n^(-1/2) (batch), the central-limit rate (95% bootstrap intervals for the exponents).",
+    "to the reduced ODE: the RMS distance of the overlap shrinks like d^(-1/2) (online) and "
+    "n^(-1/2) (batch), the central-limit rate (the convergence rule over three or more "
+    "sizes, rate intervals family-wise 95%).",
 )
 def finite_size(ctx: ClaimContext) -> Evidence:
     ev = Evidence()
@@ -832,6 +831,7 @@ def finite_size(ctx: ClaimContext) -> Evidence:
     dims = (64, 128, 256, 512) if ctx.full else (48, 96, 192)
     replicas = 48 if ctx.full else 32
     bands = {}
+    level = Level(0.05, len(flows) + 1)
     for flow in flows:
         system = compile_flow(spiked_flow(flow, act, link).general)
         y0 = [*init, 1.0] if flow == "preconditioned" else list(init)
@@ -865,15 +865,15 @@ def finite_size(ctx: ClaimContext) -> Evidence:
             )
             distances.append(np.mean((res.overlap - ode.y[1]) ** 2, axis=1))
             bands[(flow, d)] = (res.t, res.overlap, ode.y[1])
-        slope, lo, hi = _slope_interval(dims, distances, rng)
-        ev.add(
-            contains(
-                f"online SGD, {flow}: exponent of RMS distance in d",
-                -0.5,
-                lo,
-                hi,
-                point=slope,
-                dims=list(dims),
+        ev.extend(
+            convergence(
+                f"online SGD, {flow}: RMS distance to the ODE as d grows",
+                dims,
+                distances,
+                gap=_rms,
+                level=level,
+                rng=rng,
+                rate=-0.5,
             )
         )
     d, flow = 40, "normalized"
@@ -906,15 +906,16 @@ def finite_size(ctx: ClaimContext) -> Evidence:
             convergence_tol=None,
         )
         distances.append(np.mean((res.overlap - ode.y[1]) ** 2, axis=1))
-    slope, lo, hi = _slope_interval(sizes, distances, rng)
-    ev.add(
-        contains(
-            "gradient descent, normalized: exponent of RMS distance in n",
-            -0.5,
-            lo,
-            hi,
-            point=slope,
-            sizes=list(sizes),
+    ev.extend(
+        convergence(
+            "gradient descent, normalized: RMS distance to the ODE as n grows",
+            sizes,
+            distances,
+            gap=_rms,
+            level=level,
+            rng=rng,
+            rate=-0.5,
+            d=d,
         )
     )
 
@@ -922,13 +923,14 @@ def finite_size(ctx: ClaimContext) -> Evidence:
         for (flow_, d_), (t, overlap, ode_b) in bands.items():
             if flow_ != flows[0]:
                 continue
-            mean = overlap.mean(0)
-            half = (
-                stats.t.ppf(0.975, overlap.shape[0] - 1)
-                * overlap.std(0, ddof=1)
-                / np.sqrt(overlap.shape[0])
+            band = [mean_interval(column, 0.95) for column in overlap.T]
+            ax.fill_between(
+                t,
+                [i.low for i in band],
+                [i.high for i in band],
+                alpha=0.3,
+                label=f"d = {d_} (95% band of the mean)",
             )
-            ax.fill_between(t, mean - half, mean + half, alpha=0.3, label=f"d = {d_} (95% band)")
             ax.plot(t, ode_b, "k", lw=1)
         ax.set_xlabel("t = steps * eta")
         ax.set_ylabel("<w, u>")
@@ -982,18 +984,21 @@ def algorithm_one(ctx: ClaimContext) -> Evidence:
                 rhos[-1].min(),
             )
         )
+    level = Level(0.05, len(sizes) - 1)
     for (n1, e1), (n2, e2) in itertools.pairwise(zip(sizes, errors, strict=True)):
-        test = stats.ttest_ind(e1, e2, equal_var=False, alternative="greater")
-        ev.add(
-            holds_if(
-                f"test error at n = {n1} > at n = {n2} (Welch, 5%)",
-                test.pvalue < 0.05,
-                "p < 0.05",
-                float(test.pvalue),
-                mean_small_n=e1.mean(),
-                mean_large_n=e2.mean(),
-            )
+        change = difference_interval(e1, e2, level.confidence)
+        check = holds_if(
+            f"test error at n = {n2} minus at n = {n1} < 0 (Welch interval)",
+            not change.low > 0,
+            "interval below 0",
+            [change.estimate, change.low, change.high],
+            confidence=change.confidence,
+            mean_small_n=e1.mean(),
+            mean_large_n=e2.mean(),
         )
+        # an interval containing 0 decides nothing: more seeds would
+        check.decidable = change.high < 0 or change.low > 0
+        ev.add(check)
     ev.details["mean test error by n"] = {
         str(n): float(e.mean()) for n, e in zip(sizes, errors, strict=True)
     }
