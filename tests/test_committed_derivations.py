@@ -42,5 +42,10 @@ def test_every_spiked_and_linear_document_has_a_generator():
 @pytest.mark.parametrize("path", sorted(DOCS.glob("linear-*.md")), ids=lambda p: p.name)
 def test_linear_derivations_are_current(path):
     match = LINEAR_NAME.fullmatch(path.name)
-    expected = linear_derivation(match["law"], int(match["dim"]), int(match["depth"]))
-    assert path.read_text(encoding="utf-8") == expected.to_markdown()
+    assert match, f"{path.name} does not name its law, dimension and depth"
+    law, dim, depth = match["law"], int(match["dim"]), int(match["depth"])
+    expected = linear_derivation(law, dim, depth).to_markdown()
+    assert path.read_text(encoding="utf-8") == expected, (
+        f"{path.name} is stale: featcheck derive linear --data {law} --dim {dim} "
+        f"--depth {depth} -o docs/derivations/{path.name}"
+    )
