@@ -11,17 +11,25 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from scipy import stats
 
-from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, contains, holds_if, within
+from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, holds_if, within
 from featcheck.numerics.claims.figures import new_figure, plt, save
 from featcheck.numerics.claims.provenance import (
     MOUSAVI_HOSSEINI_2023,
     derived,
     reading,
 )
+from featcheck.numerics.claims.rules import (
+    Level,
+    bootstrap_interval,
+    convergence,
+    difference_interval,
+    interval_check,
+    loglog_slope,
+    mean_interval,
+)
 from featcheck.numerics.ode import integrate
-from featcheck.numerics.spiked.gradient_oracles import monte_carlo_rates, quadrature_rates
+from featcheck.numerics.spiked.gradient_oracles import monte_carlo_samples, quadrature_rates
 from featcheck.numerics.spiked.population import population_flow, preconditioned_with_estimate
 from featcheck.numerics.spiked.scaled_integrals import compile_flow
 from featcheck.numerics.spiked.training import algorithm1, empirical_gd, online_sgd
@@ -65,8 +73,9 @@ def _random_point(rng, preconditioned: bool):
         "docs/derivations/spiked-plain-relu-minus-h4.md",
     ),
     statement="The reduced (a, b) right-hand sides of the three flows equal the population "
-    "gradient computed by 2-D quadrature (to 1e-8) and by Monte Carlo (within a 99% "
-    "Bonferroni interval), and the full d-dimensional population flow follows them.",
+    "gradient computed by 2-D quadrature (to 1e-8) and by Monte Carlo (normal intervals, "
+    "family-wise 99% over every component), and the full d-dimensional population flow "
+    "follows them.",
 )
 def reduction(ctx: ClaimContext) -> Evidence:
     rng = ctx.rng()
@@ -105,16 +114,18 @@ def reduction(ctx: ClaimContext) -> Evidence:
                     worst_err,
                 )
             )
-            mean, se = monte_carlo_rates(flow, phi, g, kappa=k, c=c, a=a, b=b, q=q, n=mc_n, rng=rng)
-            mc_tests.append((f"{flow}, {act}, {link}", reduced, mean, se))
-    n_components = sum(len(t[1]) for t in mc_tests)
-    z = stats.norm.ppf(1 - 0.01 / (2 * n_components))
-    for label, reduced, mean, se in mc_tests:
-        if np.all(se == 0):  # the student never fired on the sample: no information
+            samples = monte_carlo_samples(
+                flow, phi, g, kappa=k, c=c, a=a, b=b, q=q, n=mc_n, rng=rng
+            )
+            mc_tests.append((f"{flow}, {act}, {link}", reduced, samples))
+    level = Level(0.01, sum(len(t[1]) for t in mc_tests))
+    for label, reduced, samples in mc_tests:
+        if not np.any(samples):  # the student never fired on the sample: no information
             ev.details[f"{label}: Monte Carlo"] = "uninformative (zero gradient on every sample)"
             continue
-        for j, (pred, m, s) in enumerate(zip(reduced, mean, se, strict=True)):
-            ev.add(within(f"{label}: Monte Carlo component {j}", pred, m, z * s, n=mc_n))
+        for j, pred in enumerate(reduced):
+            interval = mean_interval(samples[:, j], level.confidence, method="z")
+            ev.add(interval_check(f"{label}: Monte Carlo component {j}", pred, interval, n=mc_n))
     dims = (3, 20, 200, 2000) if ctx.full else (3, 20, 200)
     t_eval = np.linspace(0.0, 8.0, 33)
     curves = {}
@@ -151,7 +162,9 @@ def reduction(ctx: ClaimContext) -> Evidence:
     _figure(ctx, ev, "trajectories", draw)
     ev.note = (
         "Tolerance 1e-8 for quadrature (its own error estimate is required below 1e-9); "
-        "1e-7 for the two ODE solutions (rtol 1e-10/1e-11)."
+        "1e-7 for the two ODE solutions (rtol 1e-10/1e-11); Monte Carlo at "
+        + level.describe()
+        + "."
     )
     return ev
 
@@ -416,25 +429,194 @@ def threshold(ctx: ClaimContext) -> Evidence:
     return _threshold(ctx, ("unit",))
 
 
+#: the links of FAILURE_CASES scaled above the amplitude condition (positive controls)
+SCALED_CASES = (("z*abs(z)", "8*he(3)"), ("relu", "-3*he(4)"))
+
+
+def _ba_boundary(act, link, predicted, d, steps):
+    """Bisection on log kappa in [kappa_c/2, 2 kappa_c] for the failure boundary (ba)."""
+    lo, hi = np.log(predicted / 2), np.log(predicted * 2)
+    if not _fails(act, link, np.exp(lo), d, "ba")[0] or _fails(act, link, np.exp(hi), d, "ba")[0]:
+        return None
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        if _fails(act, link, np.exp(mid), d, "ba")[0]:
+            lo = mid
+        else:
+            hi = mid
+    return float(np.exp((lo + hi) / 2))
+
+
 @claim(
     "spiked.threshold-ba",
     provenance=derived(
         MOUSAVI_HOSSEINI_2023,
         "failure of the spherical flow under an aligned spike, with the covariance "
         "Sigma = I + kappa theta theta^T instead of (I + kappa theta theta^T)/(1 + kappa)",
-        "docs/derivations/spiked-plain-relu-minus-h4-ba.md",
+        "docs/derivations/spiked-escape-ba-relu-minus-h4.md and "
+        "docs/derivations/spiked-escape-ba-zabsz-he3.md "
+        "(featcheck.theory.dynamics.spiked.escape)",
     ),
-    statement="Convention Sigma = I + kappa theta theta^T: featcheck's derived threshold "
-    "kappa_c ~ d (two-term balance at the equator) separates failure (kappa_c/4) from "
-    "escape (4 kappa_c) of the aligned plain flow across d.",
+    statement="Convention Sigma = I + kappa theta theta^T, aligned plain flow from "
+    "m0 = d^(-1/2): with mu = m sqrt(kappa), d mu/dt = kappa (1 - mu^2/kappa) F_kappa(mu) "
+    "and F_kappa -> F, independent of kappa. Leaving the equator needs sup F > 0, a "
+    "condition on the link's amplitude (above 1.41418 on He_4 for ReLU, 3.62810 on He_3 "
+    "for z|z|), not on kappa. The links -h(4) and he(3) are below it: the flow fails for "
+    "every kappa tried from 1 to 256 d. Links above it (-3 he(4), 8 he(3)) fail below "
+    "kappa_c = mu_1^2 d and escape above, stopping at rho = mu_2/sqrt(1 + mu_2^2) "
+    "(mu_1 < mu_2 the zeros of F), both up to O(1/kappa).",
 )
 def threshold_ba(ctx: ClaimContext) -> Evidence:
-    ev = _threshold(ctx, ("ba",))
+    from featcheck.theory.dynamics.spiked.escape import equator_escape
+
+    ev = Evidence()
+    dims = ctx.pick(quick=(10**3, 10**4, 10**5), full=(10**3, 10**4, 10**5, 10**6, 10**7))
+    level = Level(0.05, 2 * len(SCALED_CASES))
+    profiles, tested, boundaries = {}, [], {}
+    for act, link in FAILURE_CASES + SCALED_CASES:
+        esc = equator_escape(act, link)
+        profiles[(act, link)] = esc
+        ev.add(
+            within(
+                f"{act}/{link}: d mu/dt = kappa (1 - mu^2/kappa) F_kappa(mu) vs the aligned "
+                "reduction (40 digits, random points)",
+                0.0,
+                esc.residual,
+                1e-30,
+            )
+        )
+        ev.details[f"{act}/{link}"] = {
+            "F(mu)": str(esc.profile),
+            "critical amplitude a* (link scale)": esc.critical_amplitude,
+            "critical He_s amplitude": esc.critical_he_amplitude,
+            "He_s coefficient of the link": esc.he_amplitude,
+            "mu at the critical amplitude": esc.critical_mu,
+            "zeros mu_1, mu_2": esc.zeros(),
+        }
+    for act, link in FAILURE_CASES:
+        esc = profiles[(act, link)]
+        ev.add(
+            holds_if(
+                f"{act}/{link}: sup F < 0 (link amplitude below the condition)",
+                not esc.escapes,
+                f"a* = {esc.critical_amplitude:.6g} > 1",
+                esc.critical_amplitude,
+                critical_he_amplitude=esc.critical_he_amplitude,
+            )
+        )
+        for d in dims:
+            for kappa in (1.0, float(d), 256.0 * d):
+                failed, run = _fails(act, link, kappa, d, "ba")
+                rho_end = run.final_observable("rho")
+                tested.append((act, link, d, kappa, rho_end))
+                ev.add(
+                    holds_if(
+                        f"{act}/{link}, d = {d:g}, kappa = {kappa:.3g}: fails",
+                        failed,
+                        f"|rho_inf| < {FAILURE_LEVEL:g}",
+                        rho_end,
+                    )
+                )
+    steps = ctx.pick(quick=20, full=30)
+    for act, link in SCALED_CASES:
+        esc = profiles[(act, link)]
+        endpoint = esc.endpoint()
+        ev.add(
+            holds_if(
+                f"{act}/{link}: sup F > 0 (link amplitude above the condition)",
+                esc.escapes,
+                "a* < 1",
+                esc.critical_amplitude,
+            )
+        )
+        kcs, threshold_gap, endpoint_gap = [], [], []
+        for d in dims:
+            kc = esc.threshold(d)
+            below, below_run = _fails(act, link, kc / 4, d, "ba")
+            above, above_run = _fails(act, link, 4 * kc, d, "ba")
+            rho_below = below_run.final_observable("rho")
+            rho_above = above_run.final_observable("rho")
+            tested += [(act, link, d, kc / 4, rho_below), (act, link, d, 4 * kc, rho_above)]
+            label = f"{act}/{link}, d = {d:g}"
+            ev.add(
+                holds_if(
+                    f"{label}: fails at kappa_c/4",
+                    below,
+                    f"|rho_inf| < {FAILURE_LEVEL:g}",
+                    rho_below,
+                    kappa=kc / 4,
+                )
+            )
+            ev.add(
+                holds_if(
+                    f"{label}: escapes at 4 kappa_c",
+                    not above,
+                    f"|rho_inf| >= {FAILURE_LEVEL:g}",
+                    rho_above,
+                    kappa=4 * kc,
+                )
+            )
+            boundary = _ba_boundary(act, link, kc, d, steps)
+            boundaries[(act, link, d)] = (kc, boundary)
+            kcs.append(kc)
+            threshold_gap.append(abs(boundary / kc - 1) if boundary else np.nan)
+            endpoint_gap.append(abs(rho_above - endpoint))
+        ok = np.isfinite(threshold_gap).all() and min(threshold_gap) > 0
+        ev.add(
+            holds_if(
+                f"{act}/{link}: a failure boundary in [kappa_c/2, 2 kappa_c] at every d",
+                bool(np.isfinite(threshold_gap).all()),
+                "found",
+                [boundaries[(act, link, d)][1] for d in dims],
+                kappa_c=kcs,
+            )
+        )
+        for name, gaps in (
+            ("|observed boundary / kappa_c - 1|", threshold_gap),
+            ("|rho_inf at 4 kappa_c - rho_inf predicted|", endpoint_gap),
+        ):
+            if name.startswith("|observed") and not ok:
+                continue
+            slope = loglog_slope(kcs, np.maximum(gaps, 1e-300), confidence=level.confidence)
+            ev.add(
+                interval_check(
+                    f"{act}/{link}: log-log slope of {name} in kappa_c (O(1/kappa): -1)",
+                    -1.0,
+                    slope,
+                    kappa_c=kcs,
+                    gaps=[float(g) for g in gaps],
+                )
+            )
+
+    def draw(axes):
+        left, right = axes
+        grid = np.linspace(1e-3, 4.0, 400)
+        for i, ((act, link), esc) in enumerate(profiles.items()):
+            values = [esc.value(x) for x in grid]
+            left.plot(grid, values, color=f"C{i}", label=f"{act}, g = {link}")
+        left.axhline(0, color="k", lw=0.8)
+        left.set_ylim(-3, 3)
+        left.set_xlabel("mu = m sqrt(kappa)")
+        left.set_ylabel("F(mu) (large-kappa profile)")
+        left.set_title("escape needs sup F > 0: an amplitude condition")
+        left.legend(fontsize=7)
+        for i, (act, link) in enumerate(profiles):
+            pts = [(k / d, abs(r)) for a_, l_, d, k, r in tested if (a_, l_) == (act, link)]
+            if pts:
+                x, y = zip(*pts, strict=True)
+                right.loglog(x, np.maximum(y, 1e-16), "o", color=f"C{i}", label=f"{act}, {link}")
+        right.axhline(FAILURE_LEVEL, color="k", lw=0.8)
+        right.set_xlabel("kappa / d")
+        right.set_ylabel("|rho| at the end of the plain flow")
+        right.set_title("final whitened overlap (below the line: failed)")
+        right.legend(fontsize=7)
+
+    _figure(ctx, ev, "threshold", draw, panels=2)
     ev.note = (
-        "Under this convention the repulsion kappa m/2 grows without bound while the "
-        "attraction is at most of order sqrt(kappa) psi: above kappa_c the two-term balance "
-        "(which assumes kappa m^2 << 1) no longer applies and the equator stays the only "
-        "stable point in [0, 1]; the flow fails for every kappa tried."
+        "Escape from the equator at large kappa is decided by the sign of sup F, F the "
+        "kappa-independent profile of d mu/dt / kappa (mu = m sqrt(kappa)): the repulsion "
+        "F_0 < 0 comes from E[phi^2]/2, the attraction F_1 from the link, so a link scaled "
+        "by a escapes iff a > a* = inf -F_0/F_1. Log-log slopes at " + level.describe() + "."
     )
     return ev
 
@@ -544,9 +726,9 @@ def preconditioned(ctx: ClaimContext) -> Evidence:
     ),
     statement="Preconditioning with the inverse sample covariance of n' unlabeled samples "
     "instead of Sigma^(-1): the whitened overlap follows the population preconditioned flow "
-    "up to an RMS distance decaying like n'^(-1/2) at fixed d (95% bootstrap interval for "
-    "the exponent). The rate is featcheck's reading (first order in hat Sigma - Sigma), "
-    "not a statement printed in the paper.",
+    "up to an RMS distance that shrinks with n' like n'^(-1/2) at fixed d (the convergence "
+    "rule over three sizes, rate interval family-wise 95%). The rate is featcheck's reading "
+    "(first order in hat Sigma - Sigma), not a statement printed in the paper.",
 )
 def preconditioned_empirical(ctx: ClaimContext) -> Evidence:
     ev = Evidence()
@@ -570,27 +752,32 @@ def preconditioned_empirical(ctx: ClaimContext) -> Evidence:
         mean = run.rho.mean(axis=0)
         fluctuation.append(np.mean((run.rho - mean) ** 2, axis=1) * replicas / (replicas - 1))
         bias.append(float(np.sqrt(np.mean((mean - pop.rho[0]) ** 2))))
-    slope, lo, hi = _slope_interval(sizes, squared, rng)
+    level = Level(0.05, 1)
     rms = [float(np.sqrt(x.mean())) for x in squared]
-    ev.add(
-        contains(
-            "exponent of the RMS distance of rho(t) to the population flow in n'",
-            -0.5,
-            lo,
-            hi,
-            point=slope,
+    ev.extend(
+        convergence(
+            "RMS distance of rho(t) to the population flow as n' grows",
+            sizes,
+            squared,
+            gap=_rms,
+            level=level,
+            rng=rng,
+            rate=-0.5,
             d=d,
-            n_prime=sizes,
-            rms=rms,
         )
     )
-    f_slope, f_lo, f_hi = _slope_interval(sizes, fluctuation, rng)
-    rms_band = [_rms_interval(x, rng) for x in squared]
+    fluct = loglog_slope(
+        sizes, confidence=level.confidence, replicas=fluctuation, statistic=_rms, rng=rng
+    )
+    rms_band = [
+        (lambda i: (i.low, i.high))(bootstrap_interval([x], _rms, level.confidence, rng))
+        for x in squared
+    ]
     ev.details |= {
         "rms_distance": dict(zip(map(str, sizes), rms, strict=True)),
-        "rms_distance_95_percent_bootstrap": dict(zip(map(str, sizes), rms_band, strict=True)),
+        "rms_distance_bootstrap_interval": dict(zip(map(str, sizes), rms_band, strict=True)),
         "bias_rms": dict(zip(map(str, sizes), bias, strict=True)),
-        "fluctuation_exponent": [float(f_slope), float(f_lo), float(f_hi)],
+        "fluctuation_exponent": [fluct.slope, fluct.low, fluct.high],
         "note": "bias = RMS over t of the replica mean minus the population flow; "
         "E[hat Sigma^(-1)] = n'/(n' - d - 1) Sigma^(-1) speeds the flow up by O(d/n'), so "
         "the bias is expected to decay like d/n' (measured, not checked) and the fluctuation "
@@ -611,7 +798,7 @@ def preconditioned_empirical(ctx: ClaimContext) -> Evidence:
         ref = rms[0] * (np.asarray(sizes) / sizes[0]) ** -0.5
         ax.loglog(sizes, ref, "k:", label="n'^(-1/2)")
         ax.set_xlabel("n' (unlabeled samples)")
-        ax.set_ylabel("distance to the population flow (95% bootstrap bars)")
+        ax.set_ylabel(f"distance to the population flow ({100 * level.confidence:.3g}% bars)")
         ax.set_title(f"preconditioned flow with hat Sigma^(-1), d = {d}, kappa = {kappa:g}")
         ax.legend()
 
@@ -619,28 +806,9 @@ def preconditioned_empirical(ctx: ClaimContext) -> Evidence:
     return ev
 
 
-def _rms_interval(squared, rng, level=0.95, resamples=2000):
-    """Percentile bootstrap interval (over replicas) of ``sqrt(mean(squared))``."""
-    draws = rng.choice(squared, size=(resamples, len(squared)))
-    values = np.sqrt(draws.mean(axis=1))
-    low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
-    return float(low), float(high)
-
-
-def _slope_interval(sizes, distances, rng, level=0.95):
-    """Least-squares slope of log(RMS distance) on log(size), bootstrap over replicas."""
-    logs = np.log(sizes)
-
-    def slope_of(samples):
-        rms = [np.sqrt(np.mean(s)) for s in samples]
-        return np.polyfit(logs, np.log(rms), 1)[0]
-
-    point = slope_of(distances)
-    boots = []
-    for _ in range(2000):
-        boots.append(slope_of([rng.choice(s, size=len(s)) for s in distances]))
-    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
-    return point, lo, hi
+def _rms(squared: np.ndarray) -> float:
+    """RMS distance of a set of replicas from their squared distances."""
+    return float(np.sqrt(np.mean(squared)))
 
 
 @claim(
@@ -650,8 +818,9 @@ def _slope_interval(sizes, distances, rng, level=0.95):
         "online SGD and gradient descent on finite samples follow the population flow",
     ),
     statement="Online SGD (eta = eta0 d^(-3/2)) and gradient descent on n samples converge "
-    "to the reduced ODE: the RMS distance of the overlap decays like d^(-1/2) (online) and "
-    "n^(-1/2) (batch), the central-limit rate (95% bootstrap intervals for the exponents).",
+    "to the reduced ODE: the RMS distance of the overlap shrinks like d^(-1/2) (online) and "
+    "n^(-1/2) (batch), the central-limit rate (the convergence rule over three or more "
+    "sizes, rate intervals family-wise 95%).",
 )
 def finite_size(ctx: ClaimContext) -> Evidence:
     ev = Evidence()
@@ -662,6 +831,7 @@ def finite_size(ctx: ClaimContext) -> Evidence:
     dims = (64, 128, 256, 512) if ctx.full else (48, 96, 192)
     replicas = 48 if ctx.full else 32
     bands = {}
+    level = Level(0.05, len(flows) + 1)
     for flow in flows:
         system = compile_flow(spiked_flow(flow, act, link).general)
         y0 = [*init, 1.0] if flow == "preconditioned" else list(init)
@@ -695,15 +865,15 @@ def finite_size(ctx: ClaimContext) -> Evidence:
             )
             distances.append(np.mean((res.overlap - ode.y[1]) ** 2, axis=1))
             bands[(flow, d)] = (res.t, res.overlap, ode.y[1])
-        slope, lo, hi = _slope_interval(dims, distances, rng)
-        ev.add(
-            contains(
-                f"online SGD, {flow}: exponent of RMS distance in d",
-                -0.5,
-                lo,
-                hi,
-                point=slope,
-                dims=list(dims),
+        ev.extend(
+            convergence(
+                f"online SGD, {flow}: RMS distance to the ODE as d grows",
+                dims,
+                distances,
+                gap=_rms,
+                level=level,
+                rng=rng,
+                rate=-0.5,
             )
         )
     d, flow = 40, "normalized"
@@ -736,15 +906,16 @@ def finite_size(ctx: ClaimContext) -> Evidence:
             convergence_tol=None,
         )
         distances.append(np.mean((res.overlap - ode.y[1]) ** 2, axis=1))
-    slope, lo, hi = _slope_interval(sizes, distances, rng)
-    ev.add(
-        contains(
-            "gradient descent, normalized: exponent of RMS distance in n",
-            -0.5,
-            lo,
-            hi,
-            point=slope,
-            sizes=list(sizes),
+    ev.extend(
+        convergence(
+            "gradient descent, normalized: RMS distance to the ODE as n grows",
+            sizes,
+            distances,
+            gap=_rms,
+            level=level,
+            rng=rng,
+            rate=-0.5,
+            d=d,
         )
     )
 
@@ -752,13 +923,14 @@ def finite_size(ctx: ClaimContext) -> Evidence:
         for (flow_, d_), (t, overlap, ode_b) in bands.items():
             if flow_ != flows[0]:
                 continue
-            mean = overlap.mean(0)
-            half = (
-                stats.t.ppf(0.975, overlap.shape[0] - 1)
-                * overlap.std(0, ddof=1)
-                / np.sqrt(overlap.shape[0])
+            band = [mean_interval(column, 0.95) for column in overlap.T]
+            ax.fill_between(
+                t,
+                [i.low for i in band],
+                [i.high for i in band],
+                alpha=0.3,
+                label=f"d = {d_} (95% band of the mean)",
             )
-            ax.fill_between(t, mean - half, mean + half, alpha=0.3, label=f"d = {d_} (95% band)")
             ax.plot(t, ode_b, "k", lw=1)
         ax.set_xlabel("t = steps * eta")
         ax.set_ylabel("<w, u>")
@@ -812,18 +984,21 @@ def algorithm_one(ctx: ClaimContext) -> Evidence:
                 rhos[-1].min(),
             )
         )
+    level = Level(0.05, len(sizes) - 1)
     for (n1, e1), (n2, e2) in itertools.pairwise(zip(sizes, errors, strict=True)):
-        test = stats.ttest_ind(e1, e2, equal_var=False, alternative="greater")
-        ev.add(
-            holds_if(
-                f"test error at n = {n1} > at n = {n2} (Welch, 5%)",
-                test.pvalue < 0.05,
-                "p < 0.05",
-                float(test.pvalue),
-                mean_small_n=e1.mean(),
-                mean_large_n=e2.mean(),
-            )
+        change = difference_interval(e1, e2, level.confidence)
+        check = holds_if(
+            f"test error at n = {n2} minus at n = {n1} < 0 (Welch interval)",
+            not change.low > 0,
+            "interval below 0",
+            [change.estimate, change.low, change.high],
+            confidence=change.confidence,
+            mean_small_n=e1.mean(),
+            mean_large_n=e2.mean(),
         )
+        # an interval containing 0 decides nothing: more seeds would
+        check.decidable = change.high < 0 or change.low > 0
+        ev.add(check)
     ev.details["mean test error by n"] = {
         str(n): float(e.mean()) for n, e in zip(sizes, errors, strict=True)
     }

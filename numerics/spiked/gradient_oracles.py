@@ -127,7 +127,7 @@ def quadrature_rates(
     return results[1], float(np.abs(results[1] - results[0]).max())
 
 
-def monte_carlo_rates(
+def monte_carlo_samples(
     flow: str,
     activation: FunctionLike,
     link: FunctionLike,
@@ -140,8 +140,9 @@ def monte_carlo_rates(
     convention: str = "unit",
     n: int,
     rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sample mean of the per-sample rates and its standard error (``n`` samples)."""
+) -> np.ndarray:
+    """The per-sample rates ``(n, 2)`` (``(n, 3)`` preconditioned): independent samples
+    whose mean is the population right-hand side."""
     activation, link = as_function(activation), as_function(link)
     theta, u, w = frame(a, b, c, q)
     op = SpikedOperator(theta, kappa, convention)
@@ -162,4 +163,10 @@ def monte_carlo_rates(
     else:
         v = -(grads - np.outer(grads @ w, w))
         rates = np.column_stack([v @ theta, v @ u])
-    return rates.mean(axis=0), rates.std(axis=0, ddof=1) / np.sqrt(n)
+    return rates
+
+
+def monte_carlo_rates(flow: str, activation: FunctionLike, link: FunctionLike, **kwargs):
+    """Sample mean of the per-sample rates and its standard error (``n`` samples)."""
+    rates = monte_carlo_samples(flow, activation, link, **kwargs)
+    return rates.mean(axis=0), rates.std(axis=0, ddof=1) / np.sqrt(rates.shape[0])

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from featcheck.numerics.cli import main
+from featcheck.theory.dynamics.spiked.escape import DOCUMENTS as ESCAPE_DOCUMENTS
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "derivations"
 
@@ -24,7 +25,7 @@ GENERATOR = {
 
 
 def test_every_committed_spiked_document_has_its_generator():
-    committed = {path.name for path in DOCS.glob("spiked-*.md")}
+    committed = {path.name for path in DOCS.glob("spiked-*.md")} - set(ESCAPE_DOCUMENTS)
     assert committed == set(GENERATOR)
 
 

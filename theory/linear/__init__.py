@@ -48,6 +48,7 @@ from featcheck.theory.linear.laws import (
     radius_density,
 )
 from featcheck.theory.linear.reduction import (
+    asymptotic_exponents,
     cartesian_flow,
     label_flip_integrals,
     label_identity,
@@ -90,6 +91,7 @@ __all__ = [
     "PrintedBound",
     "S_n",
     "T",
+    "asymptotic_exponents",
     "bounds_derivation",
     "c0",
     "c0_by_integration",

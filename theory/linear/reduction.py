@@ -84,3 +84,28 @@ def reduced_odes(depth: int | sp.Expr = N) -> dict[str, sp.Expr]:
 def norm_rate() -> sp.Expr:
     """``N(w) = -w^T grad L = rho (c0 cos(theta)/pi - G(rho))``."""
     return rho * (c0 * sp.cos(theta) / sp.pi - G(rho))
+
+
+def asymptotic_exponents(depth: int | sp.Expr = N) -> dict[str, sp.Expr]:
+    """Power laws of the reduced flow after ``T``: ``rho ~ t^p``, ``zeta ~ t^beta``.
+
+    For large ``rho``, ``c0/pi - G(rho) = K(rho) ~ k rho^(-2)`` (``k = 2 f_X(0)``) and
+    ``cos(theta) -> 1`` exponentially fast in ``zeta``, so :func:`reduced_odes` becomes
+    ``d rho/dt = N k rho^(-2/N)``.  The ansatz ``rho = A t^p`` balances both sides iff
+    ``p - 1 = -2 p/N``; then ``d zeta/dt = (2 c0/pi) rho^(1-2/N) ~ t^(p (1-2/N))`` integrates
+    to ``zeta ~ t^beta``, ``beta = 1 + p (1 - 2/N) = 2N/(N+2)``, and
+    ``-ln(1 - cos theta) = zeta - ln 2 + o(1)`` grows with the same exponent.
+    """
+    d = sp.sympify(depth)
+    t, p, amplitude, k = sp.symbols("t p A k", positive=True)
+    odes = reduced_odes(d)
+    drho = odes["rho"].subs(sp.cos(theta), 1).subs(G(rho), c0 / sp.pi - k / rho**2)
+    ansatz = amplitude * t**p
+    balance = sp.expand_power_base(
+        sp.powsimp(sp.diff(ansatz, t) / drho.subs(rho, ansatz), force=True), force=True
+    )
+    exponent_of_t = sp.simplify(sp.expand_log(sp.log(balance), force=True).diff(t) * t)
+    p_value = sp.solve(sp.Eq(exponent_of_t, 0), p)[0]
+    dzeta = odes["zeta"].subs(rho, ansatz.subs(p, p_value))
+    beta = sp.simplify(sp.expand_log(sp.log(dzeta), force=True).diff(t) * t + 1)
+    return {"rho": sp.simplify(p_value), "zeta": beta}
