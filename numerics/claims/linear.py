@@ -27,6 +27,7 @@ from featcheck.numerics.claims.provenance import (
 from featcheck.numerics.claims.rules import (
     Level,
     bound,
+    deterministic_convergence,
     interval_check,
     loglog_slope,
     mean_interval,
@@ -38,7 +39,7 @@ from featcheck.numerics.linear.bounds import (
     check_flow_bound,
     printed_flow_bound,
 )
-from featcheck.numerics.linear.rates import deterministic_convergence, local_exponents, tail
+from featcheck.numerics.linear.rates import local_exponents, tail
 from featcheck.numerics.linear.simulate import (
     DataLaw,
     balanced_layers,

@@ -19,6 +19,8 @@ the claim's ``tests`` intervals, Bonferroni) and builds its checks from these ru
   inconclusive, with an estimate of the size that would decide.  An asymptotic statement
   is never judged by an interval at one size: with enough replicas that rejects at
   every finite size, with few it passes trivially;
+* :func:`deterministic_convergence`: the same rule for gaps computed without sampling
+  error (a deterministic solver), with the Student-t interval of the regression slope;
 * :func:`limit` for ``X(n) -> L``: the extrapolated ``X(infinity)`` from a fit of
   ``X(n) = X(infinity) + c n^(-p)`` (``p`` known from theory), its bootstrap interval
   widened by the margin must contain ``L``;
@@ -361,6 +363,70 @@ def convergence(
             interval_check(f"{label}: rate", rate, slope, sizes=n.tolist(), **inputs)
         )
     return checks
+
+
+def deterministic_convergence(
+    label: str,
+    sizes,
+    gaps,
+    *,
+    level: Level,
+    margin: float = 0.0,
+    slowest_rate: float = 0.1,
+    **inputs,
+) -> Check:
+    """The convergence rule of :func:`convergence` for gaps
+    computed without sampling error (a deterministic solver at three or more sizes).
+
+    With ``[r_low, r_high]`` the Student-t interval of the log-log slope of the gaps in the
+    sizes: holds when ``r_high < -slowest_rate`` (the gap shrinks at least as fast as
+    ``n^(-slowest_rate)``) or every gap is within ``margin``; violated when
+    ``r_low > -slowest_rate`` and the last gap exceeds the margin (it stays, or shrinks more
+    slowly than the slowest decay accepted as convergence: a gap tending to a non-zero
+    limit shrinks ever more slowly); otherwise undecided (not decidable), with the reason.
+    """
+    n = np.asarray(sizes, dtype=float)
+    g = np.abs(np.asarray(gaps, dtype=float))
+    if n.size < 3 or not (np.diff(n) > 0).all():
+        raise DomainError("the convergence rule needs three or more increasing sizes")
+    within_margin = bool((g <= margin).all())
+    slope = None
+    if (g > 0).all():
+        slope = loglog_slope(n, g, confidence=level.confidence)
+    shrinking = slope is not None and slope.high < -slowest_rate
+    stuck = (
+        not shrinking
+        and not within_margin
+        and slope is not None
+        and slope.low > -slowest_rate
+        and g[-1] > margin
+    )
+    decided = shrinking or within_margin or stuck
+    table = {
+        "sizes": n.tolist(),
+        "gap": g.tolist(),
+        "margin": margin,
+        "slowest_rate": slowest_rate,
+        "confidence": level.confidence,
+    }
+    if slope is not None:
+        table.update(rate=slope.slope, rate_interval=[slope.low, slope.high])
+    if not decided:
+        table["reason"] = "the rate interval straddles -slowest_rate"
+    measured = (
+        f"rate {slope.slope:.3g} [{slope.low:.3g}, {slope.high:.3g}]"
+        if slope is not None
+        else f"gap {g[-1]:.3g}"
+    )
+    return Check(
+        label,
+        "gap -> 0" + (f" (margin {margin:g})" if margin else ""),
+        measured,
+        None,
+        not stuck,
+        {**table, **inputs},
+        decidable=decided,
+    )
 
 
 def limit(

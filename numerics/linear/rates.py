@@ -1,10 +1,11 @@
-"""Rate exponents of the linear-network flows and a convergence rule for deterministic gaps.
+"""Rate exponents of the linear-network flows.
 
 ``-ln(1 - cos theta)`` grows like ``t^beta`` with ``beta = 2N/(N+2)``
 (:func:`featcheck.theory.linear.asymptotic_exponents`).  The local exponent on the decade
 ending at ``t`` approaches ``beta`` as ``t`` grows; an asymptotic statement about it is
 judged by how the gap to a stated exponent shrinks over the last decades
-(:func:`deterministic_convergence`), never by its value on one decade.
+(:func:`featcheck.numerics.claims.rules.deterministic_convergence`), never by its value on
+one decade.
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from featcheck.numerics.claims.base import Check
-from featcheck.numerics.claims.rules import Level, loglog_slope
 from featcheck.numerics.linear.simulate import DataLaw, integrate_flow
 from featcheck.numerics.linear.trajectory import PAPER_INIT
-from featcheck.theory.errors import DomainError
 
 
 def log_one_minus_cos(zeta: np.ndarray) -> np.ndarray:
@@ -54,67 +52,3 @@ def tail(law: DataLaw, depth: int, t_max: float, decades: float = 3.0, points: i
     times = np.geomspace(start, t_max, points)
     _, zeta = flow.state(times)
     return times, log_one_minus_cos(zeta)
-
-
-def deterministic_convergence(
-    label: str,
-    sizes,
-    gaps,
-    *,
-    level: Level,
-    margin: float = 0.0,
-    slowest_rate: float = 0.1,
-    **inputs,
-) -> Check:
-    """The convergence rule of :func:`featcheck.numerics.claims.rules.convergence` for gaps
-    computed without sampling error (a deterministic solver at three or more sizes).
-
-    With ``[r_low, r_high]`` the Student-t interval of the log-log slope of the gaps in the
-    sizes: holds when ``r_high < -slowest_rate`` (the gap shrinks at least as fast as
-    ``n^(-slowest_rate)``) or every gap is within ``margin``; violated when
-    ``r_low > -slowest_rate`` and the last gap exceeds the margin (it stays, or shrinks more
-    slowly than the slowest decay accepted as convergence: a gap tending to a non-zero
-    limit shrinks ever more slowly); otherwise undecided (not decidable), with the reason.
-    """
-    n = np.asarray(sizes, dtype=float)
-    g = np.abs(np.asarray(gaps, dtype=float))
-    if n.size < 3 or not (np.diff(n) > 0).all():
-        raise DomainError("the convergence rule needs three or more increasing sizes")
-    within_margin = bool((g <= margin).all())
-    slope = None
-    if (g > 0).all():
-        slope = loglog_slope(n, g, confidence=level.confidence)
-    shrinking = slope is not None and slope.high < -slowest_rate
-    stuck = (
-        not shrinking
-        and not within_margin
-        and slope is not None
-        and slope.low > -slowest_rate
-        and g[-1] > margin
-    )
-    decided = shrinking or within_margin or stuck
-    table = {
-        "sizes": n.tolist(),
-        "gap": g.tolist(),
-        "margin": margin,
-        "slowest_rate": slowest_rate,
-        "confidence": level.confidence,
-    }
-    if slope is not None:
-        table.update(rate=slope.slope, rate_interval=[slope.low, slope.high])
-    if not decided:
-        table["reason"] = "the rate interval straddles -slowest_rate"
-    measured = (
-        f"rate {slope.slope:.3g} [{slope.low:.3g}, {slope.high:.3g}]"
-        if slope is not None
-        else f"gap {g[-1]:.3g}"
-    )
-    return Check(
-        label,
-        "gap -> 0" + (f" (margin {margin:g})" if margin else ""),
-        measured,
-        None,
-        not stuck,
-        {**table, **inputs},
-        decidable=decided,
-    )

@@ -10,9 +10,8 @@ import pytest
 import sympy as sp
 
 from featcheck.numerics.claims.base import REGISTRY, Status, run_claim
-from featcheck.numerics.claims.rules import Level, bound
+from featcheck.numerics.claims.rules import Level, bound, deterministic_convergence
 from featcheck.numerics.linear.rates import (
-    deterministic_convergence,
     local_exponents,
     log_one_minus_cos,
     tail,
