@@ -470,6 +470,8 @@ class ResultB:
     scale: float  # b = sqrt(n / tr)
     details: dict = field(default_factory=dict)
     spectrum: SpectrumB | None = None
+    # Hermite degree -> errors of the model at the total pre-activation scale b = 1
+    models_total: dict[int, ErrorsB] = field(default_factory=dict)
 
 
 def data_b(config: ConfigB, rng: np.random.Generator) -> Mixture:
@@ -495,6 +497,7 @@ def simulate_b(
     spectrum: bool = False,
     top: int = 10,
     features: bool = True,
+    total_scale: bool = False,
 ) -> ResultB:
     """One run of model B: the network and the Hermite models of the given degrees.
 
@@ -503,7 +506,10 @@ def simulate_b(
     ``spectrum``, also the gradient's spike, the learned direction and the spikes of
     the updated features (:mod:`featcheck.numerics.onestep.spectrum_b`); that analysis draws
     from a stream spawned from ``rng``, so the errors are the same with or without it.
-    ``features=False`` restricts it to the gradient (no feature spectra).
+    ``features=False`` restricts it to the gradient (no feature spectra).  With
+    ``total_scale``, also the Hermite models at ``b = 1``, the scale of the total
+    pre-activation variance ``E[(f.x)^2] = E[x^T x]/tr = 1`` (``models_total``), beside the
+    authors' ``b = sqrt(n/tr)``, which counts only the isotropic part of the trace.
     """
     config.check()
     if degrees is None:
@@ -578,8 +584,15 @@ def simulate_b(
         models[degree] = errors(
             hermite_readout(model, u2, rng) / root_k, hermite_readout(model, u3, rng) / root_k
         )
+    models_total = {}
+    if total_scale:
+        for degree in degrees:
+            model = hermite_model(config.activation, 1.0, degree)
+            models_total[degree] = errors(
+                hermite_readout(model, u2, rng) / root_k, hermite_readout(model, u3, rng) / root_k
+            )
     details = {"eta": config.eta, "spike": config.spike, "trace": tr}
-    return ResultB(network, models, b, details, analysis)
+    return ResultB(network, models, b, details, analysis, models_total)
 
 
 def _spectrum_b(config, mixture, labels, x2, f0, gram2, step, c_hat, w, xi, top, rng):
