@@ -38,9 +38,7 @@ def _paired_gaps(
         model = result.models[degree]
         rows["train"].append(result.network.train - model.train)
         rows["test"].append(result.network.test - model.test)
-        rows["errors"].append(
-            [result.network.train, result.network.test, model.train, model.test]
-        )
+        rows["errors"].append([result.network.train, result.network.test, model.train, model.test])
         if total_scale:
             total = result.models_total[degree]
             rows["train_total"].append(result.network.train - total.train)
@@ -456,8 +454,14 @@ def mixture_structure_claim(ctx: ClaimContext) -> Evidence:
             }
         )
         ax = axes[index % len(axes)]
-        mean_bars(ax, sizes, [gaps[n]["test"] for n in sizes], level, fmt="o-",
-                  label=f"{label}: b = sqrt(n/tr) (authors)")
+        mean_bars(
+            ax,
+            sizes,
+            [gaps[n]["test"] for n in sizes],
+            level,
+            fmt="o-",
+            label=f"{label}: b = sqrt(n/tr) (authors)",
+        )
         mean_bars(ax, sizes, [gaps[n]["test_total"] for n in sizes], level, fmt="s--",
                   label=f"{label}: b = 1")  # fmt: skip
     for ax in axes:
