@@ -289,8 +289,8 @@ NULL_TARGET = "he(2)"
 def null_target_claim(ctx: ClaimContext) -> Evidence:
     evidence = Evidence()
     rng = ctx.rng()
-    sizes = ctx.pick(quick=(150, 300, 600), full=(400, 800, 1600))
-    replicas = ctx.pick(quick=5, full=10)
+    sizes = ctx.pick(quick=(120, 240, 480), full=(400, 800, 1600))
+    replicas = ctx.pick(quick=4, full=10)
     norm_replicas = ctx.pick(quick=60, full=200)
     alpha = 0.355
     activations = ctx.pick(quick=("relu",), full=("relu", "tanh"))

@@ -752,19 +752,26 @@ def simulate_b(
     b = float(np.sqrt(n / tr))
     models = {}
     for degree in degrees:
-        model = hermite_model(config.activation, b, degree)
+        model = _hermite_model(as_function(config.activation).expr, b, degree)
         models[degree] = errors(
             hermite_readout(model, u2, rng) / root_k, hermite_readout(model, u3, rng) / root_k
         )
     models_total = {}
     if total_scale:
         for degree in degrees:
-            model = hermite_model(config.activation, 1.0, degree)
+            model = _hermite_model(as_function(config.activation).expr, 1.0, degree)
             models_total[degree] = errors(
                 hermite_readout(model, u2, rng) / root_k, hermite_readout(model, u3, rng) / root_k
             )
     details = {"eta": config.eta, "spike": config.spike, "trace": tr}
     return ResultB(network, models, b, details, analysis, models_total)
+
+
+@lru_cache(maxsize=256)
+def _hermite_model(expr: sp.Expr, scale: float, degree: int) -> HermiteModel:
+    """:func:`hermite_model`, once per activation, scale and degree (exact paths are slow, and
+    every replica of a configuration has the same scale ``b = sqrt(n/tr)``)."""
+    return hermite_model(expr, scale, degree)
 
 
 def _spectrum_b(config, mixture, labels, x2, f0, gram2, step, c_hat, w, xi, top, rng):
