@@ -83,47 +83,68 @@ def _deciding_size(n: int, ratio: float, target: float, exponent: float) -> floa
 
 
 def _count_check(activation, alpha, prediction, mu, runs: list[SpikeStrengthsA], n: int):
-    """The outlier count where the strengths separate present from absent spikes; else
-    :func:`rules.out_of_reach` with the size that would separate them."""
+    """The outlier count in the replicas whose strengths separate present from absent spikes.
+
+    A replica decides when every predicted spike is at least :data:`PRESENT` times its
+    separation threshold and every absent degree with ``mu_k(sigma) != 0`` at most
+    :data:`ABSENT` times it (a degree with ``mu_k = 0`` has no rank-one term: its projection
+    is noise from the other terms).  With no deciding replica, :func:`rules.out_of_reach`
+    with the size at which the spike-to-threshold ratios, growing like
+    ``n^(k alpha - (k-1)/2)``, would separate them all.
+    """
     present = set(prediction.spike_degrees)
     label = f"{activation}, alpha={alpha}: outliers = l(alpha) restricted at n = {n}"
     ratios = np.array([r.effective[0] / r.threshold for r in runs])  # replica x degree
-    rows, deciding = [], []
-    for k in range(1, ratios.shape[1] + 1):
-        low, high = float(ratios[:, k - 1].min()), float(ratios[:, k - 1].max())
-        exponent = float(spike_exponent(alpha, k))
-        is_present = k in present
-        rows.append(
-            {
-                "degree": k,
-                "predicted_present": is_present,
-                "mu_k": mu[k],
-                "strength_over_threshold": [low, high],
-                "exponent": exponent,
-            }
-        )
-        if is_present and low < PRESENT:
-            deciding.append(_deciding_size(n, low, PRESENT, exponent))
-        elif not is_present and high > ABSENT:
-            deciding.append(_deciding_size(n, high, ABSENT, exponent) if mu[k] != 0 else None)
+    degrees = range(1, ratios.shape[1] + 1)
+    exponents = {k: float(spike_exponent(alpha, k)) for k in degrees}
+    rows = [
+        {
+            "degree": k,
+            "predicted_present": k in present,
+            "mu_k": mu[k],
+            "strength_over_threshold": [
+                float(ratios[:, k - 1].min()),
+                float(ratios[:, k - 1].max()),
+            ],
+            "exponent": exponents[k],
+        }
+        for k in degrees
+    ]
+
+    def deciding(ratio_row) -> list[float | None]:
+        sizes = []
+        for k in degrees:
+            r = float(ratio_row[k - 1])
+            if k in present and r < PRESENT:
+                sizes.append(_deciding_size(n, r, PRESENT, exponents[k]))
+            elif k not in present and mu[k] != 0 and r > ABSENT:
+                sizes.append(_deciding_size(n, r, ABSENT, exponents[k]))
+        return sizes
+
+    pending = [deciding(row) for row in ratios]
+    decided = [i for i, sizes in enumerate(pending) if not sizes]
     outliers = [r.outliers for r in runs]
-    if deciding:
-        known = [s for s in deciding if s is not None]
+    if not decided:
+        needed = [s for sizes in pending for s in sizes]
+        known = [s for s in needed if s is not None]
         return rules.out_of_reach(
             label,
-            f"at n = {n} some spike lies between {ABSENT:g} and {PRESENT:g} times its "
-            "separation threshold, where the count depends on constants (the step-size "
-            "prefactor), not on alpha",
-            max(known) if known and len(known) == len(deciding) else None,
+            f"at n = {n} in every replica some spike lies between {ABSENT:g} and {PRESENT:g} "
+            "times its separation threshold, where the count depends on constants (the "
+            "step-size prefactor), not on alpha",
+            max(known) if known and len(known) == len(needed) else None,
             degrees=rows,
             outliers=outliers,
             predicted=prediction.count,
         ), rows
+    counted = [outliers[i] for i in decided]
     return holds_if(
         label,
-        all(o == prediction.count for o in outliers),
+        all(o == prediction.count for o in counted),
         prediction.count,
-        outliers,
+        counted,
+        deciding_replicas=len(decided),
+        replicas=len(runs),
         degrees=rows,
     ), rows
 

@@ -146,11 +146,19 @@ def test_count_is_checked_only_where_the_strengths_separate():
     check, _ = _count_check("relu", 0.29, prediction, MU_RELU, _fake_runs(close, [2, 2]), 400)
     assert not check.decidable and check.passed
     assert check.inputs["deciding_size"] == pytest.approx(400 * (2 / 1.5) ** (1 / 0.08))
-    # an absent degree 4 (exponent -0.34) at 0.8x: separates when it has fallen to 1/2
-    loud = [[5.0, 2.5, 0.1, 0.8], [5.0, 2.5, 0.1, 0.1]]
+    # an absent degree 4 (exponent -0.34) at 0.8x: separates when it has fallen to 1/2;
+    # a replica that separates still decides
+    loud = [[5.0, 2.5, 0.1, 0.8], [5.0, 2.5, 0.1, 0.8]]
     check, _ = _count_check("relu", 0.29, prediction, MU_RELU, _fake_runs(loud, [2, 2]), 400)
     assert not check.decidable
     assert check.inputs["deciding_size"] == pytest.approx(400 * (0.5 / 0.8) ** (1 / -0.34))
+    loud[1][3] = 0.1
+    check, _ = _count_check("relu", 0.29, prediction, MU_RELU, _fake_runs(loud, [2, 1]), 400)
+    assert check.decidable and not check.passed and check.inputs["deciding_replicas"] == 1
+    # degree 3 of ReLU has mu_3 = 0: no rank-one term, its projection does not block the count
+    noisy = [[5.0, 2.5, 0.9, 0.1], [5.0, 2.5, 0.9, 0.1]]
+    check, _ = _count_check("relu", 0.29, prediction, MU_RELU, _fake_runs(noisy, [2, 2]), 400)
+    assert check.decidable and check.passed
 
 
 def test_deciding_size_needs_the_ratio_to_move_towards_its_target():
