@@ -25,7 +25,7 @@ from featcheck.numerics.onestep.simulate import (
     MIN_SPECTRUM_SIZE,
     ConfigA,
     SpikeStrengthsA,
-    beta_hat_norms,
+    beta_hat_draws,
     gradient_overlaps,
     simulate_a,
     spike_strengths_a,
@@ -333,10 +333,11 @@ def null_target_claim(ctx: ClaimContext) -> Evidence:
         }
         name = f"{activation}, target He_2, alpha={alpha}"
         # ||beta_hat||^2 has heavy tails (y^2 = He_2^2): many cheap draws of the batch alone
-        norms = [
-            beta_hat_norms(NULL_TARGET, n=n, d=n, noise=0.0, replicas=norm_replicas, rng=rng)
+        batches = [
+            beta_hat_draws(NULL_TARGET, n=n, d=n, noise=0.0, replicas=norm_replicas, rng=rng)
             for n in sizes
         ]
+        norms = [norm for norm, _ in batches]
         evidence.add(
             rules.limit(
                 f"{name}: ||beta_hat||^2 -> E[y^2]/psi",
@@ -375,7 +376,7 @@ def null_target_claim(ctx: ClaimContext) -> Evidence:
         # beta* . x and leaves y = He_2(beta* . x) alone: the signed overlap and the degree-1
         # alignment have mean exactly 0 at every size
         for label, values in (
-            ("<beta_hat/||beta_hat||, beta*>", [r.overlap for r in large]),
+            ("<beta_hat/||beta_hat||, beta*>", batches[-1][1]),
             (
                 "<He_1(X beta_hat), He_1(X beta*)> on fresh data",
                 [r.target_alignment[0] for r in large],
@@ -386,20 +387,19 @@ def null_target_claim(ctx: ClaimContext) -> Evidence:
                     f"{name}: {label} has mean 0 (n = {sizes[-1]})",
                     0.0,
                     rules.mean_interval(values, level.confidence),
-                    replica_count=replicas,
+                    replica_count=len(values),
                 )
             )
-        squares = [np.array([r.overlap**2 for r in runs[n]]) for n in sizes]
         evidence.extend(
             rules.convergence(
                 f"{name}: mean-square overlap with beta* -> 0",
                 sizes,
-                squares,
+                [overlaps**2 for _, overlaps in batches],
                 gap=lambda x: float(np.mean(x)),
                 level=level,
                 rng=rng,
                 rate=-1.0,
-                replica_count=replicas,
+                replica_count=norm_replicas,
             )
         )
         table.append(
@@ -415,7 +415,7 @@ def null_target_claim(ctx: ClaimContext) -> Evidence:
             }
         )
         mean_bars(ax, sizes, norms, level, fmt="o-", color=f"C{index}", label=activation)
-        bx.plot([index] * replicas, [r.overlap for r in large], "o", color=f"C{index}", mfc="none")
+        bx.plot([index] * norm_replicas, batches[-1][1], "o", color=f"C{index}", mfc="none")
         bx.plot(
             [index + 0.3] * replicas,
             [r.target_alignment[0] for r in large],

@@ -525,23 +525,22 @@ def spike_strengths_a(
 
 
 @limited_blas
-def beta_hat_norms(
+def beta_hat_draws(
     target: FunctionLike, *, n: int, d: int, noise: float, replicas: int, rng: np.random.Generator
-) -> np.ndarray:
-    """``||beta_hat||^2`` for ``replicas`` independent draws of model A's first batch.
-
-    ``beta_hat = X^T y/n`` needs no network: one ``n x d`` batch per draw.
-    """
+) -> tuple[np.ndarray, np.ndarray]:
+    """``||beta_hat||^2`` and ``<beta_hat/||beta_hat||, beta*>`` for independent draws of model
+    A's first batch (``beta_hat = X^T y/n`` needs no network: one ``n x d`` batch per draw)."""
     star, _ = numpy_pair(target)
-    out = np.empty(replicas)
+    norms, overlaps = np.empty(replicas), np.empty(replicas)
     for i in range(replicas):
         beta = rng.standard_normal(d)
         beta /= np.linalg.norm(beta)
         x = rng.standard_normal((n, d))
         y = star(x @ beta) + noise * rng.standard_normal(n)
         beta_hat = x.T @ y / n
-        out[i] = beta_hat @ beta_hat
-    return out
+        norms[i] = beta_hat @ beta_hat
+        overlaps[i] = beta_hat @ beta / np.sqrt(norms[i])
+    return norms, overlaps
 
 
 @limited_blas

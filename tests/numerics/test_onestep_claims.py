@@ -17,7 +17,7 @@ from featcheck.numerics.onestep.simulate import (
     ConfigA,
     ConfigB,
     SpikeStrengthsA,
-    beta_hat_norms,
+    beta_hat_draws,
     separation_threshold,
     simulate_b,
     spike_strengths_a,
@@ -231,8 +231,10 @@ def test_null_target_keeps_the_count_and_the_norm():
 def test_beta_hat_norm_matches_its_exact_expectation():
     # E||beta_hat||^2 = ((d - 1) E[y^2] + E[y^2 Z^2])/n = (2 (d - 1) + 10)/n for y = He_2
     rng = np.random.default_rng(4)
-    draws = beta_hat_norms("he(2)", n=120, d=120, noise=0.0, replicas=400, rng=rng)
-    assert rules.mean_interval(draws, 0.999).contains((2 * 119 + 10) / 120)
+    norms, overlaps = beta_hat_draws("he(2)", n=120, d=120, noise=0.0, replicas=400, rng=rng)
+    assert rules.mean_interval(norms, 0.999).contains((2 * 119 + 10) / 120)
+    # mu_1(He_2) = 0 and the reflection symmetry: the signed overlap has mean 0
+    assert rules.mean_interval(overlaps, 0.999).contains(0.0)
 
 
 # -- model B: the Hermite scale -----------------------------------------------------------
