@@ -169,17 +169,17 @@ def _count_check(activation, alpha, prediction, mu, runs: list[SpikeStrengthsA],
 def spike_count_claim(ctx: ClaimContext) -> Evidence:
     evidence = Evidence()
     rng = ctx.rng()
-    sizes = ctx.pick(quick=(150, 300, 600), full=(400, 800, 1600))
+    sizes = ctx.pick(quick=(120, 240, 480), full=(400, 800, 1600))
     replicas = ctx.pick(quick=4, full=8)
     cases = ctx.pick(
-        quick=[("tanh", 0.355), ("relu", 0.29), (POLYNOMIAL, 0.39)],
+        quick=[("tanh", 0.355), ("relu", 0.29), (POLYNOMIAL, 0.44)],
         full=[
             ("tanh", 0.29),
             ("tanh", 0.355),
             ("relu", 0.29),
             ("relu", 0.355),
             (POLYNOMIAL, 0.29),
-            (POLYNOMIAL, 0.39),
+            (POLYNOMIAL, 0.44),
         ],
     )
     predictions = {case: predict_spikes(case[0], "tanh", case[1]) for case in cases}
@@ -230,7 +230,7 @@ def spike_count_claim(ctx: ClaimContext) -> Evidence:
             ax.plot(
                 sizes,
                 [np.mean(r) for r in ratios],
-                "o-",
+                marker="o",
                 color=f"C{index}",
                 label=f"{name}, k={k}" if k == prediction.spike_degrees[0] else None,
                 ls="-" if k == 1 else "--",
