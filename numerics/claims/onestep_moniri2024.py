@@ -129,9 +129,9 @@ def _count_check(activation, alpha, prediction, mu, runs: list[SpikeStrengthsA],
         known = [s for s in needed if s is not None]
         return rules.out_of_reach(
             label,
-            f"at n = {n} in every replica some spike lies between {ABSENT:g} and {PRESENT:g} "
-            "times its separation threshold, where the count depends on constants (the "
-            "step-size prefactor), not on alpha",
+            f"at n = {n} in every replica a predicted spike is below {PRESENT:g} times its "
+            f"separation threshold or an absent one above {ABSENT:g} times it; near a "
+            "threshold the count follows constants (the step-size prefactor), not alpha",
             max(known) if known and len(known) == len(needed) else None,
             degrees=rows,
             outliers=outliers,
