@@ -11,7 +11,8 @@ their own notations; the exact side is :mod:`featcheck.theory.onestep`.
 * :mod:`~featcheck.numerics.onestep.gram`: one Gram matrix per feature matrix, for its
   spectra and its ridge solves;
 * :mod:`~featcheck.numerics.onestep.spectrum_b`: model B's learned direction and spikes;
-* :mod:`~featcheck.numerics.onestep.intervals`: the confidence intervals of the claims.
+* :mod:`~featcheck.numerics.onestep.plots`: figure helpers of the claims (intervals from
+  :mod:`featcheck.numerics.claims.rules`).
 """
 
 from featcheck.numerics.onestep.run import OneStepA, OneStepB, onestep, onestep_a, onestep_b

@@ -1,8 +1,9 @@
 """Figure helpers of the one-step claims: means with their intervals, checked intervals.
 
-Every bar is the Student-t interval of :func:`~featcheck.numerics.onestep.intervals.interval`
-at the claim's Bonferroni level, so a figure shows the intervals its checks use; an
-interval that misses its prediction is drawn in red.
+Every bar is the Student-t interval of :func:`featcheck.numerics.claims.rules.mean_interval`
+at the per-interval confidence of the claim's :class:`~featcheck.numerics.claims.rules.Level`,
+so a figure shows the intervals its checks use; an interval that misses its prediction is
+drawn in red.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from featcheck.numerics.claims.figures import new_figure
-from featcheck.numerics.onestep.intervals import interval
+from featcheck.numerics.claims.rules import Level, mean_interval
 
 FAIL = "tab:red"
 
@@ -25,9 +26,14 @@ def panels(rows: int, columns: int, width: float, height: float):
     return fig, axes[0] if rows == 1 else axes
 
 
-def mean_bars(ax, xs: Sequence, samples: Sequence, level: float, **style) -> None:
+def _mean_half(sample, level: Level) -> tuple[float, float]:
+    interval = mean_interval(sample, level.confidence)
+    return interval.estimate, interval.half_width
+
+
+def mean_bars(ax, xs: Sequence, samples: Sequence, level: Level, **style) -> None:
     """Means of ``samples`` (one array of replicas per x) with their interval as bars."""
-    means, halves = zip(*(interval(s, level) for s in samples), strict=True)
+    means, halves = zip(*(_mean_half(s, level) for s in samples), strict=True)
     style.setdefault("capsize", 3)
     ax.errorbar(list(xs), list(means), yerr=list(halves), **style)
 
@@ -37,7 +43,7 @@ def checked_intervals(
     xs: Sequence,
     samples: Sequence,
     predicted: float | Sequence[float],
-    level: float,
+    level: Level,
     *,
     label: str = "measured (interval)",
     color: str = "tab:blue",
@@ -52,7 +58,7 @@ def checked_intervals(
         [float(predicted)] * len(xs) if np.ndim(predicted) == 0 else [float(p) for p in predicted]  # type: ignore[union-attr]
     )
     for i, (x, s, p) in enumerate(zip(xs, samples, targets, strict=True)):
-        mean, half = interval(s, level)
+        mean, half = _mean_half(s, level)
         colour = FAIL if not mean - half <= p <= mean + half else color
         ax.errorbar(
             [x],

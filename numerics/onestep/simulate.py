@@ -23,6 +23,7 @@ the ridge solve in the smaller of the two feature dimensions.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -372,6 +373,176 @@ def simulate_a(config: ConfigA, rng: np.random.Generator) -> ResultA:
     )
 
 
+def singular_values(matrix: np.ndarray) -> np.ndarray:
+    """All singular values of ``matrix`` (decreasing), through its smaller Gram matrix."""
+    n, p = matrix.shape
+    gram = matrix @ matrix.T if p > n else matrix.T @ matrix
+    values = np.linalg.eigvalsh(gram)[::-1]
+    return np.sqrt(np.clip(values, 0.0, None))
+
+
+def separation_threshold(bulk: np.ndarray, shape: tuple[int, int], position: float) -> float:
+    """The strength a rank-one spike needs for its outlier to reach ``position``.
+
+    Benaych-Georges and Nadakuditi (2012), rectangular case: a spike ``theta u v^T`` with
+    unit ``u``, ``v`` in general position with respect to a ``n x p`` noise matrix of
+    singular values ``s`` puts an outlier at the ``z`` above the bulk where
+    ``D(z) = 1/theta^2``, ``D(z) = phi_n(z) phi_p(z)``,
+    ``phi_q(z) = (1/q) sum_{i<=q} z/(z^2 - s_i^2)`` (``s`` padded with zeros to ``q``).
+    ``D`` decreases above the edge, so the threshold is ``1/sqrt(D(position))``: at
+    ``position`` = the outlier threshold of the count, the BBP-type separation threshold at
+    the resolution the count uses.  ``bulk`` holds the singular values of the noise (the
+    features with the spike directions projected out).
+    """
+    n, p = shape
+    s2 = np.asarray(bulk, dtype=float) ** 2
+    if position**2 <= s2.max():
+        raise DomainError("the position must lie above the bulk")
+    z = float(position)
+    terms = z / (z**2 - s2)
+    zeros = z / z**2
+    phi_n = (terms.sum() + (n - s2.size) * zeros) / n
+    phi_p = (terms.sum() + (p - s2.size) * zeros) / p
+    return float(1 / np.sqrt(phi_n * phi_p))
+
+
+@dataclass
+class SpikeStrengthsA:
+    """Model A: the spikes of one draw for several step sizes and widths.
+
+    Every variant ``(eta, width)`` shares the data, ``beta_hat`` and the neurons: the network
+    of width ``N' <= N`` is the first ``N'`` neurons with second layer ``a sqrt(N/N')``
+    (so ``a' ~ N(0, I/N')``), a draw of model A at width ``N'``.  Arrays are indexed
+    ``[variant, degree]`` with degrees ``1..K``.  ``measured[., k]`` is
+    ``<h_k, (F_1 - F_0) v_k>`` with ``h_k`` the centred unit ``He_k(X beta_hat/||beta_hat||)``
+    on fresh data (the normalised Hermite feature) and ``v_k = a^{o k}/||a^{o k}||``;
+    ``predicted`` the same bilinear form of the degree-``k`` Taylor term
+    ``(mu_k/k!) (eta mu_1)^k (X beta_hat)^{o k} (a^{o k})^T`` with this draw's ``beta_hat``,
+    ``a`` and ``h_k``.  ``effective`` holds the singular values of the signal
+    ``sum_k measured_k h_k v_k^T`` assigned to the degrees in decreasing order of
+    ``|measured|`` (the ``v_k`` of degrees of one parity are far from orthogonal, so a weaker
+    spike separates by its part orthogonal to the stronger ones).  The spectral fields
+    (first variant only, NaN elsewhere): ``threshold``, the separation threshold of the
+    updated bulk at the count's outlier threshold (:func:`separation_threshold`), ``edge``
+    the deflated bulk edge, ``outliers`` the count, ``top`` the top singular values.
+    ``overlap`` is ``<beta_hat/||beta_hat||, beta*>`` and ``target_alignment[k]``
+    ``<h_k, He_k(X beta*)>`` (centred, unit), both signed.
+    """
+
+    degrees: tuple[int, ...]
+    variants: tuple[tuple[float, int], ...]
+    beta_hat_norm: float
+    overlap: float
+    target_alignment: np.ndarray
+    measured: np.ndarray
+    predicted: np.ndarray
+    effective: np.ndarray
+    threshold: float
+    edge: float
+    outliers: int
+    top: np.ndarray
+
+
+@limited_blas
+def spike_strengths_a(
+    config: ConfigA,
+    rng: np.random.Generator,
+    variants: tuple[tuple[float, int], ...] | None = None,
+    *,
+    spectrum: bool = True,
+) -> SpikeStrengthsA:
+    """Projected spike strengths of one draw of model A, and the spectrum of the first variant.
+
+    ``variants`` lists ``(eta0, width)`` pairs, ``eta = eta0 n^alpha``, each width at most
+    ``config.width``; it defaults to ``((config.eta0, config.width),)``.  Degrees
+    ``1..config.probe_degree``.  With ``spectrum``, the first variant's outlier count, its
+    deflated bulk edge and the separation threshold of that bulk.
+    """
+    config.check()
+    n, d, N = config.n, config.d, config.width
+    variants = variants or ((config.eta0, N),)
+    if any(not MIN_SPECTRUM_SIZE <= w <= N for _, w in variants):
+        raise DomainError(f"every width must lie in [{MIN_SPECTRUM_SIZE}, {N}]")
+    sigma, dsigma = numpy_pair(config.activation)
+    star, _ = numpy_pair(config.target)
+    degrees = tuple(range(1, config.probe_degree + 1))
+    powers_k = np.array(degrees)
+    mu = hermite_coefficients(config.activation, degrees[-1], basis="monic")
+    mus = np.array([float(mu[k].value) for k in degrees])
+    factorials = np.array([float(sp.factorial(k)) for k in degrees])
+
+    beta_star = rng.standard_normal(d)
+    beta_star /= np.linalg.norm(beta_star)
+    w0 = _sample_sphere(N, d, rng)
+    a = rng.standard_normal(N) / np.sqrt(N)
+    x1 = rng.standard_normal((n, d))
+    y1 = star(x1 @ beta_star) + config.noise * rng.standard_normal(n)
+    g = gradient_a(x1, y1, w0, a, dsigma)  # rows a_j (...): rescaling a rescales them
+    beta_hat = x1.T @ y1 / n
+    norm = float(np.linalg.norm(beta_hat))
+    del x1, y1
+
+    x2 = rng.standard_normal((n, d))
+    u = x2 @ beta_hat / norm
+    h = hermite_features(u, degrees)  # centred unit columns He_k(u)
+    target_alignment = np.einsum("ik,ik->k", h, hermite_features(x2 @ beta_star, degrees))
+    overlap_h = np.einsum("ik,ik->k", h, np.stack([u**k for k in degrees], axis=1))
+    pre0 = x2 @ w0.T
+    f0 = sigma(pre0)
+    step = x2 @ g.T
+    del x2
+    shape = (len(variants), len(degrees))
+    measured, predicted, effective = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    threshold = edge = math.nan
+    outliers, top = -1, np.full(config.top, np.nan)
+    for i, (eta0, width) in enumerate(variants):
+        eta = eta0 * n**config.alpha
+        factor = math.sqrt(N / width)
+        a_w = a[:width] * factor
+        a_powers = np.stack([a_w**k for k in degrees], axis=1)
+        a_norms = np.linalg.norm(a_powers, axis=0)
+        v = a_powers / a_norms
+        f1 = sigma(pre0[:, :width] + (eta * factor) * step[:, :width])
+        measured[i] = np.einsum("ik,ik->k", h, (f1 - f0[:, :width]) @ v)
+        predicted[i] = mus / factorials * (eta * mus[0] * norm) ** powers_k * overlap_h * a_norms
+        order = np.argsort(-np.abs(measured[i]))
+        effective[i, order] = np.linalg.svd(measured[i][order][:, None] * v.T[order], False, False)
+        if spectrum and i == 0:
+            mean_direction = np.full((n, 1), 1 / np.sqrt(n))
+            deflation = np.hstack([mean_direction, np.linalg.qr(h)[0]])
+            full = singular_values(f1 - f1.mean(axis=0, keepdims=True))
+            bulk = singular_values(f1 - deflation @ (deflation.T @ f1))
+            edge = float(bulk[0])
+            position = edge * (1 + EDGE_MARGIN * min(n, width) ** (-2 / 3))
+            threshold = separation_threshold(bulk, (n, width), position)
+            outliers = int(np.sum(full > position))
+            top = full[: config.top]
+    return SpikeStrengthsA(
+        degrees, tuple(variants), norm, float(beta_hat @ beta_star) / norm, target_alignment,
+        measured, predicted, effective, threshold, edge,
+        outliers, top,
+    )  # fmt: skip
+
+
+@limited_blas
+def beta_hat_draws(
+    target: FunctionLike, *, n: int, d: int, noise: float, replicas: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``||beta_hat||^2`` and ``<beta_hat/||beta_hat||, beta*>`` for independent draws of model
+    A's first batch (``beta_hat = X^T y/n`` needs no network: one ``n x d`` batch per draw)."""
+    star, _ = numpy_pair(target)
+    norms, overlaps = np.empty(replicas), np.empty(replicas)
+    for i in range(replicas):
+        beta = rng.standard_normal(d)
+        beta /= np.linalg.norm(beta)
+        x = rng.standard_normal((n, d))
+        y = star(x @ beta) + noise * rng.standard_normal(n)
+        beta_hat = x.T @ y / n
+        norms[i] = beta_hat @ beta_hat
+        overlaps[i] = beta_hat @ beta / np.sqrt(norms[i])
+    return norms, overlaps
+
+
 @limited_blas
 def gradient_overlaps(
     activation: FunctionLike,
@@ -470,6 +641,8 @@ class ResultB:
     scale: float  # b = sqrt(n / tr)
     details: dict = field(default_factory=dict)
     spectrum: SpectrumB | None = None
+    # Hermite degree -> errors of the model at the total pre-activation scale b = 1
+    models_total: dict[int, ErrorsB] = field(default_factory=dict)
 
 
 def data_b(config: ConfigB, rng: np.random.Generator) -> Mixture:
@@ -495,6 +668,7 @@ def simulate_b(
     spectrum: bool = False,
     top: int = 10,
     features: bool = True,
+    total_scale: bool = False,
 ) -> ResultB:
     """One run of model B: the network and the Hermite models of the given degrees.
 
@@ -503,7 +677,10 @@ def simulate_b(
     ``spectrum``, also the gradient's spike, the learned direction and the spikes of
     the updated features (:mod:`featcheck.numerics.onestep.spectrum_b`); that analysis draws
     from a stream spawned from ``rng``, so the errors are the same with or without it.
-    ``features=False`` restricts it to the gradient (no feature spectra).
+    ``features=False`` restricts it to the gradient (no feature spectra).  With
+    ``total_scale``, also the Hermite models at ``b = 1``, the scale of the total
+    pre-activation variance ``E[(f.x)^2] = E[x^T x]/tr = 1`` (``models_total``), beside the
+    authors' ``b = sqrt(n/tr)``, which counts only the isotropic part of the trace.
     """
     config.check()
     if degrees is None:
@@ -574,12 +751,26 @@ def simulate_b(
     b = float(np.sqrt(n / tr))
     models = {}
     for degree in degrees:
-        model = hermite_model(config.activation, b, degree)
+        model = _hermite_model(as_function(config.activation).expr, b, degree)
         models[degree] = errors(
             hermite_readout(model, u2, rng) / root_k, hermite_readout(model, u3, rng) / root_k
         )
+    models_total = {}
+    if total_scale:
+        for degree in degrees:
+            model = _hermite_model(as_function(config.activation).expr, 1.0, degree)
+            models_total[degree] = errors(
+                hermite_readout(model, u2, rng) / root_k, hermite_readout(model, u3, rng) / root_k
+            )
     details = {"eta": config.eta, "spike": config.spike, "trace": tr}
-    return ResultB(network, models, b, details, analysis)
+    return ResultB(network, models, b, details, analysis, models_total)
+
+
+@lru_cache(maxsize=256)
+def _hermite_model(expr: sp.Expr, scale: float, degree: int) -> HermiteModel:
+    """:func:`hermite_model`, once per activation, scale and degree (exact paths are slow, and
+    every replica of a configuration has the same scale ``b = sqrt(n/tr)``)."""
+    return hermite_model(expr, scale, degree)
 
 
 def _spectrum_b(config, mixture, labels, x2, f0, gram2, step, c_hat, w, xi, top, rng):

@@ -9,8 +9,6 @@ from hypothesis import strategies as st
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-from featcheck.numerics.claims import load
-from featcheck.numerics.claims.base import Status, run_claim
 from featcheck.numerics.cli import main
 from featcheck.numerics.onestep.gram import Gram
 from featcheck.numerics.onestep.mixture import gaussian_mixture
@@ -114,17 +112,3 @@ def test_command_model_b_spectral_keys_and_model_a_hermite_reason(capsys):
         main(["onestep", "--activation", "relu", "--beta", "0.6", "--weight", "0.5", *small]) == 2
     )
     assert capsys.readouterr().err.count("\n") == 1
-
-
-@pytest.mark.parametrize(
-    "claim_id, expected",
-    [
-        ("onestep.b-gradient", {Status.HOLDS, Status.INCONCLUSIVE}),
-        ("onestep.mixture-structure", {Status.HOLDS}),
-    ],
-)
-def test_new_claims_quick_status(claim_id, expected, tmp_path):
-    evidence = run_claim(load()[claim_id], "quick", 0, tmp_path)
-    assert evidence.status in expected, evidence.to_json()
-    assert evidence.checks
-    assert [p.name for p in evidence.figures] and all(p.is_file() for p in evidence.figures)

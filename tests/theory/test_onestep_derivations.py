@@ -1,7 +1,7 @@
 """Every committed one-step derivation document is what the generator writes today.
 
-Regenerate with ``featcheck derive onestep --activation A --link tanh --alpha 0.355
--o docs/derivations/onestep-A.md`` (the arguments of :data:`GENERATED`).
+Regenerate with ``featcheck derive onestep --activation A --link T --alpha 0.355
+-o docs/derivations/onestep-NAME.md`` (the arguments of :data:`GENERATED`).
 """
 
 from pathlib import Path
@@ -16,6 +16,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "derivations"
 GENERATED = {
     "onestep-relu.md": {"activation": "relu", "target": "tanh", "alpha": 0.355},
     "onestep-tanh.md": {"activation": "tanh", "target": "tanh", "alpha": 0.355},
+    "onestep-null-target.md": {"activation": "relu", "target": "he(2)", "alpha": 0.355},
 }
 
 

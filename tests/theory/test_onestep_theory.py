@@ -129,7 +129,11 @@ def test_residual_variance_decreases_with_degree(scale, degree):
     assert math.isclose(float(total + low.residual_variance.value), float(low.second_moment.value))
 
 
-def test_derivation_mentions_disagreement_for_null_target():
-    text = onestep_derivation("relu", "he(2)", alpha=0.3).to_markdown()
-    assert "our derivation disagrees" in text
+def test_derivation_of_the_null_target_keeps_the_spikes():
+    text = onestep_derivation("relu", "he(2)", alpha=0.3, psi=2).to_markdown()
+    assert "a target with mu_1(sigma*) = 0 keeps the spikes" in text
+    # lim ||beta_hat||^2 = E[He_2(Z)^2]/psi = 2/2 at psi = 2
+    assert "\\psi = 2 = 1" in text
     assert "L(\\beta)" in text
+    informative = onestep_derivation("relu", "tanh", alpha=0.3).to_markdown()
+    assert "keeps the spikes" not in informative

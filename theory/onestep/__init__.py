@@ -61,6 +61,7 @@ from featcheck.theory.onestep.overlap_a import OverlapLimit, gradient_overlap, o
 from featcheck.theory.onestep.spikes_a import (
     SpikePrediction,
     predict_spikes,
+    projected_strength,
     spike_count,
     spike_exponent,
     spike_strength,
@@ -94,6 +95,7 @@ __all__ = [
     "overlap_symbolic",
     "predict_spikes",
     "predict_spikes_b",
+    "projected_strength",
     "rational_scale",
     "spike_count",
     "spike_exponent",

@@ -119,13 +119,13 @@ def onestep_derivation(
         + (
             "informative."
             if prediction.informative
-            else "NOT informative (rho = 0). Note: a summary of Moniri et al. (2024), not the "
-            "paper's text, states that there is no spike at all when mu_1(sigma*) = 0; our "
-            "derivation disagrees: ||beta_hat||^2 -> E[y^2]/psi > 0, so the spikes remain, along "
-            "a direction independent of beta*."
+            else "NOT informative (rho = 0): present, along a direction independent of beta* "
+            "(next step)."
         ),
     )
-    finite, limit, _ = overlap_symbolic()
+    finite, limit, symbols = overlap_symbolic()
+    if not prediction.informative:
+        _null_target(doc, target, prediction, limit, symbols, psi)
     overlap = gradient_overlap(target, psi)
     doc.add(
         "Model A: norm of beta_hat (exact at finite n, d) and its limit",
@@ -201,6 +201,53 @@ def onestep_derivation(
         sp.Eq(sp.Symbol(r"\mathbb{E}[\sigma^*(Z)^2]"), _coefficient_symbol(second)),
     )
     return doc
+
+
+def _null_target(doc: Derivation, target: Function, prediction, limit, symbols, psi) -> None:
+    """Model A with ``mu_1(sigma*) = 0``: the spikes stay, uninformative."""
+    second = hermite_coefficients(target, 1).second_moment
+    norm = limit.subs(symbols["mu1"], 0)
+    value = norm.subs({symbols["m2"]: _coefficient_symbol(second), symbols["s2"]: 0,
+                       symbols["psi"]: sp.nsimplify(psi)})  # fmt: skip
+    doc.add(
+        "Model A: a target with mu_1(sigma*) = 0 keeps the spikes",
+        [
+            sp.Symbol(
+                r"\mathbb{E}[\sigma'(w^\top x)] = \mu_1(\sigma) \Rightarrow"
+                r" G = \mu_1(\sigma)\, a\, \hat\beta^\top + \Delta"
+                r"\ \text{whatever } \sigma^\star"
+            ),
+            sp.Eq(sp.Symbol(r"\lim \|\hat\beta\|^2\big|_{\mu_1(\sigma^\star) = 0}"), norm),
+            sp.Eq(
+                sp.Symbol(rf"\lim \|\hat\beta\|^{{2}},\ \psi = {sp.latex(sp.nsimplify(psi))}"),
+                value,
+            ),
+            sp.Symbol(
+                rf"\text{{spikes at degrees }} {list(prediction.spike_degrees)}"
+                r"\ \text{(the count does not involve } \sigma^\star)"
+            ),
+            sp.Symbol(
+                r"\langle \hat\beta, \beta_\star\rangle \to \mu_1(\sigma^\star) = 0,"
+                r"\quad \mathbb{E}\,\mathrm{corr}(\mathrm{He}_k(X\hat\beta),"
+                r" \mathrm{He}_k(X\beta_\star)) = 0\ (k \text{ odd})"
+            ),
+        ],
+        "The rank-one part of the gradient comes from the mean of sigma'(w.x), which is "
+        "mu_1(sigma) (Stein), the first Hermite coefficient of the activation, not of the "
+        "target: it multiplies beta_hat = X^T y/n whatever the target. Its norm is the limit of "
+        "the next step at mu_1(sigma*) = 0, m_2 + sigma_eps^2 = E[y^2]: positive, so the Taylor "
+        "terms (mu_k/k!)(eta mu_1(sigma))^k (X beta_hat)^(o k) (a^(o k))^T have the strengths "
+        "of an informative target with ||beta_hat|| in place, and the count l(alpha) restricted "
+        "to mu_k(sigma) != 0 is unchanged. Direction: <beta_hat, beta*> = (1/n) sum_i "
+        "(beta*.x_i) y_i -> E[Z sigma*(Z)] = mu_1(sigma*) = 0. When y depends on beta*.x only "
+        "through |beta*.x| (He_2), reflecting x across the hyperplane orthogonal to beta* leaves "
+        "the law of (X, y) unchanged and flips beta*.x: the signed overlap and, on fresh data, "
+        "the correlation of He_k(X beta_hat) with He_k(X beta*) for odd k have mean exactly 0; "
+        "for every k the correlation is rho^k with rho -> 0, so the spike directions are "
+        "asymptotically independent of beta*. This replaces the statement 'no spike at all when "
+        "mu_1(sigma*) = 0' that a summary attributed to Moniri et al. (2024).",
+        "featcheck's derivation, in the setting of Moniri et al. (2024), arXiv 2310.07891",
+    )
 
 
 def _model_b_spectrum(doc: Derivation, activation: Function, beta, weight, scale) -> None:

@@ -134,3 +134,31 @@ def spike_strength(
         * (n**0.5)
         * width ** ((1 - k) / 2)
     )
+
+
+def projected_strength(
+    mu_k: float, mu_1: float, k: int, eta: float, beta_hat_norm: float, n: int, width: int
+) -> float:
+    """Model A: typical strength of the degree-``k`` spike along its normalised Hermite feature.
+
+    The degree-``k`` Taylor term ``(mu_k/k!) (eta mu_1)^k (X beta_hat)^{o k} (a^{o k})^T``
+    projected on the unit vectors ``h_k = He_k(u)/||He_k(u)||`` (``u = X beta_hat/||beta_hat||``
+    on fresh data, so ``u ~ N(0, I_n)``) and ``a^{o k}/||a^{o k}||``:
+    ``<h_k, u^{o k}> -> sqrt(n k!)`` because ``E[He_k(Z) Z^k] = k!`` and ``E[He_k(Z)^2] = k!``,
+    so the strength is ``|mu_k|/sqrt(k!) |eta mu_1|^k ||beta_hat||^k sqrt(n) ||a^{o k}||`` with
+    ``E||a^{o k}||^2 = N (2k-1)!! N^{-k}`` for ``a ~ N(0, I_N/N)``.  The raw monomial
+    ``u^{o k}`` also has components along ``He_{k-2}, He_{k-4}, ...``, which belong to the
+    lower-degree spikes: :func:`spike_strength` counts them, this function does not.
+    It scales like ``eta^k`` and ``N^((1-k)/2)``.
+    """
+    if k < 1:
+        raise DomainError(f"spike degree must be at least 1, got {k}")
+    double_factorial = float(sp.factorial2(2 * k - 1))
+    return (
+        abs(mu_k)
+        / float(sp.factorial(k)) ** 0.5
+        * abs(eta * mu_1 * beta_hat_norm) ** k
+        * n**0.5
+        * (width * double_factorial) ** 0.5
+        * width ** (-k / 2)
+    )
