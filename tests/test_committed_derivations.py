@@ -16,3 +16,11 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "derivations"
 def test_hermite_derivations_are_current(name, function):
     expected = hermite_derivation(parse_function(function), 8).to_markdown()
     assert (DOCS / f"hermite-{name}.md").read_text() == expected
+
+
+def test_committee_spiked_derivation_is_current():
+    from featcheck.theory.committee.document import derivation_document
+    from featcheck.theory.committee.model import load_model
+
+    expected = derivation_document(load_model("spiked-single-index")).to_markdown()
+    assert (DOCS / "committee-spiked-single-index.md").read_text() == expected
