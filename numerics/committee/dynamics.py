@@ -31,6 +31,7 @@ from featcheck.numerics.committee.fixed_points import (
     find_fixed_points,
     non_negative,
     unpack,
+    unpack_spike,
 )
 from featcheck.numerics.committee.simulators import (
     SimulationRun,
@@ -85,14 +86,19 @@ def output_times(times, t_max: float | None, default_t_max: float) -> tuple[np.n
 
 
 def _matrices(states: np.ndarray, ode: CommitteeOde) -> tuple[list, list, list | None]:
-    K, M, trained = ode.model.K, ode.model.M, ode.model.student.trained
+    K, M, trained, R = ode.model.K, ode.model.M, ode.model.student.trained, ode.model.R
     Qs, Ms, As = [], [], []
     for column in states.T:
-        Q, Mm, a = unpack(column, K, M, trained)
+        Q, Mm, a = unpack(column, K, M, trained, R)
         Qs.append(Q)
         Ms.append(Mm)
         As.append(a)
     return Qs, Ms, (As if trained else None)
+
+
+def _spike_matrices(states: np.ndarray, ode: CommitteeOde) -> list | None:
+    K, M, R = ode.model.K, ode.model.M, ode.model.R
+    return [unpack_spike(column, K, M, R) for column in states.T] if R else None
 
 
 def _expectation_methods(ode: CommitteeOde) -> dict[str, int]:
@@ -127,6 +133,7 @@ class CommitteeTrajectory(JsonResult):
     plateau: Plateau | None
     expectations: dict[str, int]
     notes: list[str]
+    S: list | None = None
 
     def to_json(self) -> dict:
         out = {
@@ -137,6 +144,8 @@ class CommitteeTrajectory(JsonResult):
             "Q": plain(self.Q),
             "M": plain(self.M),
         }
+        if self.S is not None:
+            out["S"] = plain(self.S)
         if self.a is not None:
             out["a"] = plain(self.a)
         out |= {
@@ -278,6 +287,7 @@ def integrate_committee(
         plateau,
         _expectation_methods(ode),
         notes,
+        _spike_matrices(y[:, index], ode),
     )
 
 
@@ -303,6 +313,7 @@ class CommitteeSimulation(JsonResult):
     escaped: int
     plateau: Plateau | None = None
     run: SimulationRun | None = None
+    S: list | None = None
 
     def to_json(self) -> dict:
         out = {
@@ -317,6 +328,8 @@ class CommitteeSimulation(JsonResult):
             "Q": plain(self.Q),
             "M": plain(self.M),
         }
+        if self.S is not None:
+            out["S"] = plain(self.S)
         if self.a is not None:
             out["a"] = plain(self.a)
         out |= {
@@ -412,6 +425,11 @@ def simulate_committee(
         "Q": np.stack([lo_q, hi_q], axis=1),
         "M": np.stack([lo_m, hi_m], axis=1),
     }
+    S = None
+    if run.S is not None:
+        mean_s, lo_s, hi_s = _band(run.S)
+        band["S"] = np.stack([lo_s, hi_s], axis=1)
+        S = mean_s.tolist()
     a = None
     if run.a is not None:
         mean_a, lo_a, hi_a = _band(run.a)
@@ -437,6 +455,7 @@ def simulate_committee(
         escaped,
         trajectory.plateau,
         run if keep_run else None,
+        S,
     )
 
 

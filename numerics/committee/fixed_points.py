@@ -83,21 +83,30 @@ def non_negative(values, tolerance: float = 1e-12):
     return float(cleaned) if cleaned.ndim == 0 else cleaned
 
 
-def unpack(state: np.ndarray, K: int, M: int, trained: bool) -> tuple[list, list, list | None]:
-    """``Q``, ``M`` (and ``a``) as nested lists from an ODE state vector."""
+def unpack(
+    state: np.ndarray, K: int, M: int, trained: bool, R: int = 0
+) -> tuple[list, list, list | None]:
+    """``Q``, ``M`` (and ``a``) as nested lists from an ODE state vector (``R`` spikes:
+    the ``S`` block, :func:`unpack_spike`, sits between ``M`` and ``a``)."""
     rows, cols = np.triu_indices(K)
     count = len(rows)
     Q = np.zeros((K, K))
     Q[rows, cols] = state[:count]
     Q[cols, rows] = state[:count]
     Mm = np.asarray(state[count : count + K * M]).reshape(K, M)
-    a = list(map(float, state[count + K * M :])) if trained else None
+    a = list(map(float, state[count + K * M + K * R :])) if trained else None
     return Q.tolist(), Mm.tolist(), a
+
+
+def unpack_spike(state: np.ndarray, K: int, M: int, R: int) -> list:
+    """``S = W Theta^T`` (K x R) as nested lists from an ODE state vector."""
+    start = K * (K + 1) // 2 + K * M
+    return np.asarray(state[start : start + K * R]).reshape(K, R).tolist()
 
 
 def _admissible(ode: CommitteeOde, state: np.ndarray) -> bool:
     K, M = ode.model.K, ode.model.M
-    Q, Mm, _ = unpack(state, K, M, ode.model.student.trained)
+    Q, Mm, _ = unpack(state, K, M, ode.model.student.trained, ode.model.R)
     P = np.array([[float(v) for v in row] for row in ode.model.teacher.overlaps])
     omega = np.block([[np.array(Q), np.array(Mm)], [np.array(Mm).T, P]])
     scale = max(1.0, np.abs(omega).max())
@@ -120,7 +129,7 @@ def _report(
     else:
         stability = "degenerate"
     error = non_negative(float(compiled.observable("generalization_error", state, p)))
-    Q, Mm, a = unpack(state, ode.model.K, ode.model.M, ode.model.student.trained)
+    Q, Mm, a = unpack(state, ode.model.K, ode.model.M, ode.model.student.trained, ode.model.R)
     return FixedPointReport(
         kind,
         Q,
