@@ -160,9 +160,11 @@ class CommitteeTrajectory(JsonResult):
     def summary(self) -> str:
         lines = [f"{self.model}: {self.description}"]
         lines.append("expectations: " + "; ".join(f"{n} {m}" for m, n in self.expectations.items()))
-        lines.append(f"{'t':>10}  {'eps_g':>12}")
-        for t, e in zip(self.t, self.generalization_error, strict=True):
-            lines.append(f"{t:>10.4g}  {e:>12.6g}")
+        spike = [] if self.S is None else _spike_columns(self.S)
+        lines.append(f"{'t':>10}  {'eps_g':>12}" + "".join(f"  {n:>12}" for n, _ in spike))
+        for i, (t, e) in enumerate(zip(self.t, self.generalization_error, strict=True)):
+            extra = "".join(f"  {v[i]:>12.6g}" for _, v in spike)
+            lines.append(f"{t:>10.4g}  {e:>12.6g}" + extra)
         lines.append("fixed points:" + ("" if self.fixed_points else " none found"))
         lines += [f"  {f.describe()}" for f in self.fixed_points]
         if self.plateau is None:
@@ -179,6 +181,12 @@ class CommitteeTrajectory(JsonResult):
                 f"{self.plateau.escape_rate:.4g})"
             )
         return "\n".join(lines)
+
+
+def _spike_columns(S: list) -> list[tuple[str, list[float]]]:
+    """``(name, values over time)`` for each entry of ``S`` (the overlaps with the spikes)."""
+    K, R = len(S[0]), len(S[0][0])
+    return [(f"S_{k + 1}{r + 1}", [s[k][r] for s in S]) for k in range(K) for r in range(R)]
 
 
 def _plateau(
