@@ -145,14 +145,14 @@ def test_at_kappa_zero_the_equations_are_symbolically_equal():
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(0, 2**32 - 1))
-def test_the_spike_equation_is_gaussian_regression_on_the_fields(seed):
-    """An exact identity the derivation does not use: xi = beta^T y + independent noise with
-    beta = Cov(y)^-1 Cov(y, xi), y = (lambda, nu), so E[delta xi] = beta^T E[delta y]. With
+@given(st.integers(0, 2**32 - 1), st.sampled_from([1, 2]))
+def test_the_spike_equation_is_gaussian_regression_on_the_fields(seed, R):
+    """An exact identity the derivation does not use: xi = B y + independent noise with
+    B = Cov(xi, y) Cov(y)^-1, y = (lambda, nu), so E[delta xi] = B E[delta y]. With
     gradient flow, dQ/dt = 2 eta E[delta lambda], dM/dt = eta E[delta nu], dS/dt = eta
-    E[delta xi] (K = M = R = 1)."""
-    kappa = 3
-    T = 0.5
+    E[delta xi] (K = M = 1, one or two spikes)."""
+    kappa = [3, -0.5][:R]
+    T = [0.5, 0.3][:R]
     model = committee_model(
         student_activation="erf(z/sqrt(2))",
         student_width=1,
@@ -162,25 +162,47 @@ def test_the_spike_equation_is_gaussian_regression_on_the_fields(seed):
         Q0=[[1]],
         M0=[[0]],
         covariance="spiked",
-        kappa=[kappa],
-        spike_overlaps=[[T]],
-        S0=[[0]],
+        kappa=kappa,
+        spike_overlaps=[T],
+        S0=[[0] * R],
     )
     ode = derive_ode(model)
     rng = np.random.default_rng(seed)
-    w = rng.standard_normal(3) * rng.uniform(0.3, 1.5)
-    u = np.array([T, np.sqrt(1 - T**2), 0.0])
-    theta = np.array([1.0, 0.0, 0.0])
-    Sigma = np.eye(3) + kappa * np.outer(theta, theta)
-    values = dict(zip(ode.system.state, [w @ w, w @ u, w @ theta], strict=True))
+    n = R + 2
+    w = rng.standard_normal(n) * rng.uniform(0.3, 1.5)
+    Theta = np.eye(n)[:R]
+    u = np.zeros(n)
+    u[:R] = T
+    u[R] = np.sqrt(1 - sum(t**2 for t in T))
+    Sigma = np.eye(n) + Theta.T @ np.diag(kappa) @ Theta
+    values = dict(zip(ode.system.state, [w @ w, w @ u, *(Theta @ w)], strict=True))
     values[ETA] = 1
-    dq, dm, ds = (float(r.xreplace(values)) for r in ode.system.rhs)
+    dq, dm, *ds = (float(r.xreplace(values)) for r in ode.system.rhs)
     vectors = np.array([w, u])
     cov_y = vectors @ Sigma @ vectors.T
-    cov_y_xi = vectors @ Sigma @ theta
-    beta = np.linalg.solve(cov_y, cov_y_xi)
-    expected = beta @ np.array([dq / 2, dm])
-    assert abs(ds - expected) <= 1e-10 * max(1.0, abs(expected))
+    cov_xi_y = Theta @ Sigma @ vectors.T
+    expected = cov_xi_y @ np.linalg.solve(cov_y, np.array([dq / 2, dm]))
+    assert np.allclose(ds, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_the_exact_jacobian_of_a_spiked_system_is_that_of_its_right_hand_side():
+    """The chain rule through the generic covariance entries (checked against central
+    differences of the right-hand side at a random admissible point)."""
+    _, model = _pair([3], [[0.5]], [[0.1]])
+    ode = derive_ode(model)
+    jacobian = ode.exact_jacobian()
+    arguments = (*ode.system.state, ETA)
+    f = sp.lambdify(arguments, list(ode.system.rhs), "mpmath")
+    J = sp.lambdify(arguments, jacobian, "mpmath")
+    point = [0.8, 0.3, 0.2, 0.5]
+    exact = np.array(J(*point).tolist(), dtype=float)
+    h = 1e-6
+    for j in range(3):
+        up, down = list(point), list(point)
+        up[j] += h
+        down[j] -= h
+        column = (np.array(f(*up), dtype=float) - np.array(f(*down), dtype=float)) / (2 * h)
+        assert np.allclose(exact[:, j], column, rtol=1e-6, atol=1e-8)
 
 
 def test_the_teacher_is_a_fixed_point_under_a_spike():
