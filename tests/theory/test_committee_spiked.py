@@ -70,7 +70,8 @@ def test_the_bundled_spiked_example_loads():
         ('covariance = "spiked"\n', "", r"kappa needs covariance = 'spiked'"),
         ('covariance = "spiked"\nkappa = [3]\n', "", r"spike_overlaps needs \[data\]"),
         ("kappa = [3]", "kappa = [3]\nconvention = 'growing'", r"unknown key 'convention'"),
-        ("S = [[0.0]]", "", r"\[initial\] S must be a 1 x 1"),
+        ("S = [[0.0]]", "", r"\[initial\] S is missing"),
+        ("spike_overlaps = [[0.5]]\n", "", r"\[teacher\] spike_overlaps is missing"),
     ],
 )
 def test_bad_spiked_input_is_one_input_error_line(old, new, message):

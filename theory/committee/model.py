@@ -283,6 +283,16 @@ class CommitteeModel:
             if S:
                 raise InputError("[initial] S needs [data] covariance = 'spiked'")
             return
+        if not T:
+            raise InputError(
+                f"[teacher] spike_overlaps is missing: a spiked covariance needs the teacher's "
+                f"overlaps with the spikes (an {M} x {R} matrix)"
+            )
+        if not S:
+            raise InputError(
+                f"[initial] S is missing: a spiked covariance needs the student's initial "
+                f"overlaps with the spikes (a {K} x {R} matrix)"
+            )
         if len(T) != M or any(len(row) != R for row in T):
             raise InputError(
                 f"[teacher] spike_overlaps must be a {M} x {R} matrix (teacher units x spikes, "
