@@ -41,6 +41,7 @@ class FixedPointReport(JsonResult):
     eigenvalues: tuple[complex, ...]
     stability: str
     escape_rate: float | None
+    S: list | None = None
 
     def to_json(self) -> dict:
         values = [
@@ -58,11 +59,15 @@ class FixedPointReport(JsonResult):
         }
         if self.a is not None:
             out["a"] = plain(self.a)
+        if self.S is not None:
+            out["S"] = plain(self.S)
         return out
 
     def state(self, K: int) -> np.ndarray:
         rows, cols = np.triu_indices(K)
         parts = [np.asarray(self.Q)[rows, cols], np.asarray(self.M).ravel()]
+        if self.S is not None:
+            parts.append(np.asarray(self.S).ravel())
         if self.a is not None:
             parts.append(np.asarray(self.a))
         return np.concatenate(parts)
@@ -129,7 +134,8 @@ def _report(
     else:
         stability = "degenerate"
     error = non_negative(float(compiled.observable("generalization_error", state, p)))
-    Q, Mm, a = unpack(state, ode.model.K, ode.model.M, ode.model.student.trained, ode.model.R)
+    K, M, R = ode.model.K, ode.model.M, ode.model.R
+    Q, Mm, a = unpack(state, K, M, ode.model.student.trained, R)
     return FixedPointReport(
         kind,
         Q,
@@ -139,6 +145,7 @@ def _report(
         tuple(complex(e) for e in eigenvalues),
         stability,
         leading if stability == "unstable" else None,
+        unpack_spike(state, K, M, R) if R else None,
     )
 
 
