@@ -49,3 +49,11 @@ def test_linear_derivations_are_current(path):
         f"{path.name} is stale: featcheck derive linear --data {law} --dim {dim} "
         f"--depth {depth} -o docs/derivations/{path.name}"
     )
+
+
+def test_committee_spiked_derivation_is_current():
+    from featcheck.theory.committee.document import derivation_document
+    from featcheck.theory.committee.model import load_model
+
+    expected = derivation_document(load_model("spiked-single-index")).to_markdown()
+    assert (DOCS / "committee-spiked-single-index.md").read_text() == expected

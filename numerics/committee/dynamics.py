@@ -31,6 +31,7 @@ from featcheck.numerics.committee.fixed_points import (
     find_fixed_points,
     non_negative,
     unpack,
+    unpack_spike,
 )
 from featcheck.numerics.committee.simulators import (
     SimulationRun,
@@ -85,14 +86,19 @@ def output_times(times, t_max: float | None, default_t_max: float) -> tuple[np.n
 
 
 def _matrices(states: np.ndarray, ode: CommitteeOde) -> tuple[list, list, list | None]:
-    K, M, trained = ode.model.K, ode.model.M, ode.model.student.trained
+    K, M, trained, R = ode.model.K, ode.model.M, ode.model.student.trained, ode.model.R
     Qs, Ms, As = [], [], []
     for column in states.T:
-        Q, Mm, a = unpack(column, K, M, trained)
+        Q, Mm, a = unpack(column, K, M, trained, R)
         Qs.append(Q)
         Ms.append(Mm)
         As.append(a)
     return Qs, Ms, (As if trained else None)
+
+
+def _spike_matrices(states: np.ndarray, ode: CommitteeOde) -> list | None:
+    K, M, R = ode.model.K, ode.model.M, ode.model.R
+    return [unpack_spike(column, K, M, R) for column in states.T] if R else None
 
 
 def _expectation_methods(ode: CommitteeOde) -> dict[str, int]:
@@ -127,6 +133,7 @@ class CommitteeTrajectory(JsonResult):
     plateau: Plateau | None
     expectations: dict[str, int]
     notes: list[str]
+    S: list | None = None
 
     def to_json(self) -> dict:
         out = {
@@ -137,6 +144,8 @@ class CommitteeTrajectory(JsonResult):
             "Q": plain(self.Q),
             "M": plain(self.M),
         }
+        if self.S is not None:
+            out["S"] = plain(self.S)
         if self.a is not None:
             out["a"] = plain(self.a)
         out |= {
@@ -151,9 +160,11 @@ class CommitteeTrajectory(JsonResult):
     def summary(self) -> str:
         lines = [f"{self.model}: {self.description}"]
         lines.append("expectations: " + "; ".join(f"{n} {m}" for m, n in self.expectations.items()))
-        lines.append(f"{'t':>10}  {'eps_g':>12}")
-        for t, e in zip(self.t, self.generalization_error, strict=True):
-            lines.append(f"{t:>10.4g}  {e:>12.6g}")
+        spike = [] if self.S is None else _spike_columns(self.S)
+        lines.append(f"{'t':>10}  {'eps_g':>12}" + "".join(f"  {n:>12}" for n, _ in spike))
+        for i, (t, e) in enumerate(zip(self.t, self.generalization_error, strict=True)):
+            extra = "".join(f"  {v[i]:>12.6g}" for _, v in spike)
+            lines.append(f"{t:>10.4g}  {e:>12.6g}" + extra)
         lines.append("fixed points:" + ("" if self.fixed_points else " none found"))
         lines += [f"  {f.describe()}" for f in self.fixed_points]
         if self.plateau is None:
@@ -170,6 +181,12 @@ class CommitteeTrajectory(JsonResult):
                 f"{self.plateau.escape_rate:.4g})"
             )
         return "\n".join(lines)
+
+
+def _spike_columns(S: list) -> list[tuple[str, list[float]]]:
+    """``(name, values over time)`` for each entry of ``S`` (the overlaps with the spikes)."""
+    K, R = len(S[0]), len(S[0][0])
+    return [(f"S_{k + 1}{r + 1}", [s[k][r] for s in S]) for k in range(K) for r in range(R)]
 
 
 def _plateau(
@@ -278,6 +295,7 @@ def integrate_committee(
         plateau,
         _expectation_methods(ode),
         notes,
+        _spike_matrices(y[:, index], ode),
     )
 
 
@@ -303,6 +321,7 @@ class CommitteeSimulation(JsonResult):
     escaped: int
     plateau: Plateau | None = None
     run: SimulationRun | None = None
+    S: list | None = None
 
     def to_json(self) -> dict:
         out = {
@@ -317,6 +336,8 @@ class CommitteeSimulation(JsonResult):
             "Q": plain(self.Q),
             "M": plain(self.M),
         }
+        if self.S is not None:
+            out["S"] = plain(self.S)
         if self.a is not None:
             out["a"] = plain(self.a)
         out |= {
@@ -412,6 +433,11 @@ def simulate_committee(
         "Q": np.stack([lo_q, hi_q], axis=1),
         "M": np.stack([lo_m, hi_m], axis=1),
     }
+    S = None
+    if run.S is not None:
+        mean_s, lo_s, hi_s = _band(run.S)
+        band["S"] = np.stack([lo_s, hi_s], axis=1)
+        S = mean_s.tolist()
     a = None
     if run.a is not None:
         mean_a, lo_a, hi_a = _band(run.a)
@@ -437,6 +463,7 @@ def simulate_committee(
         escaped,
         trajectory.plateau,
         run if keep_run else None,
+        S,
     )
 
 

@@ -41,6 +41,7 @@ class FixedPointReport(JsonResult):
     eigenvalues: tuple[complex, ...]
     stability: str
     escape_rate: float | None
+    S: list | None = None
 
     def to_json(self) -> dict:
         values = [
@@ -58,11 +59,15 @@ class FixedPointReport(JsonResult):
         }
         if self.a is not None:
             out["a"] = plain(self.a)
+        if self.S is not None:
+            out["S"] = plain(self.S)
         return out
 
     def state(self, K: int) -> np.ndarray:
         rows, cols = np.triu_indices(K)
         parts = [np.asarray(self.Q)[rows, cols], np.asarray(self.M).ravel()]
+        if self.S is not None:
+            parts.append(np.asarray(self.S).ravel())
         if self.a is not None:
             parts.append(np.asarray(self.a))
         return np.concatenate(parts)
@@ -83,21 +88,30 @@ def non_negative(values, tolerance: float = 1e-12):
     return float(cleaned) if cleaned.ndim == 0 else cleaned
 
 
-def unpack(state: np.ndarray, K: int, M: int, trained: bool) -> tuple[list, list, list | None]:
-    """``Q``, ``M`` (and ``a``) as nested lists from an ODE state vector."""
+def unpack(
+    state: np.ndarray, K: int, M: int, trained: bool, R: int = 0
+) -> tuple[list, list, list | None]:
+    """``Q``, ``M`` (and ``a``) as nested lists from an ODE state vector (``R`` spikes:
+    the ``S`` block, :func:`unpack_spike`, sits between ``M`` and ``a``)."""
     rows, cols = np.triu_indices(K)
     count = len(rows)
     Q = np.zeros((K, K))
     Q[rows, cols] = state[:count]
     Q[cols, rows] = state[:count]
     Mm = np.asarray(state[count : count + K * M]).reshape(K, M)
-    a = list(map(float, state[count + K * M :])) if trained else None
+    a = list(map(float, state[count + K * M + K * R :])) if trained else None
     return Q.tolist(), Mm.tolist(), a
+
+
+def unpack_spike(state: np.ndarray, K: int, M: int, R: int) -> list:
+    """``S = W Theta^T`` (K x R) as nested lists from an ODE state vector."""
+    start = K * (K + 1) // 2 + K * M
+    return np.asarray(state[start : start + K * R]).reshape(K, R).tolist()
 
 
 def _admissible(ode: CommitteeOde, state: np.ndarray) -> bool:
     K, M = ode.model.K, ode.model.M
-    Q, Mm, _ = unpack(state, K, M, ode.model.student.trained)
+    Q, Mm, _ = unpack(state, K, M, ode.model.student.trained, ode.model.R)
     P = np.array([[float(v) for v in row] for row in ode.model.teacher.overlaps])
     omega = np.block([[np.array(Q), np.array(Mm)], [np.array(Mm).T, P]])
     scale = max(1.0, np.abs(omega).max())
@@ -120,7 +134,8 @@ def _report(
     else:
         stability = "degenerate"
     error = non_negative(float(compiled.observable("generalization_error", state, p)))
-    Q, Mm, a = unpack(state, ode.model.K, ode.model.M, ode.model.student.trained)
+    K, M, R = ode.model.K, ode.model.M, ode.model.R
+    Q, Mm, a = unpack(state, K, M, ode.model.student.trained, R)
     return FixedPointReport(
         kind,
         Q,
@@ -130,6 +145,7 @@ def _report(
         tuple(complex(e) for e in eigenvalues),
         stability,
         leading if stability == "unstable" else None,
+        unpack_spike(state, K, M, R) if R else None,
     )
 
 

@@ -133,6 +133,9 @@ def replica(
     Q,
     Mm,
     P,
+    Sm,
+    T,
+    spike,
     a,
     trained,
     ops,
@@ -144,15 +147,24 @@ def replica(
     snap_steps,
     out_Q,
     out_M,
+    out_S,
     out_a,
 ):
-    """One replica of online SGD in the overlaps; ``Q``, ``Mm``, ``a`` are updated in place.
+    """One replica of online SGD in the overlaps; ``Q``, ``Mm``, ``Sm``, ``a`` are updated in
+    place.  ``Sm`` (K x R) and ``T`` (M x R) are the overlaps with the spikes and ``spike``
+    holds ``sqrt(1 + kappa_r) - 1`` (R = 0 for isotropic data).
+
+    The Gram matrix of ``(w, u, theta)`` is ``L L^T``; the rows ``l_r`` of ``L`` for the spikes
+    are orthonormal, so with ``g ~ N(0, I_n)`` the coordinates of ``x = Sigma^(1/2) z`` are
+    ``h = g + sum_r (sqrt(1 + kappa_r) - 1) <l_r, g> l_r``, the fields ``L h`` and
+    ``|x|^2 = |h|^2 + chi^2_(d-n)``.
 
     Returns -1, or the step at which the overlaps stopped being finite or exceeded 1e8.
     """
     K = Q.shape[0]
     M = Mm.shape[1]
-    n = K + M
+    R = Sm.shape[1]
+    n = K + M + R
     omega = np.empty((n, n))
     L = np.empty((n, n))
     g = np.empty(n)
@@ -165,6 +177,12 @@ def replica(
     for m in range(M):
         for o in range(M):
             omega[K + m, K + o] = P[m, o]
+    for r in range(R):
+        for m in range(M):
+            omega[K + m, K + M + r] = T[m, r]
+            omega[K + M + r, K + m] = T[m, r]
+        for q in range(R):
+            omega[K + M + r, K + M + q] = 1.0 if r == q else 0.0
     df = float(d - n)
     c = eta / d
     c_a = eta_a / d
@@ -173,6 +191,7 @@ def replica(
     while j < snap_steps.size and snap_steps[j] == 0:
         out_Q[j] = Q
         out_M[j] = Mm
+        out_S[j] = Sm
         out_a[j] = a
         j += 1
     for step in range(1, total + 1):
@@ -182,10 +201,22 @@ def replica(
             for m in range(M):
                 omega[k, K + m] = Mm[k, m]
                 omega[K + m, k] = Mm[k, m]
+            for r in range(R):
+                omega[k, K + M + r] = Sm[k, r]
+                omega[K + M + r, k] = Sm[k, r]
         cholesky_psd(omega, L)
-        norm2 = 0.0
         for i in range(n):
             g[i] = gen.standard_normal()
+        for r in range(R):
+            row = K + M + r
+            s = 0.0
+            for i in range(n):
+                s += L[row, i] * g[i]
+            s *= spike[r]
+            for i in range(n):
+                g[i] += s * L[row, i]
+        norm2 = 0.0
+        for i in range(n):
             norm2 += g[i] * g[i]
         if df > 0:
             norm2 += gen.chisquare(df)
@@ -216,6 +247,8 @@ def replica(
                 Q[o, k] = value
             for m in range(M):
                 Mm[k, m] += c * delta[k] * field[K + m]
+            for r in range(R):
+                Sm[k, r] += c * delta[k] * field[K + M + r]
         if trained:
             for k in range(K):
                 a[k] += c_a * error * phi[k]
@@ -228,6 +261,7 @@ def replica(
         while j < snap_steps.size and snap_steps[j] == step:
             out_Q[j] = Q
             out_M[j] = Mm
+            out_S[j] = Sm
             out_a[j] = a
             j += 1
     return -1

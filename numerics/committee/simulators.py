@@ -24,13 +24,29 @@ activation, its derivative and the link as stack programs
 replicas run on a thread pool without the GIL, so the numbers do not depend on the number of
 threads.
 
+**Spiked covariance.**  For ``x ~ N(0, Sigma)``, ``Sigma = I + sum_r kappa_r theta_r
+theta_r^T`` (orthonormal ``theta_r``), take ``V`` of dimension ``n = K + M + R`` containing
+``span(W, U, Theta)`` and write ``x = Sigma^(1/2) z``, ``z ~ N(0, I_d)``.  As ``Theta`` lies in
+``V``, ``Sigma^(1/2) = I + sum_r (sqrt(1 + kappa_r) - 1) theta_r theta_r^T`` maps ``V`` to
+itself and is the identity on its orthogonal complement: the coordinates of ``x`` in ``V``
+are ``h = A g`` (``g ~ N(0, I_n)`` the coordinates of ``z``, ``A`` the restriction of
+``Sigma^(1/2)``) and the rest of ``x`` is the rest of ``z``, so ``|x|^2 = |h|^2 + chi^2_(d-n)``
+still.  With ``L L^T`` the Gram matrix of ``(w, u, theta)`` (rows of ``L`` as coordinates, a
+choice of basis as above), the spikes' rows ``l_r`` are orthonormal and
+``A = I + sum_r (sqrt(1 + kappa_r) - 1) l_r l_r^T``: the fields are ``L h``, among them
+``xi_r = <theta_r, x> = <l_r, h>`` with variance ``1 + kappa_r``, and ``S_kr = <w_k, theta_r>``
+moves by ``(eta/d) delta_k xi_r``.  Still ``n`` normals and one chi-square per step.
+
 **Full-dimensional (the oracle).**  ``W`` is stored as ``(replicas, K, d)`` and every step
 draws ``x ~ N(0, I_d)`` for each replica, vectorised over replicas with numpy; the initial
-vectors are the rows of ``B`` (``B B^T = Omega(0)``) in the first ``n`` coordinates.
+vectors are the rows of ``B`` (``B B^T = Omega(0)``, the Gram matrix of ``(W, U, Theta)``
+under a spike) in the first ``n`` coordinates.  Under a spike ``x = z + sum_r (sqrt(1 +
+kappa_r) - 1) <theta_r, z> theta_r`` with ``z ~ N(0, I_d)``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -55,7 +71,8 @@ class SimulationRun:
     """Overlaps at the snapshot times for every replica.
 
     ``Q``: ``(replicas, times, K, K)``; ``M``: ``(replicas, times, K, M)``; ``a``:
-    ``(replicas, times, K)`` when the second layer is trained, else None.
+    ``(replicas, times, K)`` when the second layer is trained, else None; ``S``:
+    ``(replicas, times, K, R)`` under a spiked covariance, else None.
     """
 
     simulator: str
@@ -66,16 +83,19 @@ class SimulationRun:
     Q: np.ndarray
     M: np.ndarray
     a: np.ndarray | None
+    S: np.ndarray | None = None
 
     @property
     def replicas(self) -> int:
         return self.Q.shape[0]
 
     def states(self, K: int, M: int) -> np.ndarray:
-        """The ODE state (upper triangle of ``Q``, ``M``, ``a``) as ``(n_state, replicas,
-        times)``, for evaluating the ODE's observables on the simulated overlaps."""
+        """The ODE state (upper triangle of ``Q``, ``M``, ``S``, ``a``) as ``(n_state,
+        replicas, times)``, for evaluating the ODE's observables on the simulated overlaps."""
         rows, cols = np.triu_indices(K)
         parts = [self.Q[:, :, rows, cols], self.M.reshape(*self.M.shape[:2], K * M)]
+        if self.S is not None:
+            parts.append(self.S.reshape(*self.S.shape[:2], -1))
         if self.a is not None:
             parts.append(self.a)
         return np.moveaxis(np.concatenate(parts, axis=-1), -1, 0)
@@ -89,6 +109,9 @@ class _Setup:
     Q0: np.ndarray
     M0: np.ndarray
     P: np.ndarray
+    S0: np.ndarray
+    T: np.ndarray
+    spike: np.ndarray
     a0: np.ndarray
     trained: bool
     eta: float
@@ -119,6 +142,9 @@ def _setup(model: CommitteeModel) -> _Setup:
         array(model.initial.Q),
         array(model.initial.M),
         array(model.teacher.overlaps),
+        array(model.initial.S) if model.R else np.zeros((model.K, 0)),
+        array(model.teacher.spike_overlaps) if model.R else np.zeros((model.M, 0)),
+        np.array([math.sqrt(1 + float(k)) - 1 for k in model.data.kappa], dtype=np.float64),
         np.array([float(v) for v in model.student.second_layer]),
         model.student.trained,
         float(model.learner.learning_rate),
@@ -148,9 +174,11 @@ def _check_size(replicas: int, snapshots: int, K: int, M: int, extra: int = 0) -
         )
 
 
-def _check_common(dim: int, replicas: int, K: int, M: int) -> None:
-    if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < K + M:
-        raise InputError(f"the dimension must be a whole number at least K + M = {K + M}")
+def _check_common(dim: int, replicas: int, K: int, M: int, R: int = 0) -> None:
+    n = K + M + R
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < n:
+        what = "K + M + R" if R else "K + M"
+        raise InputError(f"the dimension must be a whole number at least {what} = {n}")
     if isinstance(replicas, bool) or not isinstance(replicas, int | np.integer) or replicas < 1:
         raise InputError("the number of replicas must be a positive whole number")
 
@@ -170,12 +198,13 @@ def simulate_reduced(
 ) -> SimulationRun:
     """Online SGD of ``model`` in dimension ``dim``, exactly, in the overlaps only."""
     setup = _setup(model)
-    K, M = setup.K, setup.M
-    _check_common(dim, replicas, K, M)
+    K, M, R = setup.K, setup.M, model.R
+    _check_common(dim, replicas, K, M, R)
     steps, t = snapshot_steps(times, dim)
-    _check_size(replicas, len(steps), K, M)
+    _check_size(replicas, len(steps), K, M + R)
     out_Q = np.empty((replicas, len(steps), K, K))
     out_M = np.empty((replicas, len(steps), K, M))
+    out_S = np.empty((replicas, len(steps), K, R))
     out_a = np.empty((replicas, len(steps), K))
     children = np.random.SeedSequence(seed).spawn(replicas)
     p = setup.programs
@@ -191,6 +220,9 @@ def simulate_reduced(
             setup.Q0.copy(),
             setup.M0.copy(),
             setup.P,
+            setup.S0.copy(),
+            setup.T,
+            setup.spike,
             setup.a0.copy(),
             setup.trained,
             p.ops,
@@ -202,6 +234,7 @@ def simulate_reduced(
             steps,
             out_Q[r],
             out_M[r],
+            out_S[r],
             out_a[r],
         )
 
@@ -213,7 +246,15 @@ def simulate_reduced(
             failures = list(pool.map(one, range(replicas)))
     _raise_on_blowup(failures, dim)
     return SimulationRun(
-        "reduced", dim, seed, t, steps, out_Q, out_M, out_a if setup.trained else None
+        "reduced",
+        dim,
+        seed,
+        t,
+        steps,
+        out_Q,
+        out_M,
+        out_a if setup.trained else None,
+        out_S if R else None,
     )
 
 
@@ -245,13 +286,22 @@ def _numpy_function(expr: sp.Expr, variables):
 def initial_vectors(model: CommitteeModel, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """``W`` (K x d) and ``U`` (M x d) with the model's initial overlaps: the rows of a
     square root of ``Omega(0)`` in the first ``K + M`` coordinates."""
-    omega = np.array([[float(v) for v in row] for row in model.omega0])
-    values, vectors = np.linalg.eigh(omega)
+    W, U, _ = initial_frame(model, dim)
+    return W, U
+
+
+def initial_frame(model: CommitteeModel, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``W`` (K x d), ``U`` (M x d) and the spikes ``Theta`` (R x d, orthonormal rows) with the
+    model's initial Gram matrix: the rows of a square root of it in the first ``K + M + R``
+    coordinates."""
+    gram = np.array([[float(v) for v in row] for row in model.gram0])
+    values, vectors = np.linalg.eigh(gram)
     B = vectors * np.sqrt(np.clip(values, 0.0, None))
-    n = len(omega)
+    n = len(gram)
     vectors_d = np.zeros((n, dim))
     vectors_d[:, :n] = B
-    return vectors_d[: model.K], vectors_d[model.K :]
+    K, M = model.K, model.M
+    return vectors_d[:K], vectors_d[K : K + M], vectors_d[K + M :]
 
 
 def simulate_full(
@@ -259,21 +309,22 @@ def simulate_full(
 ) -> SimulationRun:
     """Online SGD of ``model`` with the weights in ``R^dim`` (vectorised over replicas)."""
     setup = _setup(model)
-    K, M = setup.K, setup.M
-    _check_common(dim, replicas, K, M)
+    K, M, R = setup.K, setup.M, model.R
+    _check_common(dim, replicas, K, M, R)
     steps, t = snapshot_steps(times, dim)
-    _check_size(replicas, len(steps), K, M, extra=8 * replicas * dim * (K + 3))
+    _check_size(replicas, len(steps), K, M + R, extra=8 * replicas * dim * (K + 3))
     phi = model.student.activation.expr
     zs = list(model.teacher.variables)
     f_phi = _numpy_function(phi, [z])
     f_dphi = _numpy_function(sp.diff(phi, z), [z])
     f_link = _numpy_function(model.teacher.link, zs)
-    W0, U = initial_vectors(model, dim)
+    W0, U, Theta = initial_frame(model, dim)
     W = np.broadcast_to(W0, (replicas, K, dim)).copy()
     a = np.broadcast_to(setup.a0, (replicas, K)).copy()
     rng = np.random.default_rng(seed)
     out_Q = np.empty((replicas, len(steps), K, K))
     out_M = np.empty((replicas, len(steps), K, M))
+    out_S = np.empty((replicas, len(steps), K, R))
     out_a = np.empty((replicas, len(steps), K))
     c, c_a = setup.eta / dim, setup.eta_a / dim
     j = 0
@@ -281,6 +332,7 @@ def simulate_full(
     def record(j: int) -> None:
         out_Q[:, j] = np.einsum("rkd,rld->rkl", W, W)
         out_M[:, j] = np.einsum("rkd,md->rkm", W, U)
+        out_S[:, j] = np.einsum("rkd,sd->rks", W, Theta)
         out_a[:, j] = a
 
     while j < len(steps) and steps[j] == 0:
@@ -288,6 +340,8 @@ def simulate_full(
         j += 1
     for step in range(1, int(steps[-1]) + 1):
         x = rng.standard_normal((replicas, dim))
+        if R:
+            x += ((x @ Theta.T) * setup.spike) @ Theta
         lam = np.einsum("rkd,rd->rk", W, x)
         nu = x @ U.T
         y = f_link(*nu.T)
@@ -307,5 +361,13 @@ def simulate_full(
             record(j)
             j += 1
     return SimulationRun(
-        "full", dim, seed, t, steps, out_Q, out_M, out_a if setup.trained else None
+        "full",
+        dim,
+        seed,
+        t,
+        steps,
+        out_Q,
+        out_M,
+        out_a if setup.trained else None,
+        out_S if R else None,
     )

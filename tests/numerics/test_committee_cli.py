@@ -114,3 +114,39 @@ def test_a_blow_up_is_a_numerical_failure_with_exit_3(tmp_path, capsys):
     assert main(["ode", str(path), "--t-max", "1000"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("featcheck: numerical failure:") and err.count("\n") == 1
+
+
+SPIKED = (
+    '[data]\ncovariance = "spiked"\nkappa = [3]\n'
+    + SINGLE.replace("width = 1\n\n[student]", "width = 1\nspike_overlaps = [[0.5]]\n\n[student]")
+    + "S = [[0.2]]\n"
+)
+
+
+def test_spiked_ode_and_simulation_report_the_overlaps_with_the_spike(tmp_path, capsys):
+    path = tmp_path / "spiked.toml"
+    path.write_text(SPIKED)
+    assert main(["ode", str(path), "--times", "0,1", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["S"][0] == [[0.2]] and payload["S"][1][0][0] != 0.2
+    args = ["simulate", str(path), "--dim", "60", "--replicas", "4", "--times", "0,1"]
+    assert main([*args, "--json", "--seed", "2"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["S"][0] == [[0.2]] and len(payload["band"]["S"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("kappa = [3]", "kappa = [-1.5]", "greater than -1"),
+        ("kappa = [3]", "kappa = [3, 2]", "spike_overlaps must be a 1 x 2"),
+        ("S = [[0.2]]", "S = [[0.9]]", "not positive semi-definite"),
+        ('covariance = "spiked"\nkappa = [3]\n', "", "needs [data] covariance = 'spiked'"),
+    ],
+)
+def test_bad_spiked_input_exits_2_with_one_line(tmp_path, capsys, old, new, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(SPIKED.replace(old, new, 1))
+    assert main(["ode", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1

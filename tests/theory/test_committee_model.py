@@ -117,7 +117,7 @@ def _replace(text: str, old: str, new: str) -> str:
         ('[student]\nactivation = "erf(z/sqrt(2))"', '[student]\nactivation = "nope"', "unknown"),
         ('[student]\nactivation = "erf(z/sqrt(2))"', '[student]\nactivation = "sign"', "jumps"),
         ("[initial]", "[inital]", r"unknown table or key 'inital'"),
-        ("[learner]", "[data]\ncovariance = 'spiked'\n[learner]", r"not supported"),
+        ("[learner]", "[data]\ncovariance = 'spiked'\n[learner]", r"needs kappa"),
         ("[learner]", "[data]\ncovariance = 'round'\n[learner]", r"covariance must be one of"),
         (
             'activation = "erf(z/sqrt(2))"\nwidth = 2\noverlaps',

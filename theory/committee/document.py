@@ -67,7 +67,11 @@ def derivation_document(model: CommitteeModel) -> Derivation:
         if residual is not None:
             document.add(
                 "The teacher is a fixed point",
-                [r"Q = M = P" + (r",\quad a = a^*" if model.student.trained else "")],
+                [
+                    r"Q = M = P"
+                    + (r",\quad S = T" if model.data.spiked else "")
+                    + (r",\quad a = a^*" if model.student.trained else "")
+                ],
                 "With K = M, the student's activation equal to the teacher's, a = a* and no "
                 "label noise, delta_k = 0 on the teacher, so every right-hand side vanishes "
                 f"and eps_g = 0 there. Checked: the largest |rhs| at Q = M = P is "

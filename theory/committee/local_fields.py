@@ -9,6 +9,17 @@ whatever ``d``: an expectation over ``x`` of a function of the local fields is a
 Gaussian integral over ``K + M`` variables whose covariance is made of the order parameters.
 :class:`LocalFields` holds the symbols: the fields, the entries of ``Q`` (one per unordered
 pair), ``M``, ``P``, the student's second layer ``a_k`` and the covariance ``Omega``.
+
+Under a spiked covariance ``Sigma = I_d + sum_r kappa_r theta_r theta_r^T`` (orthonormal
+``theta_r``, ``R`` spikes) the spike fields ``xi_r = <theta_r, x>`` join them, with the
+overlaps ``S = W Theta^T`` (state) and ``T = U Theta^T`` (fixed); with ``K = diag(kappa)``,
+
+    Cov(lambda) = Q + S K S^T,      Cov(lambda, nu) = M + S K T^T,   Cov(nu) = P + T K T^T,
+    Cov(lambda, xi) = S (I + K),    Cov(nu, xi) = T (I + K),         Cov(xi) = I + K.
+
+The expectations are then taken with a covariance of generic symbols ``Omega_ij``
+(:attr:`LocalFields.covariance`), replaced by these entries afterwards
+(:meth:`LocalFields.spiked_covariance`).
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ class LocalFields:
 
     K: int
     M: int
+    R: int = 0
 
     @cached_property
     def lam(self) -> tuple[sp.Symbol, ...]:
@@ -36,10 +48,30 @@ class LocalFields:
         """The teacher fields ``nu_1, ..., nu_M``."""
         return tuple(sp.Symbol(f"nu_{m}", real=True) for m in range(1, self.M + 1))
 
+    @cached_property
+    def xi(self) -> tuple[sp.Symbol, ...]:
+        """The spike fields ``xi_1, ..., xi_R`` (none for isotropic data)."""
+        return tuple(sp.Symbol(f"xi_{r}", real=True) for r in range(1, self.R + 1))
+
     @property
     def fields(self) -> tuple[sp.Symbol, ...]:
-        """``(lambda_1, ..., lambda_K, nu_1, ..., nu_M)``, the order of ``Omega``."""
-        return self.lam + self.nu
+        """``(lambda_1, ..., lambda_K, nu_1, ..., nu_M, xi_1, ..., xi_R)``, the order of
+        ``Omega``."""
+        return self.lam + self.nu + self.xi
+
+    def s(self, k: int, r: int) -> sp.Symbol:
+        """``S_kr = <w_k, theta_r>``."""
+        return sp.Symbol(f"S_{k + 1}{r + 1}", real=True)
+
+    @cached_property
+    def s_entries(self) -> tuple[sp.Symbol, ...]:
+        return tuple(self.s(k, r) for k in range(self.K) for r in range(self.R))
+
+    def omega(self, i: int, j: int) -> sp.Symbol:
+        """The generic covariance entry ``Omega_ij`` of fields ``i`` and ``j`` (0-based)."""
+        i, j = min(i, j), max(i, j)
+        name = f"Omega_{i + 1}{j + 1}" if j < 9 else f"Omega_{i + 1},{j + 1}"
+        return sp.Symbol(name, positive=True) if i == j else sp.Symbol(name, real=True)
 
     def q(self, k: int, j: int) -> sp.Symbol:
         """``Q_kj = <w_k, w_j>`` (0-based indices; one symbol per unordered pair)."""
@@ -80,8 +112,12 @@ class LocalFields:
 
     @cached_property
     def covariance(self) -> sp.Matrix:
-        """``Omega = [[Q, M], [M^T, P]]`` in the order of :attr:`fields`."""
+        """``Omega = [[Q, M], [M^T, P]]`` in the order of :attr:`fields`; under a spiked
+        covariance, the generic symbols ``Omega_ij`` (see :meth:`spiked_covariance`)."""
         K, M = self.K, self.M
+        if self.R:
+            n = K + M + self.R
+            return sp.Matrix(n, n, lambda i, j: self.omega(i, j))
 
         def entry(i: int, j: int) -> sp.Symbol:
             if i < K and j < K:
@@ -94,10 +130,26 @@ class LocalFields:
 
         return sp.Matrix(K + M, K + M, entry)
 
+    def spiked_covariance(self, kappa, P, T) -> sp.Matrix:
+        """The covariance of ``(lambda, nu, xi)`` under ``Sigma = I + Theta^T diag(kappa)
+        Theta``, in the state symbols ``Q``, ``M``, ``S`` and the fixed ``P``, ``T``."""
+        K, M, R = self.K, self.M, self.R
+        kap = sp.diag(*kappa)
+        Q = sp.Matrix(K, K, lambda k, j: self.q(k, j))
+        Mm = sp.Matrix(K, M, lambda k, m: self.m(k, m))
+        S = sp.Matrix(K, R, lambda k, r: self.s(k, r))
+        P = sp.Matrix(P)
+        T = sp.Matrix(T)
+        one = sp.eye(R) + kap
+        top = (Q + S * kap * S.T).row_join(Mm + S * kap * T.T).row_join(S * one)
+        middle = (Mm + S * kap * T.T).T.row_join(P + T * kap * T.T).row_join(T * one)
+        bottom = (S * one).T.row_join((T * one).T).row_join(one)
+        return top.col_join(middle).col_join(bottom).applyfunc(sp.expand)
+
     def index(self, field: sp.Symbol) -> int:
         return self.fields.index(field)
 
 
 @lru_cache(maxsize=64)
-def local_fields(K: int, M: int) -> LocalFields:
-    return LocalFields(K, M)
+def local_fields(K: int, M: int, R: int = 0) -> LocalFields:
+    return LocalFields(K, M, R)

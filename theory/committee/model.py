@@ -15,6 +15,13 @@ time is ``t = steps/d``.  Gradient flow is the same drift without the fluctuatio
 ``second_layer = [1/K, ...]``, a per-step rate ``eta/sqrt(d)`` is ``learning_rate =
 eta sqrt(d)`` at a given ``d``.
 
+A spiked covariance (``[data] covariance = "spiked"``) replaces ``I_d`` by
+``Sigma = I_d + sum_r kappa_r theta_r theta_r^T`` with orthonormal spikes ``theta_r`` and
+fixed strengths ``kappa_r > -1`` (they do not grow with ``d``; the convention in which they
+do is that of the spiked single-index flows, ``featcheck flow``).  The model then also gives
+the teacher's overlaps with the spikes ``T = U Theta^T`` (``[teacher] spike_overlaps``) and
+the student's initial ones ``S = W Theta^T`` (``[initial] S``).
+
 :class:`CommitteeModel` is immutable and validated on construction; :func:`committee_model`
 builds one from Python values, :func:`model_from_toml` and :func:`load_model` from TOML.
 Every problem is one :class:`~featcheck.theory.errors.InputError` line naming the key.
@@ -51,6 +58,8 @@ MAX_WIDTH = 8
 MAX_LINK_INDEX = 64
 #: Tolerance of the positive semi-definiteness check, relative to the largest entry.
 PSD_TOLERANCE = 1e-12
+#: Spikes of a spiked covariance the engine accepts.
+MAX_SPIKES = 4
 
 Number = sp.Expr
 Matrix = tuple[tuple[sp.Expr, ...], ...]
@@ -67,15 +76,13 @@ def link_variables(count: int) -> tuple[sp.Symbol, ...]:
 
 @dataclass(frozen=True)
 class Data:
-    """The input law.  Only ``isotropic`` (``x ~ N(0, I_d)``) is implemented.
-
-    The fields ``kappa`` and ``convention`` are reserved for a spiked covariance
-    ``Sigma = I + sum_r kappa_r theta_r theta_r^T``; such a model is refused for now.
+    """The input law: ``isotropic`` (``x ~ N(0, I_d)``) or ``spiked``
+    (``x ~ N(0, Sigma)``, ``Sigma = I_d + sum_r kappa_r theta_r theta_r^T`` with orthonormal
+    ``theta_1, ..., theta_R`` and fixed strengths ``kappa_r > -1``, not growing with ``d``).
     """
 
     covariance: str = "isotropic"
     kappa: tuple[Number, ...] = ()
-    convention: str = ""
 
     def __post_init__(self) -> None:
         if self.covariance not in COVARIANCES:
@@ -83,13 +90,32 @@ class Data:
                 f"[data] covariance must be one of {', '.join(COVARIANCES)}, "
                 f"got {self.covariance!r}"
             )
-        if self.covariance == "spiked":
-            raise InputError(
-                "[data] covariance = 'spiked' is not supported by the committee engine yet; "
-                "single-index flows under a spike are in 'featcheck flow'"
-            )
-        if self.kappa or self.convention:
-            raise InputError("[data] kappa and convention need covariance = 'spiked'")
+        if self.covariance == "isotropic":
+            if self.kappa:
+                raise InputError("[data] kappa needs covariance = 'spiked'")
+            return
+        if not self.kappa:
+            raise InputError("[data] covariance = 'spiked' needs kappa = [k1, ...] (one per spike)")
+        if len(self.kappa) > MAX_SPIKES:
+            raise InputError(f"[data] at most {MAX_SPIKES} spikes, got {len(self.kappa)}")
+        for r, value in enumerate(self.kappa):
+            if not value > -1:
+                raise InputError(
+                    f"[data] kappa[{r + 1}] must be greater than -1 (Sigma positive definite), "
+                    f"got {value}"
+                )
+
+    @property
+    def spiked(self) -> bool:
+        return self.covariance == "spiked"
+
+    @property
+    def R(self) -> int:
+        """The number of spikes (0 for isotropic data)."""
+        return len(self.kappa)
+
+    def describe(self) -> str:
+        return "spiked covariance, kappa = (" + ", ".join(str(k) for k in self.kappa) + ")"
 
 
 @dataclass(frozen=True)
@@ -108,6 +134,7 @@ class Teacher:
     activation: Function | None = None
     second_layer: tuple[Number, ...] | None = None
     link_text: str = ""
+    spike_overlaps: Matrix = ()
 
     def __post_init__(self) -> None:
         _check_width(self.width, "teacher")
@@ -207,10 +234,12 @@ class Learner:
 
 @dataclass(frozen=True)
 class Initial:
-    """Initial overlaps ``Q = W W^T`` (K x K) and ``M = W U^T`` (K x M)."""
+    """Initial overlaps ``Q = W W^T`` (K x K), ``M = W U^T`` (K x M) and, under a spiked
+    covariance, ``S = W Theta^T`` (K x R)."""
 
     Q: Matrix
     M: Matrix
+    S: Matrix = ()
 
 
 @dataclass(frozen=True)
@@ -230,6 +259,7 @@ class CommitteeModel:
         _check_symmetric(self.initial.Q, "[initial] Q")
         if len(self.initial.M) != K or any(len(row) != M for row in self.initial.M):
             raise InputError(f"[initial] M must be a {K} x {M} matrix (student x teacher)")
+        self._check_spike()
         eigenvalues = _eigenvalues(self.omega0)
         scale = max(1.0, max(abs(float(v)) for row in self.omega0 for v in row))
         if eigenvalues[0] < -PSD_TOLERANCE * scale:
@@ -237,6 +267,51 @@ class CommitteeModel:
                 "[initial] the overlaps [[Q, M], [M^T, P]] are not positive semi-definite "
                 f"(smallest eigenvalue {eigenvalues[0]:.3g}): no vectors w_k, u_m have them"
             )
+        if self.data.spiked:
+            _check_psd(
+                self.gram0,
+                "[initial] the Gram matrix [[Q, M, S], [M^T, P, T], [S^T, T^T, I]] of "
+                "(W, U, Theta) is not positive semi-definite",
+            )
+
+    def _check_spike(self) -> None:
+        K, M, R = self.K, self.M, self.data.R
+        T, S = self.teacher.spike_overlaps, self.initial.S
+        if not self.data.spiked:
+            if T:
+                raise InputError("[teacher] spike_overlaps needs [data] covariance = 'spiked'")
+            if S:
+                raise InputError("[initial] S needs [data] covariance = 'spiked'")
+            return
+        if not T:
+            raise InputError(
+                f"[teacher] spike_overlaps is missing: a spiked covariance needs the teacher's "
+                f"overlaps with the spikes (an {M} x {R} matrix)"
+            )
+        if not S:
+            raise InputError(
+                f"[initial] S is missing: a spiked covariance needs the student's initial "
+                f"overlaps with the spikes (a {K} x {R} matrix)"
+            )
+        if len(T) != M or any(len(row) != R for row in T):
+            raise InputError(
+                f"[teacher] spike_overlaps must be a {M} x {R} matrix (teacher units x spikes, "
+                f"one column per entry of [data] kappa)"
+            )
+        if len(S) != K or any(len(row) != R for row in S):
+            raise InputError(
+                f"[initial] S must be a {K} x {R} matrix (student units x spikes, one column "
+                "per entry of [data] kappa)"
+            )
+        P = self.teacher.overlaps
+        top = tuple(tuple(P[m]) + tuple(T[m]) for m in range(M))
+        identity = _identity(R)
+        bottom = tuple(tuple(T[m][r] for m in range(M)) + identity[r] for r in range(R))
+        _check_psd(
+            top + bottom,
+            "[teacher] [[P, T], [T^T, I]] with T = spike_overlaps is not positive "
+            "semi-definite: no teacher directions have these overlaps with orthonormal spikes",
+        )
 
     @property
     def K(self) -> int:
@@ -254,8 +329,27 @@ class CommitteeModel:
         bottom = tuple(tuple(Mm[k][m] for k in range(self.K)) + tuple(P[m]) for m in range(self.M))
         return top + bottom
 
+    @property
+    def R(self) -> int:
+        """The number of spikes of the input covariance (0 for isotropic data)."""
+        return self.data.R
+
+    @property
+    def gram0(self) -> Matrix:
+        """The initial Gram matrix of ``(w_1, ..., w_K, u_1, ..., u_M, theta_1, ...,
+        theta_R)``: ``[[Q, M, S], [M^T, P, T], [S^T, T^T, I]]`` (``omega0`` when isotropic)."""
+        if not self.data.spiked:
+            return self.omega0
+        K, M, R = self.K, self.M, self.R
+        S, T = self.initial.S, self.teacher.spike_overlaps
+        cross = tuple(tuple(S[k]) for k in range(K)) + tuple(tuple(T[m]) for m in range(M))
+        top = tuple(row + cross[i] for i, row in enumerate(self.omega0))
+        identity = _identity(R)
+        bottom = tuple(tuple(cross[i][r] for i in range(K + M)) + identity[r] for r in range(R))
+        return top + bottom
+
     def describe(self) -> str:
-        """One line: teacher, student, learner."""
+        """One line: teacher, student, learner (and the data when spiked)."""
         s = self.student
         weights = ", ".join(str(a) for a in s.second_layer)
         layer = f"a = ({weights}){' trained' if s.trained else ''}"
@@ -265,6 +359,7 @@ class CommitteeModel:
             f"teacher: {self.teacher.describe()}; student: K = {s.width}, "
             f"phi = {s.activation.name}, {layer}; {learner.algorithm}, {rate}"
             + (f", noise sigma = {self.teacher.noise}" if self.teacher.noise else "")
+            + (f"; {self.data.describe()}" if self.data.spiked else "")
         )
 
 
@@ -291,6 +386,13 @@ def _check_symmetric(matrix: Matrix, name: str) -> None:
         for j in range(i):
             if sp.simplify(row[j] - matrix[j][i]) != 0:
                 raise InputError(f"{name} must be symmetric: entry ({i + 1}, {j + 1}) differs")
+
+
+def _check_psd(matrix: Matrix, message: str) -> None:
+    eigenvalues = _eigenvalues(matrix)
+    scale = max(1.0, max(abs(float(v)) for row in matrix for v in row))
+    if eigenvalues[0] < -PSD_TOLERANCE * scale:
+        raise InputError(f"{message} (smallest eigenvalue {eigenvalues[0]:.3g})")
 
 
 def _eigenvalues(matrix: Matrix) -> list[float]:
@@ -389,6 +491,10 @@ def committee_model(
     second_layer_learning_rate: Any = None,
     Q0: Any,
     M0: Any,
+    covariance: str = "isotropic",
+    kappa: Sequence[Any] | None = None,
+    spike_overlaps: Any = None,
+    S0: Any = None,
     name: str = "model",
 ) -> CommitteeModel:
     """A validated :class:`CommitteeModel` from Python values (activation first, then target).
@@ -396,6 +502,9 @@ def committee_model(
     Give either ``teacher_activation`` (a committee, with ``teacher_width`` and optional
     ``teacher_second_layer``, default all ones) or ``link`` (an expression in ``z1, ..., zM``).
     ``teacher_overlaps`` defaults to the identity, ``student_second_layer`` to all ones.
+    A spiked covariance (``covariance="spiked"``) takes the strengths ``kappa`` (``R`` of
+    them), the teacher's overlaps with the spikes ``spike_overlaps`` (``T = U Theta^T``,
+    ``M x R``) and the student's initial ones ``S0`` (``W Theta^T``, ``K x R``).
     """
     phi = as_function(student_activation)
     if (teacher_activation is None) == (link is None):
@@ -443,6 +552,9 @@ def committee_model(
         activation=g,
         second_layer=weights,
         link_text=text,
+        spike_overlaps=()
+        if spike_overlaps is None
+        else matrix(spike_overlaps, "[teacher] spike_overlaps"),
     )
     a = (
         tuple(sp.Integer(1) for _ in range(student_width))
@@ -457,8 +569,13 @@ def committee_model(
         if second_layer_learning_rate is None
         else number(second_layer_learning_rate, "[learner] second_layer_learning_rate"),
     )
-    initial = Initial(matrix(Q0, "[initial] Q"), matrix(M0, "[initial] M"))
-    return CommitteeModel(teacher, student, learner, initial, Data(), name)
+    initial = Initial(
+        matrix(Q0, "[initial] Q"),
+        matrix(M0, "[initial] M"),
+        () if S0 is None else matrix(S0, "[initial] S"),
+    )
+    data = Data(covariance, () if kappa is None else vector(list(kappa), "[data] kappa"))
+    return CommitteeModel(teacher, student, learner, initial, data, name)
 
 
 # ----------------------------------------------------------------------------
@@ -466,11 +583,19 @@ def committee_model(
 
 #: Every key the TOML format accepts, by table (anything else is an error).
 TOML_KEYS: dict[str, tuple[str, ...]] = {
-    "data": ("covariance", "kappa", "convention"),
-    "teacher": ("activation", "link", "width", "overlaps", "second_layer", "noise"),
+    "data": ("covariance", "kappa"),
+    "teacher": (
+        "activation",
+        "link",
+        "width",
+        "overlaps",
+        "second_layer",
+        "noise",
+        "spike_overlaps",
+    ),
     "student": ("activation", "width", "second_layer", "trained"),
     "learner": ("algorithm", "learning_rate", "second_layer_learning_rate"),
-    "initial": ("Q", "M"),
+    "initial": ("Q", "M", "S"),
 }
 REQUIRED_TABLES = ("teacher", "student", "initial")
 
@@ -517,11 +642,8 @@ def model_from_mapping(spec: Mapping[str, Any], name: str = "model") -> Committe
     learner = _table(spec, "learner")
     initial = _table(spec, "initial")
     covariance = _string(data, "covariance", "data") or "isotropic"
-    Data(
-        covariance,
-        vector(data["kappa"], "[data] kappa") if "kappa" in data else (),
-        _string(data, "convention", "data") or "",
-    )
+    kappa = vector(data["kappa"], "[data] kappa") if "kappa" in data else ()
+    Data(covariance, kappa)
     for key in ("Q", "M"):
         if key not in initial:
             raise InputError(f"[initial] {key} is missing")
@@ -554,6 +676,10 @@ def model_from_mapping(spec: Mapping[str, Any], name: str = "model") -> Committe
         second_layer_learning_rate=learner.get("second_layer_learning_rate"),
         Q0=initial["Q"],
         M0=initial["M"],
+        covariance=covariance,
+        kappa=kappa,
+        spike_overlaps=teacher.get("spike_overlaps"),
+        S0=initial.get("S"),
         name=name,
     )
 
@@ -575,7 +701,7 @@ def model_from_toml(text: str, name: str = "model") -> CommitteeModel:
 
 
 #: Models shipped with featcheck (``docs/examples/<name>.toml``), loadable by name.
-EXAMPLES = ("saad-solla", "staircase", "single-index")
+EXAMPLES = ("saad-solla", "staircase", "single-index", "spiked-single-index")
 
 
 def example_path(name: str) -> Path:

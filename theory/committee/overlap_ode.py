@@ -63,8 +63,8 @@ class Named(sp.Symbol):
         return self.name if exp is None else rf"{self.name}^{{{exp}}}"
 
 
-Factor = tuple[str, int]  # (kind, index): kinds "dphi", "lam", "nu", "phi", "g", "F"
-_ORDER = {"dphi": 0, "lam": 1, "nu": 2, "phi": 3, "g": 4, "F": 5}
+Factor = tuple[str, int]  # (kind, index): kinds "dphi", "lam", "nu", "xi", "phi", "g", "F"
+_ORDER = {"dphi": 0, "lam": 1, "nu": 2, "xi": 3, "phi": 4, "g": 5, "F": 6}
 
 
 @dataclass
@@ -87,6 +87,8 @@ class _Book:
             return lam[i]
         if kind == "nu":
             return nu[i]
+        if kind == "xi":
+            return self.fields.xi[i]
         if kind == "g":
             return self.model.teacher.activation.expr.subs(z, nu[i])
         variables = self.model.teacher.variables
@@ -102,6 +104,8 @@ class _Book:
             return rf"\lambda_{{{i + 1}}}"
         if kind == "nu":
             return rf"\nu_{{{i + 1}}}"
+        if kind == "xi":
+            return rf"\xi_{{{i + 1}}}"
         if kind == "g":
             return rf"g(\nu_{{{i + 1}}})"
         return r"F(\nu)"
@@ -193,6 +197,7 @@ class CommitteeOde:
         init, K, M = self.model.initial, self.model.K, self.model.M
         values = [init.Q[k][j] for k in range(K) for j in range(k, K)]
         values += [init.M[k][m] for k in range(K) for m in range(M)]
+        values += [init.S[k][r] for k in range(K) for r in range(self.model.R)]
         if self.model.student.trained:
             values += list(self.model.student.second_layer)
         return tuple(values)
@@ -205,6 +210,9 @@ class CommitteeOde:
     def exact_jacobian(self) -> sp.Matrix:
         """The exact Jacobian of the right-hand side, by the chain rule through the closed
         forms of the expectations (slow: each distinct closed form is differentiated)."""
+        if self.model.R:
+            # the expectations are in the generic Omega_ij: differentiate the explicit form
+            return sp.Matrix(self.system.rhs).jacobian(sp.Matrix(self.system.state))
         return _jacobian(self.named_rhs, self.system.state, self.expectations, self.evaluate)
 
     def evaluate(self, expr: sp.Expr) -> sp.Expr:
@@ -217,7 +225,7 @@ class CommitteeOde:
 
 
 def _state(fields: LocalFields, trained: bool) -> tuple[sp.Symbol, ...]:
-    state = fields.q_entries + fields.m_entries
+    state = fields.q_entries + fields.m_entries + fields.s_entries
     return state + fields.second_layer if trained else state
 
 
@@ -236,7 +244,7 @@ def expectation_count(model: CommitteeModel) -> int:
     K, M = model.K, model.M
     functions = K + (M if model.teacher.is_committee else 1)
     pairs = functions * (functions + 1) // 2
-    count = 2 * K * (K + M) * functions + pairs  # E[phi' x h] and eps_g
+    count = 2 * K * (K + M + model.R) * functions + pairs  # E[phi' x h] and eps_g
     if model.learner.stochastic:
         count += K * (K + 1) // 2 * (pairs + 1)  # E[phi' phi' h h'] and E[phi' phi']
     if model.student.trained:
@@ -253,7 +261,8 @@ def _derive(model: CommitteeModel) -> CommitteeOde:
             f"the overlap ODE of K = {K}, M = {M} needs up to {count} Gaussian expectations; "
             f"the limit is {MAX_EXPECTATIONS} (use fewer units)"
         )
-    fields = local_fields(K, M)
+    R = model.R
+    fields = local_fields(K, M, R)
     book = _Book(model, fields)
     trained = model.student.trained
     sgd = model.learner.stochastic
@@ -314,6 +323,9 @@ def _derive(model: CommitteeModel) -> CommitteeOde:
     for k in range(K):
         for m in range(M):
             named.append(ETA * a[k] * residual(("dphi", k), ("nu", m)))
+    for k in range(K):
+        for r in range(R):
+            named.append(ETA * a[k] * residual(("dphi", k), ("xi", r)))
     parameters: tuple[sp.Symbol, ...] = (ETA,)
     values = {"eta": float(model.learner.learning_rate)}
     if trained:
@@ -323,9 +335,19 @@ def _derive(model: CommitteeModel) -> CommitteeOde:
         values["eta_a"] = float(model.learner.eta_second_layer)
     named_error = square() / 2
 
-    substitutions = {
-        fields.p(m, n): model.teacher.overlaps[m][n] for m in range(M) for n in range(m, M)
-    }
+    if R:
+        # the expectations are in the generic Omega_ij: the covariance under Sigma
+        covariance = fields.spiked_covariance(
+            model.data.kappa, model.teacher.overlaps, model.teacher.spike_overlaps
+        )
+        n = K + M + R
+        substitutions = {
+            fields.omega(i, j): covariance[i, j] for i in range(n) for j in range(i, n)
+        }
+    else:
+        substitutions = {
+            fields.p(m, n): model.teacher.overlaps[m][n] for m in range(M) for n in range(m, M)
+        }
     closed = book.closed_forms()
 
     def evaluate(expr: sp.Expr) -> sp.Expr:
@@ -427,9 +449,21 @@ def _derivation(
         + ", ".join(sp.latex(v) for v in model.student.second_layer)
         + ")"
     )
+    spiked = model.data.spiked
+    R = model.R
+    law = (
+        r"x \sim \mathcal{N}(0, \Sigma),\quad \Sigma = I_d + \sum_{r=1}^{"
+        + str(R)
+        + r"} \kappa_r \theta_r \theta_r^\top,\quad \kappa = ("
+        + ", ".join(sp.latex(v) for v in model.data.kappa)
+        + ")"
+        if spiked
+        else r"x \sim \mathcal{N}(0, I_d)"
+    )
     statements = [
         r"y = F(\nu) + \sigma \varepsilon,\quad \nu_m = \langle u_m, x \rangle,\quad "
-        r"x \sim \mathcal{N}(0, I_d),\quad \varepsilon \sim \mathcal{N}(0, 1),\quad \sigma = "
+        + law
+        + r",\quad \varepsilon \sim \mathcal{N}(0, 1),\quad \sigma = "
         + sp.latex(teacher.noise),
         link,
         r"\hat y = \sum_{k=1}^{"
@@ -464,31 +498,42 @@ def _derivation(
     names += [r"\nu_{" + str(m + 1) + "}" for m in range(M)]
     omega = fields.covariance
     rows = [[sp.latex(omega[i, j]) for j in range(K + M)] for i in range(K + M)]
-    derivation.add(
-        "The local fields are jointly Gaussian",
-        [
-            r"Q = W W^\top,\quad M = W U^\top,\quad P = U U^\top",
-            r"\left("
-            + ", ".join(names)
-            + r"\right) \sim \mathcal{N}\left(0, "
-            + _latex_matrix(rows)
-            + r"\right)",
-            r"P = " + _latex_matrix([[sp.latex(v) for v in row] for row in teacher.overlaps]),
-        ],
-        "For x ~ N(0, I_d), (W x, U x) is a centred Gaussian vector with covariance "
-        "[[Q, M], [M^T, P]] whatever d: every expectation over x of a function of the local "
-        "fields is a Gaussian integral in K + M variables with that covariance.",
-    )
+    if spiked:
+        _spiked_fields(derivation, model, fields, substitutions)
+    else:
+        derivation.add(
+            "The local fields are jointly Gaussian",
+            [
+                r"Q = W W^\top,\quad M = W U^\top,\quad P = U U^\top",
+                r"\left("
+                + ", ".join(names)
+                + r"\right) \sim \mathcal{N}\left(0, "
+                + _latex_matrix(rows)
+                + r"\right)",
+                r"P = " + _latex_matrix([[sp.latex(v) for v in row] for row in teacher.overlaps]),
+            ],
+            "For x ~ N(0, I_d), (W x, U x) is a centred Gaussian vector with covariance "
+            "[[Q, M], [M^T, P]] whatever d: every expectation over x of a function of the local "
+            "fields is a Gaussian integral in K + M variables with that covariance.",
+        )
+    step = [
+        r"Q'_{kl} = Q_{kl} + \frac{\eta}{d}(\delta_k \lambda_l + \delta_l \lambda_k)"
+        r" + \frac{\eta^2}{d^2} \delta_k \delta_l \lVert x \rVert^2",
+        r"M'_{km} = M_{km} + \frac{\eta}{d} \delta_k \nu_m",
+    ]
+    if spiked:
+        step.append(r"S'_{kr} = S_{kr} + \frac{\eta}{d} \delta_k \xi_r")
     derivation.add(
         "One step, exactly",
-        [
-            r"Q'_{kl} = Q_{kl} + \frac{\eta}{d}(\delta_k \lambda_l + \delta_l \lambda_k)"
-            r" + \frac{\eta^2}{d^2} \delta_k \delta_l \lVert x \rVert^2",
-            r"M'_{km} = M_{km} + \frac{\eta}{d} \delta_k \nu_m",
-        ],
+        step,
         "The update adds a multiple of x to each w_k, so the new overlaps depend on x only "
         "through the local fields and ||x||^2. These increments are exact in every dimension "
-        "(the reduced simulator samples them).",
+        "(the reduced simulator samples them)."
+        + (
+            " U and Theta do not move, so P, T and the spikes' Gram matrix I stay fixed."
+            if spiked
+            else ""
+        ),
     )
     limit = [
         r"\frac{dM_{km}}{dt} = \eta\, \mathbb{E}[\delta_k \nu_m]",
@@ -500,6 +545,8 @@ def _derivation(
             else ""
         ),
     ]
+    if spiked:
+        limit.insert(1, r"\frac{dS_{kr}}{dt} = \eta\, \mathbb{E}[\delta_k \xi_r]")
     if model.student.trained:
         limit.append(
             r"\frac{da_k}{dt} = \eta_a\, \mathbb{E}[(F(\nu) - \hat y)\, \varphi(\lambda_k)]"
@@ -508,7 +555,14 @@ def _derivation(
         "The limit of large d",
         limit,
         "Over t = 1 there are d steps; by the law of large numbers the increments add up to "
-        "their mean (||x||^2/d -> 1) and their fluctuations, of order d^(-1/2), vanish. "
+        "their mean (||x||^2/d -> 1"
+        + (
+            ": E||x||^2/d = tr(Sigma)/d = 1 + (kappa_1 + ... + kappa_R)/d -> 1 with the "
+            "kappa_r fixed, and the part of ||x||^2 in the span of W, U, Theta is O(1)"
+            if spiked
+            else ""
+        )
+        + ") and their fluctuations, of order d^(-1/2), vanish. "
         "delta_k is expanded into products of phi', the fields and the teacher, so each "
         "term is a Gaussian expectation of the local fields.",
         f"{SAAD_SOLLA}; {GOLDT}",
@@ -545,6 +599,11 @@ def _derivation(
         "The overlap equations",
         equations,
         f"Teacher overlaps P = {_plain_matrix(teacher.overlaps)} are constants."
+        + (
+            f" So are its overlaps with the spikes T = {_plain_matrix(teacher.spike_overlaps)}."
+            if spiked
+            else ""
+        )
         + (" The student's second layer is trained." if model.student.trained else ""),
     )
     derivation.add(
@@ -553,6 +612,50 @@ def _derivation(
         "eps_g = E[(F(nu) - yhat)^2]/2 over a fresh input, without the label noise.",
     )
     return derivation
+
+
+def _spiked_fields(
+    derivation: Derivation,
+    model: CommitteeModel,
+    fields: LocalFields,
+    substitutions: dict[sp.Symbol, sp.Expr],
+) -> None:
+    """The law of the local fields under a spiked covariance, as a derivation step."""
+    K, M, R = model.K, model.M, model.R
+    n = K + M + R
+    names = [sp.latex(f) for f in fields.fields]
+    generic = [[sp.latex(fields.omega(i, j)) for j in range(n)] for i in range(n)]
+    entries = [
+        sp.latex(sp.Eq(fields.omega(i, j), substitutions[fields.omega(i, j)], evaluate=False))
+        for i in range(n)
+        for j in range(i, n)
+    ]
+    derivation.add(
+        "The local fields are jointly Gaussian",
+        [
+            r"Q = W W^\top,\quad M = W U^\top,\quad P = U U^\top,\quad S = W \Theta^\top,"
+            r"\quad T = U \Theta^\top,\quad \Theta \Theta^\top = I_R,\quad "
+            r"\mathcal{K} = \operatorname{diag}(\kappa)",
+            r"\xi_r = \langle \theta_r, x \rangle,\quad \left("
+            + ", ".join(names)
+            + r"\right) \sim \mathcal{N}\left(0, "
+            + _latex_matrix(generic)
+            + r"\right)",
+            r"\Omega = \begin{pmatrix} Q + S \mathcal{K} S^\top & M + S \mathcal{K} T^\top "
+            r"& S (I + \mathcal{K}) \\ \cdot & P + T \mathcal{K} T^\top & T (I + \mathcal{K})"
+            r" \\ \cdot & \cdot & I + \mathcal{K} \end{pmatrix}",
+            *entries,
+        ],
+        "For x ~ N(0, Sigma), (W x, U x, Theta x) is a centred Gaussian vector with covariance "
+        "(W; U; Theta) Sigma (W; U; Theta)^T whatever d; with Sigma = I + Theta^T K Theta, "
+        "w^T Sigma v = <w, v> + sum_r kappa_r <w, theta_r><v, theta_r> and Sigma theta_r = "
+        "(1 + kappa_r) theta_r. Every expectation is taken with generic entries Omega_ij and "
+        "these are substituted at the end. The spike fields xi_r enter linearly (only in "
+        "E[delta_k xi_r]), and Stein's lemma E[xi_r G] = sum_j Cov(xi_r, y_j) E[d_j G] keeps "
+        "closed forms closed. The generalisation error involves (lambda, nu) only. The "
+        "strengths kappa_r are fixed as d grows (the convention in which kappa grows with d "
+        "is that of the spiked single-index flows, not this one).",
+    )
 
 
 def _plain_matrix(matrix) -> str:

@@ -17,7 +17,8 @@ full Jacobian there (:func:`escape_time`).
 
 With ``K = M``, no label noise, ``phi = g`` and ``a = a*``, the teacher itself (``W = U``:
 ``Q = M = P``) is a fixed point where the generalisation error is zero
-(:func:`teacher_state`).
+(:func:`teacher_state`; under a spiked covariance also ``S = T``).  A spiked model has no
+symmetric subspace here: the spikes single out directions.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ def symmetric_subspace(ode: CommitteeOde) -> SymmetricSubspace | None:
     """The symmetric subspace, or None when the model has no such symmetry."""
     model = ode.model
     teacher, student = model.teacher, model.student
-    if not teacher.is_committee:
-        return None
+    if not teacher.is_committee or model.data.spiked:
+        return None  # a spike singles out directions: no permutation symmetry assumed
     P = teacher.overlaps
     M = model.M
     if len({P[m][m] for m in range(M)}) != 1:
@@ -125,6 +126,8 @@ def teacher_state(ode: CommitteeOde) -> tuple[sp.Expr, ...] | None:
     P, K = teacher.overlaps, model.K
     values = [P[k][j] for k in range(K) for j in range(k, K)]
     values += [P[k][m] for k in range(K) for m in range(K)]
+    T = teacher.spike_overlaps
+    values += [T[k][r] for k in range(K) for r in range(model.R)]  # S = T when W = U
     if student.trained:
         values += list(teacher.second_layer)
     return tuple(values)
