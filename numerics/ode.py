@@ -92,9 +92,25 @@ def unknown_functions(exprs: Iterable[sp.Basic], namespace: Namespace) -> list[s
     return sorted(names)
 
 
+#: Integers beyond this become floats before compiling: numpy has no fixed-width type for
+#: them, and a function of one (``sqrt(10**40)``) fails on a Python object array.
+_BIG_INTEGER = 2**53
+
+
+def _machine_numbers(expr: sp.Basic) -> sp.Basic:
+    """``expr`` with every integer above :data:`_BIG_INTEGER` (numerators and denominators
+    of rationals included) replaced by the nearest double, the precision it is computed in."""
+    big = {
+        n: sp.Float(float(n))
+        for n in sp.sympify(expr).atoms(sp.Rational)
+        if abs(n.p) > _BIG_INTEGER or n.q > _BIG_INTEGER
+    }
+    return expr.xreplace(big) if big else expr
+
+
 def _compile(system: OdeSystem, namespace: dict[str, Callable[..., object]]) -> CompiledSystem:
     args = (*system.state, *system.parameters)
-    jacobian = system.jacobian()
+    jacobian = system.jacobian().applyfunc(_machine_numbers)
     exprs = [*system.rhs, *jacobian, *system.observables.values(), *system.invariants.values()]
     missing = unknown_functions(exprs, namespace)
     if missing:
@@ -103,14 +119,16 @@ def _compile(system: OdeSystem, namespace: dict[str, Callable[..., object]]) -> 
             f"({', '.join(missing)}): pass them to compile_system as namespace="
         )
     modules = [namespace, *_MODULES]
-    rhs = sp.lambdify(args, list(system.rhs), modules=modules, cse=True)
+    rhs = sp.lambdify(args, [_machine_numbers(e) for e in system.rhs], modules=modules, cse=True)
     jac = sp.lambdify(args, jacobian.tolist(), modules=modules, cse=True)
     observables = {
-        name: sp.lambdify(args, expr, modules=modules, cse=True)
+        name: sp.lambdify(args, _machine_numbers(expr), modules=modules, cse=True)
         for name, expr in system.observables.items()
     }
     for name, expr in system.invariants.items():
-        observables[f"invariant:{name}"] = sp.lambdify(args, expr, modules=modules, cse=True)
+        observables[f"invariant:{name}"] = sp.lambdify(
+            args, _machine_numbers(expr), modules=modules, cse=True
+        )
     names = tuple(str(p) for p in system.parameters)
     return CompiledSystem(system, names, rhs, jac, observables)
 
