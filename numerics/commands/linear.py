@@ -20,10 +20,12 @@ from featcheck.numerics.commands.common import (
     positive_float,
     positive_int,
     print_json,
+    require_finite,
 )
 from featcheck.numerics.linear.bounds import WINDOWS, check_bound
 from featcheck.numerics.linear.trajectory import PAPER_INIT, BoundAlong, linear_flow
 from featcheck.theory import linear as th
+from featcheck.theory.errors import DomainError
 
 
 def pair(text: str) -> tuple[float, float]:
@@ -241,8 +243,9 @@ def run(args: argparse.Namespace) -> int:
         replicas=args.replicas,
         seed=args.seed,
     )
+    payload = require_finite(result.to_json())
     if args.json:
-        print_json(result.to_json())
+        print_json(payload)
         return 0
     T = result.T
     print(
@@ -284,11 +287,20 @@ def run_check(args: argparse.Namespace) -> int:
         search=args.search,
     )
     code = 0 if result.holds else 1
-    if args.json:
-        print_json(result.to_json())
-        return code
     check = result.check
     worst = check.worst
+    if worst.start is not None and not math.isfinite(worst.margin):
+        start = worst.start.describe()
+        raise DomainError(
+            f"the inequality {result.inequality!r} is not finite at t = {worst.time:.6g} "
+            f"(start rho0 = {start['rho0']:.6g}, theta0 = {start['theta0']:.6g}): its "
+            f"margin is {worst.margin}; restrict --window or the ranges to where both "
+            "sides are defined"
+        )
+    payload = require_finite(result.to_json())
+    if args.json:
+        print_json(payload)
+        return code
     print(f"{result.inequality}: {result.status} over {check.evaluated} starts")
     if worst.start is None:
         print("no start has a time in the window; nothing was tested")
