@@ -12,6 +12,9 @@ checks an entry before using it: a file that does not load (truncated, garbage),
 missing or wrong checksum, a shape other than the cell's replicas, steps that are not
 integers, or a step that is neither ``-1`` (censored) nor in ``[0, max_steps]`` make the
 entry *bad*: one line on standard error says so and the cell is computed again.
+
+:func:`pool_map` runs cells in local worker processes that ignore Ctrl-C: the parent
+alone handles the interrupt, ends the workers and leaves the finished cells stored.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import sys
 import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -148,3 +154,57 @@ def run_cell(
     hits = simulate(config, replicas, max_steps, sequence).hits
     cache.store(digest, inputs, hits)
     return hits, False
+
+
+def ignore_interrupts() -> None:
+    """Initializer of the worker processes: Ctrl-C is the parent's to handle.
+
+    Without it every worker would print its own traceback for the one interrupt.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _call(task: tuple[Callable[..., Any], tuple]) -> Any:
+    function, args = task
+    return function(*args)
+
+
+def pool_map(
+    function: Callable[..., Any], arguments: Sequence[tuple], workers: int
+) -> Iterator[Any]:
+    """``function(*args)`` for every ``args`` in ``workers`` spawned processes, in the order
+    they finish.
+
+    The workers ignore SIGINT (:func:`ignore_interrupts`, and already while they start);
+    on Ctrl-C, or any error, in the parent the pool is terminated at once, and the
+    interrupt propagates as one :class:`KeyboardInterrupt`.  Cells the workers finished
+    are in the cache already.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no fork after numba threads started
+    interrupt = signal.getsignal(signal.SIGINT)
+    main_thread = interrupt is not None and _in_main_thread()
+    if main_thread:  # the children start with SIGINT ignored
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool = context.Pool(workers, initializer=ignore_interrupts)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, interrupt)
+    finished = False
+    try:
+        yield from pool.imap_unordered(_call, [(function, tuple(a)) for a in arguments])
+        finished = True
+    finally:
+        if finished:
+            pool.close()
+        else:
+            pool.terminate()
+        pool.join()
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
