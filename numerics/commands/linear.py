@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import TYPE_CHECKING
 
 from featcheck.numerics.commands.common import (
     add_derivation_output,
@@ -22,10 +23,16 @@ from featcheck.numerics.commands.common import (
     print_json,
     require_finite,
 )
-from featcheck.numerics.linear.bounds import WINDOWS, check_bound
-from featcheck.numerics.linear.trajectory import PAPER_INIT, BoundAlong, linear_flow
 from featcheck.theory import linear as th
 from featcheck.theory.errors import DomainError
+
+if TYPE_CHECKING:  # scipy loads when a flow runs, not with the command line
+    from featcheck.numerics.linear.trajectory import BoundAlong
+
+#: ``featcheck.numerics.linear.bounds.WINDOWS`` and ``...trajectory.PAPER_INIT``, repeated
+#: here so that building the command line does not import scipy (a test keeps them equal).
+WINDOWS = ("all", "before-T", "after-T")
+PAPER_INIT = (0.6, -0.8)
 
 
 def pair(text: str) -> tuple[float, float]:
@@ -226,6 +233,8 @@ def _margin_text(info: BoundAlong) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from featcheck.numerics.linear.trajectory import linear_flow
+
     if args.sgd:  # one batch of every replica (R x B x d) and one activation per layer
         check_memory(
             8.0 * args.replicas * args.batch * args.dim * (args.depth + 2),
@@ -275,6 +284,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from featcheck.numerics.linear.bounds import check_bound
+
     result = check_bound(
         inequality=args.inequality,
         constant=args.constant,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from featcheck.numerics.commands.common import (
     add_derivation_output,
@@ -16,8 +17,14 @@ from featcheck.numerics.commands.common import (
     print_json,
     require_finite,
 )
-from featcheck.numerics.onestep.run import DATA, RIDGE_A, RIDGE_B, OneStepA, OneStepB, onestep
-from featcheck.theory.onestep import onestep_derivation
+
+if TYPE_CHECKING:  # scipy and sympy load when a step runs, not with the command line
+    from featcheck.numerics.onestep.run import OneStepA, OneStepB
+
+#: ``featcheck.numerics.onestep.run.DATA``, ``RIDGE_A`` and ``RIDGE_B``, repeated here so
+#: that building the command line does not import scipy (a test keeps them equal).
+DATA = ("isotropic", "spiked", "mixture")
+RIDGE_A, RIDGE_B = 1e-2, 1e-4
 
 #: Largest --dim, --samples and --width (their products are checked against the memory).
 MAX_SIZE = 10**6
@@ -148,6 +155,8 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from featcheck.numerics.onestep.run import OneStepA, onestep
+
     n, d, k = args.samples, args.dim, args.width
     check_memory(  # data, weights, features and their Gram matrices, 8 bytes each
         8.0 * (2 * n * d + 2 * k * d + 3 * n * k + k * k + n * n),
@@ -270,6 +279,8 @@ def print_b(result: OneStepB) -> None:
 
 
 def run_derive(args: argparse.Namespace) -> int:
+    from featcheck.theory.onestep import onestep_derivation
+
     doc = onestep_derivation(
         args.activation,
         args.link,
