@@ -49,26 +49,30 @@ def positive_int(text: str) -> int:
 
 
 def bounded_int(
-    maximum: int, *, minimum: int = 1, bytes_each: float = 0, unit: str = ""
+    maximum: int, *, minimum: int = 1, bytes_each: float = 0, unit: str = "", what: str = ""
 ) -> Callable[[str], int]:
     """An argument type for a size: a whole number in ``[minimum, maximum]``.
 
     Every size option of the command has one, so that no size can ask for more than the
     machine has before anything is allocated.  ``bytes_each``: memory one unit of the
-    size needs at least, stated in the message when the bound is exceeded.  The bound is
-    the type's ``maximum`` attribute (the tests read it).
+    size needs at least, stated in the message when the bound is exceeded; ``what`` names
+    the size in the messages ("the dimension").  The bound is the type's ``maximum``
+    attribute (the tests read it).
     """
+    subject = f"{what} " if what else ""
 
     def parse(text: str) -> int:
         value = _whole_number(text)
         if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+            least = {0: "non-negative", 1: "positive"}.get(minimum, f"at least {minimum}")
+            raise argparse.ArgumentTypeError(f"{subject}must be {least}, got {value}")
         if value > maximum:
             needs = ""
             if bytes_each:
-                needs = f" needs ~{format_bytes(value * bytes_each)}{unit};"
+                needs = f", which needs ~{format_bytes(value * bytes_each)}{unit}"
+            large = f"{what} is " if what else ""
             raise argparse.ArgumentTypeError(
-                f"{value}{needs} the limit is {maximum:_}".replace("_", ",")
+                f"{large}too large: got {value}{needs}; the limit is {maximum:,}"
             )
         return value
 

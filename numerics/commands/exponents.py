@@ -135,7 +135,7 @@ def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
     )
     option(
         "--dim",
-        type=bounded_int(MAX_DIM, minimum=3),
+        type=bounded_int(MAX_DIM, minimum=3, what="the dimension"),
         nargs="+",
         metavar="D",
         default_text="none; give --dim or --dim-grid",

@@ -51,7 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--digits",
-        type=bounded_int(MAX_DIGITS, minimum=MIN_DIGITS),
+        type=bounded_int(MAX_DIGITS, minimum=MIN_DIGITS, what="the working precision"),
         default=30,
         metavar="D",
         help="working precision in decimal digits (5 to 200) where no closed form exists",

@@ -48,10 +48,10 @@ def pair(text: str) -> tuple[float, float]:
 MAX_DEPTH, MAX_POINTS, MAX_GRID, MAX_SEARCH = 100, 10**6, 1000, 10**6
 MAX_BATCH, MAX_STEPS, MAX_REPLICAS = 10**8, 10**9, 10**6
 
-depth_type = bounded_int(MAX_DEPTH)
-dim_type = bounded_int(th.MAX_DIM, minimum=2)
+depth_type = bounded_int(MAX_DEPTH, what="the depth")
+dim_type = bounded_int(th.MAX_DIM, minimum=2, what="the dimension")
 #: at least t = 0 and t-max; five series of 8-byte floats per point
-points_type = bounded_int(MAX_POINTS, minimum=2, bytes_each=40)
+points_type = bounded_int(MAX_POINTS, minimum=2, bytes_each=40, what="the number of points")
 
 
 def constant_type(text: str) -> tuple[str, float]:

@@ -72,7 +72,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--dim",
-        type=bounded_int(MAX_DIM, minimum=3),
+        type=bounded_int(MAX_DIM, minimum=3, what="the dimension"),
         default=1000,
         metavar="D",
         help="dimension d: the start d^(-1/2) and the online SGD use it",

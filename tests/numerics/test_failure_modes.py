@@ -139,3 +139,22 @@ def test_the_json_emitter_refuses_non_finite_numbers_naming_the_field(capsys):
     assert capsys.readouterr().out == ""
     print_json({"value": 1.5, "missing": None, "label": "information"})
     assert '"value": 1.5' in capsys.readouterr().out
+
+
+def test_a_swallowed_time_limit_still_ends_the_command_with_exit_3(monkeypatch, capsys):
+    import contextlib
+    import time
+
+    def stubborn(args):  # a fallback path that catches every exception
+        with contextlib.suppress(Exception):
+            time.sleep(5)
+        return 0
+
+    monkeypatch.setenv("FEATCHECK_TIME_LIMIT", "0.2")
+    parser = cli.build_parser()
+    args = parser.parse_args(["hermite", "relu"])
+    args.handler = stubborn
+    monkeypatch.setattr(cli, "build_parser", lambda: _Fixed(parser, args))
+    assert cli.main(["hermite", "relu"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("featcheck: numerical failure: featcheck hermite did not finish")
