@@ -60,7 +60,8 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        # one line, whatever the arguments hold (argparse quotes some of them raw)
+        sys.stderr.write(f"{self.prog}: error: {' '.join(message.split())}\n")
         raise SystemExit(2)
 
 
@@ -152,19 +153,29 @@ def _time_limit(args: argparse.Namespace):
         yield
         return
 
+    message = (
+        f"featcheck {args.command} did not finish within {seconds:g} s "
+        "(FEATCHECK_TIME_LIMIT); ask for fewer degrees or digits"
+    )
+    expired = False
+
     def expire(signum, frame):
-        raise BudgetExceeded(
-            f"featcheck {args.command} did not finish within {seconds:g} s "
-            "(FEATCHECK_TIME_LIMIT); ask for fewer degrees or digits"
-        )
+        nonlocal expired
+        expired = True
+        raise BudgetExceeded(message)
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # The alarm repeats: code that catches every exception (a fallback path) may swallow
+    # one BudgetExceeded, not all of them; and a run that outlived its limit never
+    # reports a result computed after such a swallowed interruption.
+    signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, 0.25))
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if expired:
+        raise BudgetExceeded(message)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,7 +1,10 @@
 """Plain JSON values from numpy, mpmath and sympy numbers; the ``to_json`` of result objects.
 
 JSON has no NaN or infinity: a non-finite float becomes the string ``"nan"``, ``"inf"``
-or ``"-inf"``, so that a reader sees it instead of a parser choking on it.
+or ``"-inf"``, so that a reader sees it instead of a parser choking on it.  What the
+command prints as a result goes through :func:`finite_plain`, which refuses such a value
+with a :class:`~featcheck.theory.errors.NumericalError` naming the field: a result is a
+number or an explicit ``null`` with its reason, never a NaN.
 """
 
 from __future__ import annotations
@@ -13,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from featcheck.theory.errors import NumericalError
+
+#: How :func:`plain` writes a non-finite float.
+NON_FINITE = ("nan", "inf", "-inf")
 
 
 def plain(value: Any) -> Any:
@@ -40,6 +48,34 @@ def plain(value: Any) -> Any:
         return plain(float(value))
     except (TypeError, ValueError):
         return str(value)
+
+
+def finite_plain(value: Any, name: str = "result") -> Any:
+    """:func:`plain` of ``value``, refusing NaN and infinity anywhere inside it.
+
+    Raises :class:`~featcheck.theory.errors.NumericalError` naming the first non-finite
+    field (as ``name.key[index]``); the strings ``"nan"``, ``"inf"`` and ``"-inf"`` count
+    as non-finite, since :func:`plain` writes non-finite floats that way.
+    """
+    data = plain(value)
+    _require_finite(data, name)
+    return data
+
+
+def _require_finite(data: Any, where: str) -> None:
+    if isinstance(data, dict):
+        for key, item in data.items():
+            _require_finite(item, f"{where}.{key}")
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            _require_finite(item, f"{where}[{index}]")
+    elif (isinstance(data, float) and not math.isfinite(data)) or (
+        isinstance(data, str) and data in NON_FINITE
+    ):
+        raise NumericalError(
+            f"the computation produced a non-finite value ({data}) for {where}; "
+            "the inputs are beyond what double precision resolves here"
+        )
 
 
 class JsonResult:

@@ -5,6 +5,8 @@ syntax tree is walked node by node: only numbers, whitelisted names, the
 arithmetic operators, calls of whitelisted functions and (on request)
 comparisons are accepted.  Everything else (attributes, subscripts, lambdas,
 strings, keywords, dunder names) is rejected with :class:`UnsafeExpressionError`.
+Before that, every character must belong to the grammar (:data:`ALLOWED_CHARACTERS`):
+a ``#`` would otherwise start a comment that silently drops the rest of the text.
 Raw text is never passed to ``eval`` or ``sympify``.
 """
 
@@ -31,6 +33,12 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+#: Every character the grammar uses: ASCII letters and digits (names, numbers), the
+#: operators, parentheses, the comma of calls, the point of decimals and white space.
+ALLOWED_CHARACTERS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-*/^()<>=.,\t\n\r "
+)
 
 _BINARY = {
     ast.Add: lambda a, b: a + b,
@@ -94,6 +102,14 @@ def parse_expression(
         )
     if "__" in stripped:
         raise UnsafeExpressionError("names with double underscores are not allowed")
+    outside = sorted(set(stripped) - ALLOWED_CHARACTERS)
+    if outside:
+        shown = ", ".join(repr(c) for c in outside[:5])
+        raise UnsafeExpressionError(
+            f"character {shown} is not allowed in expressions"
+            if len(outside) == 1
+            else f"characters {shown} are not allowed in expressions"
+        )
     try:
         tree = ast.parse(stripped.replace("^", "**"), mode="eval")
     except SyntaxError as exc:

@@ -10,11 +10,15 @@ from featcheck.numerics.commands.common import (
     add_derivation_output,
     add_json,
     add_seed,
+    bounded_int,
+    check_memory,
     emit_derivation,
     emit_result,
     positive_float,
-    positive_int,
 )
+
+#: Bounds of the sizes; the full simulator's memory (replicas x dim) is checked as well.
+MAX_DIM, MAX_REPLICAS, MAX_THREADS = 10**9, 10**6, 1024
 
 
 def times_list(text: str) -> list[float]:
@@ -72,10 +76,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     _add_spec(simulate)
     simulate.add_argument(
-        "--dim", type=positive_int, required=True, metavar="D", help="the input dimension d"
+        "--dim", type=bounded_int(MAX_DIM), required=True, metavar="D", help="the input dimension d"
     )
     simulate.add_argument(
-        "--replicas", type=positive_int, required=True, metavar="R", help="independent runs"
+        "--replicas",
+        type=bounded_int(MAX_REPLICAS),
+        required=True,
+        metavar="R",
+        help="independent runs",
     )
     simulate.add_argument(
         "--full",
@@ -86,7 +94,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     _add_times(simulate, "10")
     simulate.add_argument(
         "--threads",
-        type=positive_int,
+        type=bounded_int(MAX_THREADS),
         metavar="N",
         help="threads of the reduced simulator (default: one per core; results do not "
         "depend on it)",
@@ -112,6 +120,10 @@ def run_ode(args: argparse.Namespace) -> int:
 def run_simulate(args: argparse.Namespace) -> int:
     from featcheck.numerics.committee.dynamics import simulate_committee
 
+    if args.full:  # at least a student and a teacher vector per replica, and a sample
+        check_memory(
+            8.0 * 3 * args.replicas * args.dim, {"--dim": args.dim, "--replicas": args.replicas}
+        )
     result = simulate_committee(
         args.spec,
         dim=args.dim,

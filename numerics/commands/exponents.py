@@ -18,17 +18,39 @@ from featcheck.numerics.commands.common import (
     add_json,
     add_output,
     add_seed,
+    bounded_int,
     emit_derivation,
     finite_float,
-    positive_int,
     print_json,
     progress,
+    require_finite,
 )
-from featcheck.numerics.exponents.sweep import DEFAULTS, LOSSES, SWEEP_LEARNERS, VARIANTS
+from featcheck.numerics.exponents.sweep import (
+    DEFAULTS,
+    LOSSES,
+    MIN_RESAMPLES,
+    SWEEP_LEARNERS,
+    VARIANTS,
+    read_config,
+)
+from featcheck.theory.errors import InputError
 from featcheck.theory.exponents import GAIN_COMPARATORS, LEARNERS
 
 #: Where ``featcheck sweep`` writes when neither ``--output`` nor the configuration says.
 SWEEP_OUTPUT = Path("featcheck-sweep")
+
+#: Bounds of the sweep's sizes, checked before anything runs.  The reduced simulator's
+#: memory does not grow with d; a cell stores one 8-byte hitting step per replica.
+MAX_S, MAX_DIM, MAX_STEPS = 12, 10**8, 10**11
+MAX_REPLICAS, MAX_WORKERS, MAX_RESAMPLES = 10**6, 256, 10**6
+
+
+def unit_fraction(text: str) -> float:
+    """A number strictly between 0 and 1."""
+    value = finite_float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+    return value
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -38,7 +60,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--s",
-        type=positive_int,
+        type=bounded_int(1000),
         default=None,
         help="information exponent of the target (default: none; required except for rho0)",
     )
@@ -97,7 +119,7 @@ def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
     option("--loss", choices=LOSSES, default_text=DEFAULTS["loss"], help="one-sample loss")
     option(
         "--s",
-        type=positive_int,
+        type=bounded_int(MAX_S),
         nargs="+",
         metavar="S",
         default_text="2",
@@ -113,7 +135,7 @@ def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
     )
     option(
         "--dim",
-        type=positive_int,
+        type=bounded_int(MAX_DIM, minimum=3, what="the dimension"),
         nargs="+",
         metavar="D",
         default_text="none; give --dim or --dim-grid",
@@ -127,24 +149,29 @@ def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
     )
     option(
         "--replicas",
-        type=positive_int,
+        type=bounded_int(MAX_REPLICAS, bytes_each=8, unit=" per cell"),
         default_text=DEFAULTS["replicas"],
         help="independent runs per step size",
     )
     option(
         "--max-steps",
-        type=positive_int,
+        type=bounded_int(MAX_STEPS),
         default_text=f"{DEFAULTS['max_steps']:.0e}".replace("+0", ""),
         help="SGD step budget of one run; runs that need more are censored",
     )
     option(
         "--threshold",
-        type=finite_float,
+        type=unit_fraction,
         default_text="0.9 for the spiked learners, 0.5 for online",
         help="success: overlap (whitened for the spiked learners) >= threshold",
     )
     add_seed(sweep, default=None, default_text="0, or the configuration's seed")
-    option("--workers", type=positive_int, default_text="1", help="local processes running points")
+    option(
+        "--workers",
+        type=bounded_int(MAX_WORKERS),
+        default_text="1",
+        help="local processes running points",
+    )
     option(
         "--scheduler",
         metavar="ADDRESS",
@@ -166,9 +193,9 @@ def _sweep_arguments(sweep: argparse.ArgumentParser) -> None:
     )
     option(
         "--resamples",
-        type=positive_int,
+        type=bounded_int(MAX_RESAMPLES, minimum=MIN_RESAMPLES),
         default_text=DEFAULTS["resamples"],
-        help="bootstrap resamples of the exponent interval",
+        help=f"bootstrap resamples of the exponent interval, at least {MIN_RESAMPLES}",
     )
     add_json(sweep)
 
@@ -248,34 +275,92 @@ def run_derive_gain(args: argparse.Namespace) -> int:
     return emit_derivation(gain.derivation, args)
 
 
+#: ``featcheck sweep`` options that a TOML file may set (its keys, ``-`` or ``_``).
+SWEEP_KEYS = tuple(DEFAULTS)
+
+
+def sweep_options(args: argparse.Namespace) -> dict:
+    """The sweep's options: the command line's, else the configuration file's.
+
+    Each value of the file goes through the same argument type and choices as its option
+    on the command line (``replicas = 3.9`` is refused as ``--replicas 3.9`` is); a key
+    set both ways takes the command line's value, and a note on standard error says so.
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+    _sweep_arguments(parser)
+    actions = {a.dest: a for a in parser._actions if a.option_strings}
+    from_file = {} if args.config is None else read_config(args.config)
+    options = {}
+    for key in SWEEP_KEYS:
+        action = actions[key]
+        given = getattr(args, key, None)
+        if action.nargs == 0 and given is False:  # a flag not given
+            given = None
+        if key in from_file:
+            value = _from_config(action, key, from_file[key], args.config)
+            if given is not None:
+                flag = action.option_strings[0]
+                shown = flag if action.nargs == 0 else f"{flag} {_shown(given)}"
+                print(
+                    f"featcheck sweep: {shown} on the command line overrides "
+                    f"{key} = {_shown(value)} in {args.config}",
+                    file=sys.stderr,
+                )
+            else:
+                given = value
+        options[key] = given
+    return options
+
+
+def _shown(value) -> str:
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _from_config(action: argparse.Action, key: str, value, path: Path):
+    """A TOML value checked by the option's own argument type and choices."""
+    where = f"{path}: {key} = {value!r}"
+    if action.nargs == 0:
+        if not isinstance(value, bool):
+            raise InputError(f"{where}: expected true or false")
+        return value
+    if isinstance(value, list):
+        if action.nargs != "+":
+            raise InputError(f"{where}: expected one value, not a list")
+        if not value:
+            raise InputError(f"{where}: expected at least one value")
+        items = value
+    else:
+        items = [value]
+    converted = []
+    for item in items:
+        text_only = action.type is None or action.type is Path
+        if text_only and not isinstance(item, str):
+            raise InputError(f"{where}: expected a string")
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise InputError(f"{where}: expected a number")
+        try:
+            item = item if action.type is None else action.type(str(item))
+        except (argparse.ArgumentTypeError, ValueError, TypeError) as exc:
+            raise InputError(f"{where}: {exc}") from None
+        if action.choices is not None and item not in action.choices:
+            raise InputError(f"{where}: choose from {', '.join(map(str, action.choices))}")
+        converted.append(item)
+    return converted if action.nargs == "+" else converted[0]
+
+
 def run_sweep_command(args: argparse.Namespace) -> int:
     from featcheck.numerics.exponents.sweep import sweep
 
     def bar(stream, total):
         return progress(stream, total=total, desc="points", enabled=not args.json)
 
-    report = sweep(
-        config=args.config,
-        learner=args.learner,
-        variant=args.variant,
-        loss=args.loss,
-        s=args.s,
-        r1=args.r1,
-        r2=args.r2,
-        dim=args.dim,
-        dim_grid=args.dim_grid,
-        replicas=args.replicas,
-        max_steps=args.max_steps,
-        threshold=args.threshold,
-        seed=args.seed,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        cache=args.cache,
-        no_cache=args.no_cache,
-        resamples=args.resamples,
-        progress=bar,
-    )
-    data, figure = report.write(args.output or report.output or SWEEP_OUTPUT)
+    options = sweep_options(args)
+    output = options.pop("output")
+    report = sweep(**options, progress=bar)
+    require_finite(report.to_json())
+    data, figure = report.write(output or SWEEP_OUTPUT)
     if args.json:
         print_json(report.to_json())
         return 0
@@ -296,7 +381,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
             eta = "-" if p["eta"] is None else f"{p['eta']:.3g}"
             print(f"{p['d']:>8}  {n:>12}  {eta:>10}  {p['censored']}/{p['replicates']}")
         if c["measured_exponent"] is None:
-            print(f"no fit: {c['censored']}")
+            print(f"no fit: {c.get('inconclusive') or c.get('censored')}")
         else:
             low, high = c["interval"]
             verdict = "contains" if c["contains_prediction"] else "does NOT contain"

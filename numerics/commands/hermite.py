@@ -10,13 +10,22 @@ import sympy as sp
 from featcheck.numerics.commands.common import (
     add_derivation_output,
     add_json,
+    bounded_int,
     emit_derivation,
-    non_negative_int,
     print_json,
+    require_finite,
 )
 from featcheck.theory.functions import parse_function
-from featcheck.theory.hermite import BASES, hermite_coefficients, information_exponent
+from featcheck.theory.hermite import (
+    BASES,
+    MAX_DEGREE,
+    hermite_coefficients,
+    information_exponent,
+)
 from featcheck.theory.hermite_derivation import hermite_derivation
+
+#: Working precision in decimal digits that ``--digits`` accepts.
+MIN_DIGITS, MAX_DIGITS = 5, 200
 
 FUNCTION_HELP = (
     "a catalogue name (relu, abs, sign, step, tanh, sigmoid, softplus, erf, he(k), h(k)) "
@@ -29,7 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("function", metavar="FUNC", help=FUNCTION_HELP)
     parser.add_argument(
         "--max-degree",
-        type=non_negative_int,
+        type=bounded_int(MAX_DEGREE, minimum=0),
         default=8,
         metavar="K",
         help="compute the coefficients of degrees 0..K",
@@ -42,7 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--digits",
-        type=non_negative_int,
+        type=bounded_int(MAX_DIGITS, minimum=MIN_DIGITS, what="the working precision"),
         default=30,
         metavar="D",
         help="working precision in decimal digits (5 to 200) where no closed form exists",
@@ -56,7 +65,7 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
     parser.add_argument("function", metavar="FUNC", help=FUNCTION_HELP)
     parser.add_argument(
         "--max-degree",
-        type=non_negative_int,
+        type=bounded_int(MAX_DEGREE, minimum=0),
         default=8,
         metavar="K",
         help="derive the coefficients of degrees 0..K",
@@ -101,7 +110,9 @@ def expansion_payload(function: str, max_degree: int, basis: str, digits: int) -
 
 
 def run(args: argparse.Namespace) -> int:
-    payload = expansion_payload(args.function, args.max_degree, args.basis, args.digits)
+    payload = require_finite(
+        expansion_payload(args.function, args.max_degree, args.basis, args.digits)
+    )
     if args.json:
         print_json(payload)
         return 0

@@ -9,21 +9,30 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import TYPE_CHECKING
 
 from featcheck.numerics.commands.common import (
     add_derivation_output,
     add_json,
     add_seed,
+    bounded_int,
+    check_memory,
     emit_derivation,
     finite_float,
-    non_negative_int,
     positive_float,
-    positive_int,
     print_json,
+    require_finite,
 )
-from featcheck.numerics.linear.bounds import WINDOWS, check_bound
-from featcheck.numerics.linear.trajectory import PAPER_INIT, BoundAlong, linear_flow
 from featcheck.theory import linear as th
+from featcheck.theory.errors import DomainError
+
+if TYPE_CHECKING:  # scipy loads when a flow runs, not with the command line
+    from featcheck.numerics.linear.trajectory import BoundAlong
+
+#: ``featcheck.numerics.linear.bounds.WINDOWS`` and ``...trajectory.PAPER_INIT``, repeated
+#: here so that building the command line does not import scipy (a test keeps them equal).
+WINDOWS = ("all", "before-T", "after-T")
+PAPER_INIT = (0.6, -0.8)
 
 
 def pair(text: str) -> tuple[float, float]:
@@ -35,25 +44,14 @@ def pair(text: str) -> tuple[float, float]:
     return first, second
 
 
-def depth_type(text: str) -> int:
-    value = non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"the depth must be at least 1, got {value}")
-    return value
+#: Bounds of the sizes, checked before anything is allocated (SGD also checks its memory).
+MAX_DEPTH, MAX_POINTS, MAX_GRID, MAX_SEARCH = 100, 10**6, 1000, 10**6
+MAX_BATCH, MAX_STEPS, MAX_REPLICAS = 10**8, 10**9, 10**6
 
-
-def dim_type(text: str) -> int:
-    value = positive_int(text)
-    if value < 2 or value > th.MAX_DIM:
-        raise argparse.ArgumentTypeError(f"the dimension must be in [2, {th.MAX_DIM}], got {value}")
-    return value
-
-
-def points_type(text: str) -> int:
-    value = positive_int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"need at least 2 points (t = 0 and t-max), got {value}")
-    return value
+depth_type = bounded_int(MAX_DEPTH, what="the depth")
+dim_type = bounded_int(th.MAX_DIM, minimum=2, what="the dimension")
+#: at least t = 0 and t-max; five series of 8-byte floats per point
+points_type = bounded_int(MAX_POINTS, minimum=2, bytes_each=40, what="the number of points")
 
 
 def constant_type(text: str) -> tuple[str, float]:
@@ -116,20 +114,28 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--sgd", action="store_true", help="also run minibatch SGD replicas from w(0)"
     )
     parser.add_argument(
-        "--batch", type=positive_int, default=1000, metavar="B", help="SGD samples per step"
+        "--batch",
+        type=bounded_int(MAX_BATCH),
+        default=1000,
+        metavar="B",
+        help="SGD samples per step",
     )
     parser.add_argument(
         "--lr", type=positive_float, default=1e-3, metavar="ETA", help="SGD learning rate"
     )
     parser.add_argument(
         "--steps",
-        type=positive_int,
+        type=bounded_int(MAX_STEPS),
         default=2000,
         metavar="S",
         help="SGD steps (SGD time t = lr * steps)",
     )
     parser.add_argument(
-        "--replicas", type=positive_int, default=4, metavar="R", help="independent SGD runs"
+        "--replicas",
+        type=bounded_int(MAX_REPLICAS),
+        default=4,
+        metavar="R",
+        help="independent SGD runs",
     )
     add_seed(parser)
     add_json(parser)
@@ -171,14 +177,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument(
         "--grid",
-        type=positive_int,
+        type=bounded_int(MAX_GRID),
         default=4,
         metavar="G",
         help="grid points per range (G x G starts)",
     )
     check.add_argument(
         "--search",
-        type=non_negative_int,
+        type=bounded_int(MAX_SEARCH, minimum=0),
         default=30,
         metavar="EVALS",
         help="Nelder-Mead evaluations after the grid (0: grid only)",
@@ -227,6 +233,13 @@ def _margin_text(info: BoundAlong) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from featcheck.numerics.linear.trajectory import linear_flow
+
+    if args.sgd:  # one batch of every replica (R x B x d) and one activation per layer
+        check_memory(
+            8.0 * args.replicas * args.batch * args.dim * (args.depth + 2),
+            {"--replicas": args.replicas, "--batch": args.batch, "--dim": args.dim},
+        )
     result = linear_flow(
         depth=args.depth,
         law=args.data,
@@ -241,8 +254,9 @@ def run(args: argparse.Namespace) -> int:
         replicas=args.replicas,
         seed=args.seed,
     )
+    payload = require_finite(result.to_json())
     if args.json:
-        print_json(result.to_json())
+        print_json(payload)
         return 0
     T = result.T
     print(
@@ -270,6 +284,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from featcheck.numerics.linear.bounds import check_bound
+
     result = check_bound(
         inequality=args.inequality,
         constant=args.constant,
@@ -284,11 +300,20 @@ def run_check(args: argparse.Namespace) -> int:
         search=args.search,
     )
     code = 0 if result.holds else 1
-    if args.json:
-        print_json(result.to_json())
-        return code
     check = result.check
     worst = check.worst
+    if worst.start is not None and not math.isfinite(worst.margin):
+        start = worst.start.describe()
+        raise DomainError(
+            f"the inequality {result.inequality!r} is not finite at t = {worst.time:.6g} "
+            f"(start rho0 = {start['rho0']:.6g}, theta0 = {start['theta0']:.6g}): its "
+            f"margin is {worst.margin}; restrict --window or the ranges to where both "
+            "sides are defined"
+        )
+    payload = require_finite(result.to_json())
+    if args.json:
+        print_json(payload)
+        return code
     print(f"{result.inequality}: {result.status} over {check.evaluated} starts")
     if worst.start is None:
         print("no start has a time in the window; nothing was tested")

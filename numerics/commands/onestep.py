@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from featcheck.numerics.commands.common import (
     add_derivation_output,
     add_json,
     add_seed,
+    bounded_int,
+    check_memory,
     emit_derivation,
     finite_float,
     positive_float,
-    positive_int,
     print_json,
+    require_finite,
 )
-from featcheck.numerics.onestep.run import DATA, RIDGE_A, RIDGE_B, OneStepA, OneStepB, onestep
-from featcheck.theory.onestep import onestep_derivation
+
+if TYPE_CHECKING:  # scipy and sympy load when a step runs, not with the command line
+    from featcheck.numerics.onestep.run import OneStepA, OneStepB
+
+#: ``featcheck.numerics.onestep.run.DATA``, ``RIDGE_A`` and ``RIDGE_B``, repeated here so
+#: that building the command line does not import scipy (a test keeps them equal).
+DATA = ("isotropic", "spiked", "mixture")
+RIDGE_A, RIDGE_B = 1e-2, 1e-4
+
+#: Largest --dim, --samples and --width (their products are checked against the memory).
+MAX_SIZE = 10**6
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -49,21 +61,21 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--dim",
-        type=positive_int,
+        type=bounded_int(MAX_SIZE),
         default=500,
         metavar="D",
         help="input dimension (d in model A, n in model B)",
     )
     parser.add_argument(
         "--samples",
-        type=positive_int,
+        type=bounded_int(MAX_SIZE),
         default=500,
         metavar="N",
         help="number of samples in each batch (n in model A, m in model B)",
     )
     parser.add_argument(
         "--width",
-        type=positive_int,
+        type=bounded_int(MAX_SIZE),
         default=500,
         metavar="K",
         help="hidden width (N in model A, k in model B)",
@@ -143,6 +155,13 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from featcheck.numerics.onestep.run import OneStepA, onestep
+
+    n, d, k = args.samples, args.dim, args.width
+    check_memory(  # data, weights, features and their Gram matrices, 8 bytes each
+        8.0 * (2 * n * d + 2 * k * d + 3 * n * k + k * k + n * n),
+        {"--samples": n, "--dim": d, "--width": k},
+    )
     result = onestep(
         activation=args.activation,
         link=args.link,
@@ -157,8 +176,9 @@ def run(args: argparse.Namespace) -> int:
         ridge=args.ridge,
         seed=args.seed,
     )
+    payload = require_finite(result.to_json())
     if args.json:
-        print_json(result.to_json())
+        print_json(payload)
         return 0
     print(f"model {result.model}, eta = {result.eta:.4g}")
     if isinstance(result, OneStepA):
@@ -259,6 +279,8 @@ def print_b(result: OneStepB) -> None:
 
 
 def run_derive(args: argparse.Namespace) -> int:
+    from featcheck.theory.onestep import onestep_derivation
+
     doc = onestep_derivation(
         args.activation,
         args.link,

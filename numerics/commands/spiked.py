@@ -11,11 +11,12 @@ from featcheck.numerics.commands.common import (
     add_derivation_output,
     add_json,
     add_seed,
+    bounded_int,
+    check_memory,
     emit_derivation,
     emit_result,
     finite_float,
     positive_float,
-    positive_int,
 )
 from featcheck.theory.dynamics.spiked import FLOWS
 from featcheck.theory.models import CONVENTIONS
@@ -43,6 +44,10 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: Bounds of the sizes; online SGD's memory (replicas x dim) is checked as well.
+MAX_DIM, MAX_REPLICAS, MAX_STEPS = 10**9, 10**6, 10**10
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("flow", help="integrate a gradient flow under a spiked covariance")
     parser.add_argument(
@@ -67,7 +72,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--dim",
-        type=int,
+        type=bounded_int(MAX_DIM, minimum=3, what="the dimension"),
         default=1000,
         metavar="D",
         help="dimension d: the start d^(-1/2) and the online SGD use it",
@@ -83,14 +88,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--replicas",
-        type=positive_int,
+        type=bounded_int(MAX_REPLICAS),
         metavar="R",
         help="also run R replicas of online SGD in dimension D from the same start "
         "(default: none, the flow only)",
     )
     parser.add_argument(
         "--steps",
-        type=positive_int,
+        type=bounded_int(MAX_STEPS),
         default=20000,
         metavar="N",
         help="online SGD: number of steps, one fresh sample each",
@@ -122,6 +127,10 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from featcheck.numerics.spiked.flow import flow
 
+    if args.replicas is not None:  # weights, a fresh sample and its gradient per replica
+        check_memory(
+            8.0 * 4 * args.replicas * args.dim, {"--dim": args.dim, "--replicas": args.replicas}
+        )
     result = flow(
         variant=args.flow,
         activation=args.activation,

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from featcheck.numerics.exponents.cell_cache import Cache, run_cell
+from featcheck.numerics.exponents.cell_cache import Cache, pool_map, run_cell
 from featcheck.numerics.exponents.needed_samples import (
     CensoredError,
     as_times,
@@ -231,14 +231,7 @@ def _local_map(spec: SweepSpec, points: list[dict], cache_dir, workers: int):
         for p in points:
             yield measure_point(spec_json, p, cache_dir)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    context = multiprocessing.get_context("spawn")  # no fork after numba threads started
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(measure_point, spec_json, p, cache_dir, 1) for p in points]
-        for future in as_completed(futures):
-            yield future.result()
+    yield from pool_map(measure_point, [(spec_json, p, cache_dir, 1) for p in points], workers)
 
 
 def _dask_map(spec: SweepSpec, points: list[dict], cache_dir, address: str):

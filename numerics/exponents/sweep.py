@@ -5,12 +5,19 @@
 ``s`` and spike scaling ``r2`` asked for, fits the exponent of each curve with a
 bootstrap interval, and compares it with the prediction of ``learner``.  Every option
 can come from a keyword argument or from a TOML file (``config``), with the keyword
-winning; options given by neither take the values of :data:`DEFAULTS`.
+winning; options given by neither take the values of :data:`DEFAULTS`.  Every value is
+checked for its type (:func:`check_options`): a float where a count is expected is an
+error, never truncated.  A curve whose fit is undefined (every run reached the threshold
+at step 0, a non-finite slope or interval) is reported without a measured exponent,
+with the reason in ``inconclusive``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import tomllib
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +60,14 @@ DEFAULTS: dict[str, Any] = {
     "resamples": 999,
 }
 
+#: Fewest bootstrap resamples for a 95% interval: with fewer, the percentile interval
+#: is a handful of draws (one resample gives an interval of width 0).
+MIN_RESAMPLES = 100
+
+_INTEGERS = ("s", "dim", "replicas", "max_steps", "seed", "workers", "resamples")
+_REALS = ("r1", "r2", "threshold")
+_STRINGS = ("learner", "variant", "loss", "dim_grid", "scheduler", "cache", "output")
+
 
 def read_config(path: Path | str) -> dict[str, Any]:
     """The options of a TOML file (keys as in :data:`DEFAULTS`, ``-`` or ``_``).
@@ -64,10 +79,19 @@ def read_config(path: Path | str) -> dict[str, Any]:
     try:
         loaded = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path} is not UTF-8 text (byte {exc.start}); a TOML file must be UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path} is not valid TOML: {exc}") from None
-    options = {key.replace("-", "_"): value for key, value in loaded.items()}
+        raise InputError(f"{path} is not valid TOML: {' '.join(str(exc).split())}") from None
+    options: dict[str, Any] = {}
+    for key, value in loaded.items():
+        name = key.replace("-", "_")
+        if name in options:
+            raise InputError(f"{path} sets {name} twice (as {key!r} and another spelling)")
+        options[name] = value
     unknown = set(options) - set(DEFAULTS)
     if unknown:
         raise InputError(
@@ -75,6 +99,48 @@ def read_config(path: Path | str) -> dict[str, Any]:
             f"known: {', '.join(sorted(DEFAULTS))}"
         )
     return options
+
+
+def check_options(options: dict[str, Any], source: str = "sweep option") -> None:
+    """Raise :class:`InputError` unless every value has the type of its key.
+
+    Counts are integers (not floats, not booleans), reals are finite numbers, ``no_cache``
+    a boolean, the others strings; ``s``, ``r2`` and ``dim`` may be lists.  Nothing is
+    converted, so that ``replicas = 3.9`` is an error rather than 3.
+    """
+
+    def bad(key: str, value: Any, expected: str) -> InputError:
+        return InputError(f"{source} {key} must be {expected}, got {value!r}")
+
+    for key, value in options.items():
+        if value is None:
+            continue
+        items = value if isinstance(value, list | tuple) and key in ("s", "r2", "dim") else [value]
+        if key in ("s", "r2", "dim") and isinstance(value, list | tuple) and not value:
+            raise bad(key, value, "a non-empty list")
+        for item in items:
+            if key in _INTEGERS:
+                if isinstance(item, bool) or not isinstance(item, int | np.integer):
+                    raise bad(key, value, "a whole number")
+            elif key in _REALS:
+                number = isinstance(item, int | float | np.integer | np.floating)
+                if isinstance(item, bool) or not number or not math.isfinite(item):
+                    raise bad(key, value, "a finite number")
+            elif key == "no_cache":
+                if not isinstance(item, bool):
+                    raise bad(key, value, "true or false")
+            elif key in _STRINGS and not isinstance(item, str | Path):
+                raise bad(key, value, "a string")
+    for key in ("replicas", "max_steps", "workers"):
+        if options.get(key) is not None and options[key] < 1:
+            raise bad(key, options[key], "positive")
+    if options.get("seed") is not None and options["seed"] < 0:
+        raise bad("seed", options["seed"], "non-negative")
+    if options.get("resamples") is not None and options["resamples"] < MIN_RESAMPLES:
+        raise bad("resamples", options["resamples"], f"at least {MIN_RESAMPLES}")
+    threshold = options.get("threshold")
+    if threshold is not None and not 0 < threshold < 1:
+        raise bad("threshold", threshold, "in (0, 1)")
 
 
 def geometric_grid(text: str) -> list[int]:
@@ -109,8 +175,12 @@ def spec_from_options(options: dict[str, Any]) -> SweepSpec:
     dims = _as_list(options["dim"]) or (
         geometric_grid(options["dim_grid"]) if options["dim_grid"] else []
     )
-    variant = options["variant"] or ("preconditioned" if spiked else "plain")
-    threshold = options["threshold"] or (0.9 if spiked else 0.5)
+    variant = options["variant"]
+    if variant is None:
+        variant = "preconditioned" if spiked else "plain"
+    threshold = options["threshold"]
+    if threshold is None:
+        threshold = 0.9 if spiked else 0.5
     try:
         return SweepSpec(
             ds=tuple(int(d) for d in dims),
@@ -172,7 +242,8 @@ class SweepReport(JsonResult):
         data = directory / "sweep.json"
         write_json_atomic(data, self.to_json())
         title = f"n*(d) of {self.spec.variant} online SGD against the {self.learner} prediction"
-        return data, plot_curves(self.curves, directory / "loglog.png", title)
+        with _quiet():
+            return data, plot_curves(self.curves, directory / "loglog.png", title)
 
 
 def sweep(
@@ -229,8 +300,12 @@ def sweep(
 
     options = dict(DEFAULTS)
     if config is not None:
-        options.update(read_config(config))
-    options.update({key: value for key, value in given.items() if value is not None})
+        from_file = read_config(config)
+        check_options(from_file, f"{config}:")
+        options.update(from_file)
+    given = {key: value for key, value in given.items() if value is not None}
+    check_options(given)
+    options.update(given)
     spec = spec_from_options(options)
     cache_dir = None if options["no_cache"] else Path(options["cache"])
     result = run_sweep(
@@ -240,9 +315,11 @@ def sweep(
         scheduler=options["scheduler"],
         progress=progress,
     )
-    fitted = curves(
-        result, options["learner"], n_resamples=int(options["resamples"]), seed=spec.seed
-    )
+    with _quiet():  # an undefined fit (n* = 0) is reported below, not warned about
+        fitted = curves(
+            result, options["learner"], n_resamples=int(options["resamples"]), seed=spec.seed
+        )
+    fitted = [_conclusive(curve) for curve in fitted]
     output = options["output"]
     return SweepReport(
         learner=options["learner"],
@@ -253,3 +330,58 @@ def sweep(
         curves=fitted,
         output=None if output is None else Path(output),
     )
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Floating-point and degenerate-bootstrap warnings silenced: a curve whose fit is
+    undefined says so in its ``inconclusive`` field instead."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", message=".*confidence interval cannot be calculated")
+        yield
+
+
+def _conclusive(curve: dict) -> dict:
+    """``curve``, or the same without a measured exponent when its fit is undefined.
+
+    The fit is undefined when ``n* = 0`` at some dimension (every run reached the
+    threshold at step 0: the threshold is at or below the starting overlap) or when the
+    slope or its interval is not finite.  The reason goes in ``inconclusive``.
+    """
+    if curve.get("measured_exponent") is None:
+        return curve
+    points = curve.get("points") or []
+    at_zero = [p["d"] for p in points if p.get("n_star") is not None and p["n_star"] <= 0]
+    interval = curve.get("interval") or []
+    numbers = [curve["measured_exponent"], *interval]
+    finite = all(isinstance(v, int | float) and math.isfinite(v) for v in numbers)
+    if at_zero:
+        reason = (
+            "every run reached the threshold at step 0 at d = "
+            + ", ".join(map(str, at_zero))
+            + ": the threshold is at or below the starting overlap there, so n* = 0 has no "
+            "exponent; raise the threshold or the dimensions"
+        )
+    elif not finite or len(interval) != 2:
+        reason = "the log-log fit of n*(d) is not finite; use more, larger dimensions"
+    else:
+        return curve
+    points = [
+        {
+            **p,
+            "n_star_interval": p["n_star_interval"]
+            if p.get("n_star_interval") and all(math.isfinite(v) for v in p["n_star_interval"])
+            else None,
+        }
+        for p in points
+    ]
+    keep = {k: v for k, v in curve.items() if k not in ("intercept",)}
+    return {
+        **keep,
+        "measured_exponent": None,
+        "interval": None,
+        "contains_prediction": None,
+        "inconclusive": reason,
+        "points": points,
+    }

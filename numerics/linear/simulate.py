@@ -23,7 +23,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.special import expit, gammaln
 
-from featcheck.theory.errors import DomainError, InputError
+from featcheck.theory.errors import DomainError, InputError, NumericalError
 from featcheck.theory.linear import c0_closed_form, check_law
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(80)
@@ -432,13 +432,28 @@ def sgd(
             grads[j] = np.swapaxes(back, 1, 2) @ acts[j]
             if j:
                 back = back @ layers[j]
-        for j in range(depth):
-            layers[j] -= lr * grads[j]
+        with np.errstate(over="ignore", invalid="ignore"):
+            for j in range(depth):
+                layers[j] -= lr * grads[j]
+        w_e = end_to_end(layers)
+        _check_finite_weights(w_e, step, lr)
         if step % record_every == 0:
             index = step // record_every
             ts[index] = lr * step
-            w_rec[index] = end_to_end(layers)
+            w_rec[index] = w_e
     return SGDRun(ts, w_rec)
+
+
+def _check_finite_weights(w_e: np.ndarray, step: int, lr: float) -> None:
+    """Raise :class:`NumericalError` once SGD has left double precision: a weight or its
+    norm overflowed (a cosine computed from them would read 0 or NaN, not the truth)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.all(np.isfinite(w_e)) and np.all(np.isfinite(np.linalg.norm(w_e, axis=-1)))
+    if not finite:
+        raise NumericalError(
+            f"SGD diverged: the weights overflowed double precision by step {step} "
+            f"(learning rate {lr:g}); choose a smaller learning rate"
+        )
 
 
 # Independent gradients (for checks of the reduction) ------------------------------------

@@ -45,7 +45,7 @@ from featcheck.numerics.spiked.scaled_integrals import compile_flow
 from featcheck.numerics.spiked.training import online_sgd
 from featcheck.theory.dynamics import OdeSystem
 from featcheck.theory.dynamics.spiked import SpikedFlow, spiked_flow
-from featcheck.theory.errors import DomainError
+from featcheck.theory.errors import DomainError, NumericalError
 from featcheck.theory.functions import FunctionLike
 from featcheck.theory.models import (
     check_alignment,
@@ -290,7 +290,9 @@ def flow(
     if aligned and variant == "preconditioned":
         alpha = float(covariance_scale(convention, kappa))
         parameters["r"] = float(np.sqrt(alpha * (1 + kappa * m0 * m0)))
-    trajectory = integrate(compiled, y0, parameters, t_max, escape_level=ESCAPE_LEVEL)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        trajectory = integrate(compiled, y0, parameters, t_max, escape_level=ESCAPE_LEVEL)
+    _check_finite(trajectory, variant, kappa)
     points, method = _fixed_points(derived, system, compiled, parameters, c, y0)
     band = None
     if replicas is not None:
@@ -318,6 +320,24 @@ def flow(
         rho=trajectory.observables["rho"],
         monte_carlo=band,
     )
+
+
+def _check_finite(trajectory, variant: str, kappa: float) -> None:
+    """Raise :class:`NumericalError` when the trajectory left double precision (e.g. the
+    whitened overlap a hair above 1 under a huge spike, where ``1 + kappa (1 - rho^2)``
+    turns negative): a NaN must not be reported as the flow's overlap."""
+    series = {"state": trajectory.y, **trajectory.observables}
+    for name, values in series.items():
+        bad = ~np.isfinite(np.asarray(values, dtype=float))
+        if bad.ndim > 1:  # states: one row per variable, time along the last axis
+            bad = bad.any(axis=tuple(range(bad.ndim - 1)))
+        if np.any(bad):
+            at = trajectory.t[int(np.argmax(bad))]
+            raise NumericalError(
+                f"the {variant} flow with kappa = {kappa:g}: its {name} is not finite from "
+                f"t = {at:.6g} on; double precision does not resolve this spike, choose a "
+                "smaller kappa"
+            )
 
 
 def start_state(flow: str, kappa: float, c: float, m0: float) -> list[float]:

@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from featcheck.numerics.cli import build_parser, main
-from featcheck.numerics.commands.common import non_negative_int
+from featcheck.numerics.commands.common import non_negative_int, positive_int
 
 #: spellings that other programs use for "write a file here"; featcheck says --output
 OTHER_OUTPUT_SPELLINGS = {"--out", "--save", "--write", "--plot", "--figure", "--report", "--dir"}
@@ -87,3 +87,68 @@ def test_no_command_prints_usage_to_stderr(capsys):
     assert main([]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("usage: featcheck")
+
+
+def _integer_options() -> list[tuple[str, str]]:
+    """``(command, option)`` for every option that takes a whole number, except --seed."""
+    found = []
+    for command in LEAVES:
+        for action in _options(COMMANDS[command]):
+            integer = action.type in (int, non_negative_int, positive_int) or hasattr(
+                action.type, "maximum"
+            )
+            if integer and "--seed" not in action.option_strings:
+                found.append((command, action.option_strings[0]))
+    return found
+
+
+INTEGER_OPTIONS = _integer_options()
+
+
+def test_the_size_options_are_found():
+    assert len(INTEGER_OPTIONS) >= 25
+    expected = [("linear", "--batch"), ("flow", "--dim"), ("onestep", "--samples")]
+    expected += [("sweep", "--replicas"), ("simulate", "--threads"), ("hermite", "--digits")]
+    assert set(expected) <= set(INTEGER_OPTIONS)
+
+
+@pytest.mark.parametrize(("command", "option"), INTEGER_OPTIONS)
+def test_every_size_option_has_an_upper_bound_checked_while_parsing(command, option, capsys):
+    action = COMMANDS[command]._option_string_actions[option]
+    assert hasattr(action.type, "maximum"), f"featcheck {command} {option} has no upper bound"
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command.split(), option, str(10**12)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert option in err and "the limit is" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (
+            ["linear", "--sgd", "--dim", "10000", "--batch", "100000", "--replicas", "100"],
+            "--replicas 100, --batch 100000 with --dim 10000 needs ~",
+        ),
+        (
+            ["onestep", "--activation", "relu", "--alpha", "0.3", "--dim", "1000000"],
+            "--samples 500, --dim 1000000 with --width 500 needs ~",
+        ),
+        (
+            ["flow", "plain", "--link", "he(3)", "--dim", "100000000", "--replicas", "1000"],
+            "--dim 100000000 with --replicas 1000 needs ~",
+        ),
+        (
+            ["simulate", "single-index", "--full", "--dim", "10000000", "--replicas", "1000"],
+            "--dim 10000000 with --replicas 1000 needs ~",
+        ),
+    ],
+)
+def test_sizes_whose_memory_exceeds_the_limit_are_refused_before_allocating(
+    argv, named, monkeypatch, capsys
+):
+    monkeypatch.setenv("FEATCHECK_MEMORY_LIMIT", "1G")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and named in err and "the limit is 1 GB" in err

@@ -77,7 +77,7 @@ def test_sweep_json_plot_cache_and_toml(tmp_path, capsys):
     config = tmp_path / "sweep.toml"
     config.write_text(
         'learner = "online"\ns = [1]\ndim = [50, 100, 200]\nreplicas = 6\nmax_steps = 100000\n'
-        f'resamples = 99\ncache = "{tmp_path / "cache"}"\noutput = "{tmp_path / "out"}"\n'
+        f'resamples = 100\ncache = "{tmp_path / "cache"}"\noutput = "{tmp_path / "out"}"\n'
     )
     code, payload = _json(capsys, ["sweep", "--config", str(config), "--json"])
     assert code == 0
@@ -138,7 +138,7 @@ def test_sweep_library_reads_toml_and_keywords_win(tmp_path):
 
     config = tmp_path / "sweep.toml"
     config.write_text("s = [1]\ndim = [50, 100]\nreplicas = 4\nmax-steps = 100000\nseed = 7\n")
-    report = sweep(config=config, replicas=5, no_cache=True, resamples=99)
+    report = sweep(config=config, replicas=5, no_cache=True, resamples=100)
     assert isinstance(report, SweepReport)
     assert report.spec.replicas == 5 and report.spec.seed == 7  # keyword over file over default
     assert report.spec.ds == (50, 100) and report.cache is None and report.output is None

@@ -93,3 +93,68 @@ class _Fixed:
 
     def print_usage(self, file):
         self.parser.print_usage(file)
+
+
+def _one_line_failure(capsys, argv, status, *fragments):
+    assert cli.main(argv) == status
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err, captured.err
+    for fragment in fragments:
+        assert fragment in captured.err, captured.err
+    assert "nan" not in captured.out.lower() and "inf" not in captured.out.lower()
+    return captured
+
+
+def test_a_comment_character_in_an_inequality_is_refused(capsys):
+    _one_line_failure(
+        capsys, ["check-bound", "cos_theta >= 2 # <= 5"], 2, "'#' is not allowed"
+    )
+
+
+@pytest.mark.parametrize("json", [[], ["--json"]])
+def test_a_flow_beyond_double_precision_is_a_numerical_failure(capsys, json):
+    argv = ["flow", "normalized", "--link", "he(2)", "--kappa", "1e12", *json]
+    _one_line_failure(capsys, argv, 3, "numerical failure", "kappa = 1e+12", "not finite")
+
+
+@pytest.mark.parametrize("json", [[], ["--json"]])
+def test_sgd_that_overflows_is_a_numerical_failure(capsys, json):
+    argv = ["linear", "--sgd", "--lr", "1e308", "--steps", "5", "--batch", "4", *json]
+    _one_line_failure(capsys, argv, 3, "SGD diverged", "learning rate 1e+308")
+
+
+@pytest.mark.parametrize("json", [[], ["--json"]])
+def test_an_inequality_with_an_infinite_margin_is_bad_input(capsys, json):
+    argv = ["check-bound", "cos_theta <= log(t)", "--grid", "2", "--search", "0", *json]
+    _one_line_failure(capsys, argv, 2, "not finite at t = 0", "margin is -inf")
+
+
+def test_the_json_emitter_refuses_non_finite_numbers_naming_the_field(capsys):
+    from featcheck.numerics.commands.common import print_json
+
+    with pytest.raises(NumericalError, match=r"result\.curves\[1\]\.slope"):
+        print_json({"curves": [{"slope": 1.0}, {"slope": float("nan")}]})
+    with pytest.raises(NumericalError, match=r"result\.margin"):
+        print_json({"margin": "-inf"})  # how plain() writes -inf
+    assert capsys.readouterr().out == ""
+    print_json({"value": 1.5, "missing": None, "label": "information"})
+    assert '"value": 1.5' in capsys.readouterr().out
+
+
+def test_a_swallowed_time_limit_still_ends_the_command_with_exit_3(monkeypatch, capsys):
+    import contextlib
+    import time
+
+    def stubborn(args):  # a fallback path that catches every exception
+        with contextlib.suppress(Exception):
+            time.sleep(5)
+        return 0
+
+    monkeypatch.setenv("FEATCHECK_TIME_LIMIT", "0.2")
+    parser = cli.build_parser()
+    args = parser.parse_args(["hermite", "relu"])
+    args.handler = stubborn
+    monkeypatch.setattr(cli, "build_parser", lambda: _Fixed(parser, args))
+    assert cli.main(["hermite", "relu"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("featcheck: numerical failure: featcheck hermite did not finish")

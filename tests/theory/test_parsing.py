@@ -122,3 +122,12 @@ def test_arbitrary_text_parses_or_raises_parse_error(text):
 def test_catalogue_names_and_expressions_agree():
     assert parse_function("relu").expr == parse_function("relu(z)").expr
     assert parse_function("tanh").expr == sp.tanh(z)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["z # + 1", "cos_theta >= 2 # <= 5", "z; 1", "z % 2", "z @ z", "z | 1", "~z", "z!", "zé"],
+)
+def test_characters_outside_the_grammar_are_refused(text):
+    with pytest.raises(UnsafeExpressionError, match="not allowed in expressions"):
+        parse(text)
