@@ -25,8 +25,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from featcheck.numerics.claims.provenance import Provenance
-from featcheck.numerics.jsonable import plain
-from featcheck.theory.errors import InputError
+from featcheck.numerics.jsonable import finite_plain, plain
+from featcheck.theory.errors import InputError, NumericalError
 
 BUDGETS = ("quick", "full")
 T = TypeVar("T")
@@ -289,6 +289,13 @@ def run_claim(c: Claim, budget: str, seed: int, figure_dir: Path | None = None) 
             error=f"the claim returned {type(evidence).__name__}, not featcheck Evidence"
         )
     evidence.claim_id, evidence.provenance, evidence.statement = c.id, c.provenance, c.statement
+    if not evidence.error:
+        try:  # a NaN or an infinity in the evidence is a broken measurement, not a finding
+            record = {"checks": [c.to_json() for c in evidence.checks]}
+            finite_plain({**record, "details": evidence.details}, "evidence")
+        except NumericalError as exc:  # reported by its field; the values are not kept
+            evidence.error = f"the claim's evidence is not finite: {exc}"
+            evidence.checks, evidence.details = [], {}
     evidence.seconds = time.perf_counter() - start
     evidence.status = evidence.decide()
     return evidence

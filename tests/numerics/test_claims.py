@@ -17,6 +17,7 @@ from featcheck.numerics.claims.base import (
     within,
 )
 from featcheck.numerics.claims.provenance import reading
+from featcheck.numerics.jsonable import finite_plain
 from featcheck.theory.errors import InputError
 
 TEST_SOURCE = reading(None, "a test")
@@ -53,6 +54,16 @@ def test_an_exception_is_an_error_not_a_pass():
     result = run_claim(_claim(broken), "quick", 0)
     assert result.status == Status.ERROR and "boom" in result.error
     json.dumps(result.to_json())
+
+
+def test_a_non_finite_measurement_is_an_error_not_a_finding():
+    def nan_claim(ctx):
+        return Evidence(checks=[within("x", 1.0, float("nan"), 0.1)])
+
+    result = run_claim(_claim(nan_claim), "quick", 0)
+    assert result.status == Status.ERROR
+    assert "non-finite" in result.error and "evidence.checks[0].measured" in result.error
+    finite_plain(result.to_json())  # the record itself is finite: verify --json can print it
 
 
 def test_claim_streams_depend_on_seed_and_id_only():
