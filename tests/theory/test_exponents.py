@@ -187,3 +187,38 @@ def test_committed_gain_derivations_are_current(name, comparator, effective):
 
     expected = preconditioning_gain(comparator, effective).derivation.to_markdown()
     assert (DOCS / f"exponent-gain-{name}.md").read_text() == expected
+
+
+# ---------------------------------------------------------------------------
+# the scaling limit at a fixed step constant
+
+
+@pytest.mark.parametrize("s_value", [3, 4, 5])
+def test_escape_moments_are_exact(s_value):
+    from featcheck.theory.exponents.escape import escape_limit, m, one_step_moments
+
+    moments = one_step_moments(s_value)
+    # the spherical gradient of the population correlation m^s along u
+    assert sp.expand(moments.drift - s_value * m ** (s_value - 1) * (1 - m**2)) == 0
+    assert moments.spherical == s_value  # E[h_s'^2]
+    assert moments.variance == s_value * (2 * s_value + 1)  # E[(z h_s)^2] E[h_s'^2]
+    a, b, sigma2 = escape_limit(s_value).numeric(2.0)
+    assert (a, b, sigma2) == (2.0 * s_value, 2.0 * s_value, 4.0 * s_value * (2 * s_value + 1))
+
+
+def test_escape_limit_needs_s_at_least_3_and_threshold_correction_at_3():
+    from featcheck.theory.exponents.escape import escape_limit, threshold_correction
+
+    with pytest.raises(DomainError, match="s >= 3"):
+        escape_limit(2)
+    with pytest.raises(DomainError, match="s = 3 only"):
+        threshold_correction(4, 1, sp.Rational(1, 2))
+    value = threshold_correction(3, 1, sp.Rational(1, 2))
+    assert value == (sp.atanh(sp.Rational(1, 2)) - 2) / 3
+
+
+def test_committed_escape_derivation_is_current():
+    from featcheck.theory.exponents.escape import escape_limit
+
+    expected = escape_limit(3).derivation.to_markdown()
+    assert (DOCS / "exponent-escape-limit.md").read_text() == expected
