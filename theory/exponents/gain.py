@@ -149,7 +149,10 @@ def preconditioning_gain(comparator: str, effective_dimension: bool = True) -> G
             "their ratio tends to the constant 1/(1 - r2), so the gain exponent is 0 at s = 2.",
         )
     else:
-        exponent_eff = sp.simplify(e["normalized"] - e["preconditioned"])
+        # valid for s >= 2 only, where max(s - 2, 0) = s - 2
+        exponent_eff = sp.factor(
+            sp.expand((e["normalized"] - e["preconditioned"]).subs(sp.Max(0, s - 2), s - 2))
+        )
         valid = sp.And(s >= 2, r2 >= 0, r2 <= HALF)
         out.add(
             "Normalized step in whitened coordinates",
