@@ -261,6 +261,12 @@ def isotropic_online(ctx: ClaimContext) -> Evidence:
     return evidence
 
 
+def tuned_pre_asymptotic(rows: list[dict], s: int) -> list[dict]:
+    """:func:`pre_asymptotic` on the measurements of a finished sweep."""
+    optimum = escape_limit.optimal_step_constant(s).c
+    return pre_asymptotic([point_summary(m).to_json() for m in rows], s, optimum)
+
+
 def _drop_pre_asymptotic(evidence, result, fitted, optimum, level):
     """Refit the tuned s = 3 exponent without its pre-asymptotic sizes (or say why not)."""
     flagged = pre_asymptotic(fitted["points"], 3, optimum.c)
@@ -611,13 +617,7 @@ def preconditioning_gain(ctx: ClaimContext) -> Evidence:
             "minimum over step sizes may lie outside it."
         )
     if s_a >= 3:
-        flagged = [
-            {"d": m["d"], **f}
-            for m in measured["isotropic"][1]
-            for f in pre_asymptotic(
-                [point_summary(m).to_json()], s_a, escape_limit.optimal_step_constant(s_a).c
-            )
-        ]
+        flagged = tuned_pre_asymptotic(measured["isotropic"][1], s_a)
         evidence.details["isotropic_pre_asymptotic"] = flagged
         if flagged and "a" in fits:
             fits.pop("a")

@@ -121,3 +121,46 @@ def test_rho0_claim_quick_smoke(tmp_path):
     evidence = run_claim(REGISTRY["exponents.rho0-regimes"], "quick", 0, tmp_path)
     assert evidence.status == Status.HOLDS, evidence.to_json()
     assert evidence.figures and all(path.stat().st_size > 0 for path in evidence.figures)
+
+
+def _tuned_sweep(ds, constants):
+    """A finished s = 3 sweep whose best step at each d is ``constant d^(-3/2)`` and whose
+    count is ``0.07 d^2`` (plus a slower step on each side)."""
+    from featcheck.numerics.exponents.sample_complexity import SweepResult, SweepSpec
+
+    spec = SweepSpec(ds=tuple(ds), s_values=(3,), replicas=4, max_steps=10**9)
+    rows = []
+    for d, constant in zip(ds, constants, strict=True):
+        best = constant * d**-1.5
+        n = 0.07 * d**2
+        cells = [[2 * n] * 4, [n, n + 1, n + 2, n + 3], [2 * n] * 4]
+        rows.append({"s": 3, "r1": 0.0, "r2": 0.0, "d": d, "etas": [2 * best, best, best / 2],
+                     "cells": cells, "reached_bottom": True})  # fmt: skip
+    return SweepResult(spec, rows)
+
+
+def test_pre_asymptotic_sizes_leave_the_tuned_fit():
+    from featcheck.numerics.claims.base import Evidence
+    from featcheck.numerics.exponents.sample_complexity import curves
+
+    optimum = escape_limit.optimal_step_constant(3)
+    level = rules.Level(0.05, 2)
+    ds = (1000, 4000, 16000, 64000, 256000)
+    # held at the cap below 16000 (0.1 sqrt(d)), at the optimum from there on: refit on three
+    result = _tuned_sweep(ds, [0.1 * 1000**0.5, 0.1 * 4000**0.5, 12.0, 12.0, 12.0])
+    fitted = curves(result, "online", confidence=level.confidence)[0]
+    evidence = Evidence()
+    refit = exponents._drop_pre_asymptotic(evidence, result, fitted, optimum, level)
+    assert [p["d"] for p in refit["points"]] == [16000, 64000, 256000]
+    assert refit["measured_exponent"] == pytest.approx(2.0, abs=1e-6)
+    assert "pre-asymptotic" in evidence.note
+    flagged = exponents.tuned_pre_asymptotic(result.measurements, 3)  # the gain claim's (a)
+    assert [f["d"] for f in flagged] == [1000, 4000]
+    # held at the cap everywhere: the tuned exponent is out of reach, with a deciding size
+    result = _tuned_sweep(ds[:3], [0.15 * d**0.5 for d in ds[:3]])
+    fitted = curves(result, "online", confidence=level.confidence)[0]
+    evidence = Evidence()
+    assert exponents._drop_pre_asymptotic(evidence, result, fitted, optimum, level) is None
+    (check,) = evidence.checks
+    assert not check.decidable
+    assert check.inputs["deciding_size"] == pytest.approx(4 * (optimum.c / 0.15) ** 2)
