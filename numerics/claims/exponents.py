@@ -753,7 +753,7 @@ def _gain_figure(path, fits, normalized, r2, s_a, s_b, g_eff, g_plain, g_a, e_b)
             fit.interval,
             {"reading of upper bounds": r2, "derived, stationary start": g_eff,
              "rho0 with D = d": g_plain},
-            f"(b) normalized / preconditioned, s = {s_b}",
+            f"(b) normalized / preconditioned, s = {s_b} (fitted slope: log d divided out)",
             "n*_normalized / n*_preconditioned",
         )
     if normalized is not None:
