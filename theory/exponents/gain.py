@@ -215,8 +215,9 @@ def preconditioning_gain(comparator: str, effective_dimension: bool = True) -> G
             "Logarithmic factors (s = 2)",
             r"L_N / L_P = " + sp.latex(log_ratio),
             "n_N ~ (d/kappa^2) log(sqrt(d)/kappa) and n_P ~ d log(1/rho0): their ratio tends to "
-            "(1 - 2 r2)/(1 - r2) for r2 < 1/2; at r2 = 1/2 the normalized escape costs no "
-            "logarithm, so the ratio n_N/n_P carries an extra 1/log d there.",
+            "(1 - 2 r2)/(1 - r2) for r2 < 1/2.  At r2 = 1/2 the stationary overlap is of order "
+            "1 and the linearisation behind log(sqrt(d)/kappa) fails: the logarithm of n_N is "
+            "not fixed here, and n_N/n_P ~ d^(-1) (log d)^(-a) with 0 <= a <= 1.",
         )
         out.add(
             "Both conventions",
