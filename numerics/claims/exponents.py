@@ -3,12 +3,15 @@
 under a spiked covariance.
 
 Measurements use the exact reduced online-SGD simulator
-(:mod:`featcheck.numerics.exponents.overlap_chain`); ``n*(d)`` is the lower median hitting
-time minimised over a geometric window of step sizes, and the exponent is a log-log
-least-squares slope with a percentile bootstrap interval
-(:mod:`featcheck.numerics.exponents.needed_samples`,
-:mod:`featcheck.numerics.exponents.sample_complexity`).  Several intervals in one claim share
-a Bonferroni-corrected level.
+(:mod:`featcheck.numerics.exponents.overlap_chain`).  With the step tuned per ``d``,
+``n*(d)`` is the lower median hitting time minimised over a geometric window of step sizes
+and its exponent a log-log slope with a percentile bootstrap interval
+(:mod:`featcheck.numerics.exponents.needed_samples`); a best step at an end of the window
+makes the claim inconclusive (the window is wrong there).  At ``s = 3`` the decisive
+measurement is at a fixed step constant, against the derived limit ``n/d^2 -> C(c)``
+(:mod:`featcheck.theory.exponents.escape`,
+:mod:`featcheck.numerics.exponents.escape_limit`).  Every claim declares one family-wise
+level (:class:`featcheck.numerics.claims.rules.Level`) shared by its intervals.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import numpy as np
 from scipy import stats
 
+from featcheck.numerics.claims import rules
 from featcheck.numerics.claims.base import ClaimContext, Evidence, claim, contains, holds_if
 from featcheck.numerics.claims.provenance import (
     BEN_AROUS_2021,
@@ -28,14 +32,19 @@ from featcheck.numerics.claims.provenance import (
     reading,
 )
 from featcheck.numerics.estimate import two_sample
-from featcheck.numerics.exponents import figures
+from featcheck.numerics.exponents import escape_limit, figures
 from featcheck.numerics.exponents.needed_samples import (
     CensoredError,
     fit_exponent,
     fit_ratio_exponent,
     point,
 )
-from featcheck.numerics.exponents.sample_complexity import SweepSpec, curves, run_sweep
+from featcheck.numerics.exponents.sample_complexity import (
+    SweepResult,
+    SweepSpec,
+    curves,
+    run_sweep,
+)
 from featcheck.numerics.exponents.spherical_sgd import Link, OnlineSGD, whitened_overlap
 from featcheck.theory.exponents import predict
 
@@ -57,6 +66,13 @@ def _sweep_curves(ctx: ClaimContext, spec: SweepSpec, learner: str, confidence: 
     return curves(result, learner, confidence=confidence, n_resamples=999, seed=spec.seed)
 
 
+def _refit(result: SweepResult, kept, learner: str, confidence: float):
+    """The curves of a finished sweep restricted to the dimensions ``kept`` (no new runs)."""
+    spec = SweepSpec(**{**result.spec.to_json(), "ds": tuple(kept)})
+    rows = [m for m in result.measurements if m["d"] in kept]
+    return curves(SweepResult(spec, rows), learner, confidence=confidence, seed=spec.seed)
+
+
 def _edge_note(evidence: Evidence, fitted: list[dict]) -> None:
     edges = [
         (c["s"], c["r2"], p["d"])
@@ -72,24 +88,115 @@ def _edge_note(evidence: Evidence, fitted: list[dict]) -> None:
         )
 
 
+#: The step constant of the scaling-limit check at s = 3 (eta = c d^(-3/2)): well below the
+#: stability cap of the last stage at the sizes that run (about 0.15 sqrt(d) at overlap 1/2).
+ESCAPE_CONSTANT = 1.0
+
+
+def pre_asymptotic(points: list[dict], s: int, optimum: float) -> list[dict]:
+    """Sizes whose tuned step constant ``eta d^(s/2)`` has not reached the limit's optimum
+    ``c*`` (more than a half-octave, the window's resolution, below it): the tuned step is
+    held by the stability cap of the last stage and the count is pre-asymptotic."""
+    flagged = []
+    for p in points:
+        if p.get("eta") is None:
+            continue
+        constant = p["eta"] * p["d"] ** (s / 2)
+        if constant < optimum / math.sqrt(2):
+            flagged.append({"d": p["d"], "tuned_constant": constant,
+                            "tuned_constant_over_sqrt_d": constant / math.sqrt(p["d"])})
+    return flagged  # fmt: skip
+
+
+def _escape_check(ctx: ClaimContext, evidence: Evidence, level: rules.Level, ds, replicas):
+    """s = 3 at the fixed step eta = c d^(-3/2): n/d^2 -> C(c), by the convergence rule."""
+    c = ESCAPE_CONSTANT
+    limit = escape_limit.mean_escape_time(3, c)
+    optimum = escape_limit.optimal_step_constant(3)
+    seeds = ctx.seed_sequence().spawn(len(ds) + 1)[1:]
+    samples = [
+        escape_limit.scaled_hitting_times(3, c, d, replicas, seed)
+        for d, seed in zip(ds, seeds, strict=True)
+    ]
+    censored = [d for d, x in zip(ds, samples, strict=True) if not np.isfinite(x).all()]
+    details = {
+        "c": c,
+        "C(c)": limit.value,
+        "C(c)_error": limit.error,
+        "optimal_c": optimum.c,
+        "C(optimal_c)": optimum.value,
+        "ds": list(ds),
+        "mean_n_over_d2": [float(np.mean(x)) for x in samples],
+    }
+    evidence.details["escape_limit"] = details
+    if censored:
+        evidence.add(
+            rules.out_of_reach(
+                "s = 3 at eta = c d^(-3/2): n/d^2 -> C(c)",
+                f"runs censored at 60 C(c) d^2 steps at d = {censored}",
+                None,
+            )
+        )
+        return samples
+    for check in escape_verdict(ds, samples, limit.value, c, level, ctx.rng(), limit.error):
+        evidence.add(check)
+    return samples
+
+
+def escape_verdict(
+    ds, samples, limit: float, c: float, level: rules.Level, rng, error: float = 0.0
+) -> list:
+    """``mean n/d^2 -> C(c)``, judged by extrapolation over three or more ``d``.
+
+    The samples have the derived ``d^(-1/2)`` threshold correction removed, so the next
+    corrections are of order ``1/d``: :func:`rules.limit` fits ``X_inf + b/d`` and asks that
+    the interval of ``X_inf`` contain ``C(c)``.  An interval that also contains 0 cannot
+    tell ``n ~ C(c) d^2`` from a smaller power of ``d``: undecided, not a pass.
+    """
+    label = f"s = 3 at eta = {c:g} d^(-3/2): n/d^2 -> C(c) = {limit:.4g}"
+    check = rules.limit(
+        label, ds, samples, limit, order=1.0, level=level, rng=rng, margin=error, C=limit
+    )
+    low, high = check.inputs["extrapolated_interval"]
+    if check.passed and low <= 0:
+        spread = max(float(np.std(x, ddof=1) / np.mean(x)) for x in samples)
+        return [
+            rules.out_of_reach(
+                label,
+                f"the extrapolated n/d^2 interval [{low:.3g}, {high:.3g}] contains 0 as well as "
+                f"C(c): it cannot tell n ~ d^2 from a smaller power (replicas vary by "
+                f"{100 * spread:.0f}%); more replicas or sizes of about {4 * max(ds)} decide",
+                4 * max(ds),
+                **check.inputs,
+            )
+        ]
+    return [check]
+
+
 @claim(
     "exponents.isotropic-online",
     provenance=reading(
         BEN_AROUS_2021,
         "main results on online SGD from a random start: sample-complexity thresholds "
         "d^(s-1), d log d and d for information exponent s >= 3, s = 2 and s = 1, sharp up to "
-        "logarithmic factors; read as the Theta rate of n*(d), with exactly log d at s = 2",
+        "logarithmic factors; read as the Theta rate of n*(d), with exactly log d at s = 2; at "
+        "s = 3 the constant C(c) of n = C(c) d^2 at the step eta = c d^(-3/2) is derived in "
+        "featcheck (docs/derivations/exponent-escape-limit.md)",
     ),
     statement=(
         "Reading the thresholds of Ben Arous, Gheissari, Jagannath (2021) as tight rates: "
         "online spherical SGD on an h_s target from a random start needs n ~ d^max(1, s-1) "
-        "samples (d log d at s = 2), so the measured exponent's interval contains max(1, s-1)."
+        "samples (d log d at s = 2).  At s = 1, 2 the exponent of n*(d) (step tuned per d) "
+        "has an interval containing max(1, s - 1); at s = 3, at the step eta = c d^(-3/2), "
+        "n(d)/d^2 tends to the derived constant C(c) (the convergence rule over three or more "
+        "d); sizes where the tuned step has not reached the limit's optimal constant are "
+        "pre-asymptotic and left out of any exponent fit."
     ),
 )
 def isotropic_online(ctx: ClaimContext) -> Evidence:
     if ctx.full:
-        # s = 3 stops at d = 3162 and s = 4 at d = 240: n* ~ d^(s-1) steps per run make
-        # larger d cost hours even at 6e6 steps/s
+        # the tuned s = 3 sweep stops at d = 3162 and s = 4 at d = 240: n* ~ d^(s-1) steps
+        # per run make larger d cost hours even at 6e6 steps/s
         plan = [
             (1, (100, 1000, 10000, 100000), 32),
             (2, (1000, 10000, 100000), 32),
@@ -98,20 +205,30 @@ def isotropic_online(ctx: ClaimContext) -> Evidence:
         ]
     else:
         plan = [(1, (100, 1000, 10000), 16), (2, (1000, 3162, 10000), 16)]
-    confidence = 1 - 0.05 / len(plan)
+    escape_ds = ctx.pick(quick=(100, 200, 400), full=(200, 400, 800, 1600, 3200))
+    escape_replicas = ctx.pick(quick=96, full=256)
+    level = rules.Level(0.05, tests=len(plan) + 1)
     evidence = Evidence(
         note="Plain spherical SGD, correlation loss, student = target = h_s, weak recovery "
-        f"|<w, u>| >= 1/2; {', '.join(f's = {s}: {r}' for s, _, r in plan)} replicates per "
-        f"step size; {100 * confidence:.2f}% "
-        "bootstrap intervals (Bonferroni over s)."
+        f"|<w, u>| >= 1/2; tuned sweeps {', '.join(f's = {s}: {r}' for s, _, r in plan)} "
+        f"replicates per step size; s = 3 at the fixed step eta = {ESCAPE_CONSTANT:g} "
+        f"d^(-3/2), {escape_replicas} replicas at d = {list(escape_ds)}; "
+        f"{level.describe()}."
     )
+    samples = _escape_check(ctx, evidence, level, escape_ds, escape_replicas)
+    optimum = escape_limit.optimal_step_constant(3)
     fitted_all = []
     for s, ds, replicas in plan:
         spec = SweepSpec(
             ds=ds, s_values=(s,), replicas=replicas, max_steps=10**9, seed=_seed(ctx) + s
         )
-        fitted = _sweep_curves(ctx, spec, "online", confidence)[0]
+        result = run_sweep(spec, sweep_cache())
+        fitted = curves(result, "online", confidence=level.confidence, seed=spec.seed)[0]
         fitted_all.append(fitted)
+        if s == 3:
+            fitted = _drop_pre_asymptotic(evidence, result, fitted, optimum, level)
+            if fitted is None:
+                continue
         if fitted["measured_exponent"] is None:
             evidence.inconclusive = True
             evidence.note += f" s = {s}: {fitted['censored']}"
@@ -124,7 +241,7 @@ def isotropic_online(ctx: ClaimContext) -> Evidence:
                 low,
                 high,
                 s=s,
-                ds=list(ds),
+                ds=[p["d"] for p in fitted["points"]],
                 measured=fitted["measured_exponent"],
                 n_star=[p["n_star"] for p in fitted["points"]],
             )
@@ -135,7 +252,49 @@ def isotropic_online(ctx: ClaimContext) -> Evidence:
     if path is not None:
         title = "Isotropic online SGD: n*(d) against d^max(1, s-1)"
         evidence.figures.append(figures.plot_curves(fitted_all, path, title))
+    path = ctx.figure_path("escape")
+    if path is not None:
+        details = evidence.details["escape_limit"]
+        evidence.figures.append(
+            figures.plot_escape(escape_ds, samples, details["C(c)"], ESCAPE_CONSTANT, path)
+        )
     return evidence
+
+
+def tuned_pre_asymptotic(rows: list[dict], s: int) -> list[dict]:
+    """:func:`pre_asymptotic` on the measurements of a finished sweep."""
+    optimum = escape_limit.optimal_step_constant(s).c
+    return pre_asymptotic([point_summary(m).to_json() for m in rows], s, optimum)
+
+
+def _drop_pre_asymptotic(evidence, result, fitted, optimum, level):
+    """Refit the tuned s = 3 exponent without its pre-asymptotic sizes (or say why not)."""
+    flagged = pre_asymptotic(fitted["points"], 3, optimum.c)
+    fitted["pre_asymptotic"] = flagged
+    if not flagged:
+        return fitted
+    bad = {f["d"] for f in flagged}
+    kept = [d for d in result.spec.ds if d not in bad]
+    ratio = float(np.median([f["tuned_constant_over_sqrt_d"] for f in flagged]))
+    deciding = 4 * (optimum.c / ratio) ** 2
+    evidence.note += (
+        f" s = 3, step tuned per d: at d = {sorted(bad)} the tuned constant eta d^(3/2) is "
+        f"about {ratio:.3g} sqrt(d), below the limit's optimum c* = {optimum.c:.3g} (held by the "
+        "stability cap of the last stage): pre-asymptotic, left out of the exponent fit."
+    )
+    if len(kept) < 3:
+        evidence.add(
+            rules.out_of_reach(
+                "exponent s = 3, step tuned per d",
+                "every size but " + str(kept) + " is pre-asymptotic (tuned step at the "
+                "stability cap, n* ~ d^1.5 there)",
+                deciding,
+                flagged=flagged,
+                fitted_on_all_sizes=fitted.get("measured_exponent"),
+            )
+        )
+        return None
+    return _refit(result, kept, "online", level.confidence)[0]
 
 
 def sample_rho0(d: float, r1: float, r2: float, size: int, rng: np.random.Generator):
@@ -177,23 +336,18 @@ def rho0_regimes(ctx: ClaimContext) -> Evidence:
     exponents = (8, 10, 12, 14) if not ctx.full else (6, 8, 10, 12, 14, 16)
     size = 2000 if not ctx.full else 20000
     ds = np.array([10.0**k for k in exponents])
-    confidence = 1 - 0.05 / (len(cases) - 1)
+    level = rules.Level(0.05, tests=len(cases) - 1)  # the four cases with r2 <= 1
+    confidence = level.confidence
     prediction = predict("rho0")
     evidence = Evidence(
         note=f"Median |rho0| over {size} exact draws per d at d = 1e{exponents[0]}..1e"
-        f"{exponents[-1]}; slope of log median against log d with {100 * confidence:.0f}% "
-        "bootstrap intervals (Bonferroni over the four cases with r2 <= 1); regime (iv) "
-        "is checked as rho0 -> 1."
+        f"{exponents[-1]}; slope of log median against log d with {level.describe()} "
+        "(percentile bootstrap; the cases with r2 <= 1); regime (iv) is checked as rho0 -> 1."
     )
-    x = np.log(ds)
     plotted = []
     for r1, r2 in cases:
         samples = [np.abs(sample_rho0(d, r1, r2, size, rng)) for d in ds]
-
-        def slope(*groups):
-            return float(np.polyfit(x, np.log([np.median(g) for g in groups]), 1)[0])
-
-        measured = slope(*samples)
+        measured = float(np.polyfit(np.log(ds), np.log([np.median(g) for g in samples]), 1)[0])
         value = prediction.at(1, r1, r2)
         case = {
             "r1": r1,
@@ -218,18 +372,12 @@ def rho0_regimes(ctx: ClaimContext) -> Evidence:
                 )
             )
             continue
-        ci = stats.bootstrap(
-            samples,
-            slope,
-            vectorized=False,
-            paired=False,
-            n_resamples=499,
-            confidence_level=confidence,
-            method="percentile",
-            random_state=rng,
-        )
-        low, high = ci.confidence_interval.low, ci.confidence_interval.high
-        case["interval"] = (float(low), float(high))
+        fit = rules.loglog_slope(
+            ds, confidence=confidence, replicas=samples, statistic=np.median, rng=rng,
+            resamples=499,
+        )  # fmt: skip
+        low, high = fit.low, fit.high
+        case["interval"] = (low, high)
         evidence.add(
             contains(
                 f"e_rho at r1 = {r1}, r2 = {r2} {value.regime}",
@@ -269,7 +417,8 @@ def spiked_three_stage(ctx: ClaimContext) -> Evidence:
         r2_values, ds, replicas = (0.1, 0.25, 0.375, 0.5, 0.7, 0.9), (100, 316, 1000, 3162), 24
     else:
         r2_values, ds, replicas = (0.9,), (100, 200, 400), 12
-    confidence = 1 - 0.05 / len(r2_values)
+    level = rules.Level(0.05, tests=len(r2_values))
+    confidence = level.confidence
     spec = SweepSpec(
         ds=ds,
         s_values=(s,),
@@ -288,7 +437,7 @@ def spiked_three_stage(ctx: ClaimContext) -> Evidence:
     verdicts = []
     evidence = Evidence(
         note=f"kappa = d^r2, c = d^-0.25, strong recovery rho >= 0.9, {replicas} replicates per "
-        f"step size, {100 * confidence:.1f}% bootstrap intervals (Bonferroni over r2)."
+        f"step size, {level.describe()} (percentile bootstrap, one per r2)."
     )
     for c in fitted:
         b_value = batch.at(s, r1, c["r2"]).value
@@ -339,37 +488,68 @@ def spiked_three_stage(ctx: ClaimContext) -> Evidence:
     return evidence
 
 
+def gain_window(ds, r2: float, variant: str) -> tuple[int, int]:
+    """The window of step sizes (half-octaves around the reference step) of a gain sweep.
+
+    The normalized learner's whitened step is amplified by ``1 + kappa`` along ``theta``, so
+    its best step is about ``kappa`` times the reference: its window reaches
+    ``2 log2(1 + kappa)`` half-octaves further up at the largest ``d``.
+    """
+    low, high = SweepSpec.__dataclass_fields__["eta_window"].default
+    if variant == "normalized":
+        high += 2 * math.ceil(math.log2(1 + max(ds) ** r2))
+    return low, high
+
+
 def _gain_sweep(ctx: ClaimContext, s: int, ds, replicas: int, variant: str, spiked: bool):
+    r2 = 0.5 if spiked else 0.0
     spec = SweepSpec(
         ds=ds,
         s_values=(s,),
-        r2_values=(0.5,) if spiked else (0.0,),
+        r2_values=(r2,),
         spiked=spiked,
         variant=variant,
         replicas=replicas,
         max_steps=10**9,
         threshold=0.9,
+        eta_window=gain_window(ds, r2, variant),
         seed=_seed(ctx),
     )
     measurements = run_sweep(spec, sweep_cache()).measurements
     return [[np.asarray(c) for c in m["cells"]] for m in measurements], measurements
 
 
+def window_edges(measured: dict) -> list[dict]:
+    """Every ``(learner, d)`` whose best step sits at an end of the steps tried: the window
+    is then wrong (the minimum over step sizes may lie outside it)."""
+    out = []
+    for key, (_, rows) in measured.items():
+        for m in rows:
+            p = point_summary(m)
+            if p.at_edge:
+                out.append({"learner": key, "d": m["d"], "eta": p.eta,
+                            "eta_d": p.eta * m["d"], "window": [min(m["etas"]), max(m["etas"])]})
+    return out  # fmt: skip
+
+
 @claim(
     "exponents.preconditioning-gain",
     provenance=reading(
         MOUSAVI_HOSSEINI_2023,
-        "the advantage of preconditioned online SGD under a spike kappa = d^(1/2), as stated "
-        "in a summary of the paper's results (a d^0.5 saving over normalized SGD), not as a "
-        "printed theorem",
+        "the advantage of preconditioned over normalized online SGD under a spike "
+        "kappa = d^(1/2) (a d^0.5 saving), obtained by dividing the paper's sample-complexity "
+        "upper bounds of the two learners; read as a ratio of needed samples, which the paper "
+        "does not print",
     ),
     statement=(
-        "Reading of a summary of the paper: at condition number 1 + kappa ~ d^0.5 (r1 = 0), "
-        "preconditioned online SGD needs d^0.5 times fewer samples than normalized online SGD. "
-        "Also checked, derived in featcheck (docs/derivations/exponent-gain-isotropic.md, "
-        "exponent-gain-normalized.md): a saving d^(max(s-2,0)/2) over isotropic SGD "
-        "(kappa = 0), and n_normalized/n_preconditioned ~ d^(-1/2) with the effective "
-        "dimension d/kappa (d^0 with D = d)."
+        "Reading a ratio of the paper's upper bounds as a ratio of sample counts: at condition "
+        "number 1 + kappa ~ d^0.5 (r1 = 0), preconditioned online SGD needs d^0.5 times fewer "
+        "samples than normalized online SGD.  A violated verdict refutes this reading, not the "
+        "upper bounds.  Also checked, derived in featcheck "
+        "(docs/derivations/exponent-gain-isotropic.md, exponent-gain-normalized.md): (a) "
+        "n_isotropic/n_preconditioned ~ d^(r2 max(s-2, 0)); (b) n_normalized/n_preconditioned "
+        "~ d^(-s r2) (d^-1 at s = 2, r2 = 1/2, up to a log d), the stationary overlap "
+        "kappa/sqrt(d) of the normalized learner acting as its start."
     ),
 )
 def preconditioning_gain(ctx: ClaimContext) -> Evidence:
@@ -382,16 +562,17 @@ def preconditioning_gain(ctx: ClaimContext) -> Evidence:
     else:  # at s = 3 the isotropic runs are too heavy-tailed for a CI-sized budget
         ds, replicas = (100, 400, 1600), 12
         s_a, ds_a, replicas_a = 2, ds, replicas
-    confidence = 1 - 0.05 / 3  # two ratio intervals and the normalized exponent
+    level = rules.Level(0.05, tests=3)  # two ratio intervals and the normalized exponent
+    confidence = level.confidence
     rng = ctx.rng()
     evidence = Evidence(
         note=f"kappa = d^0.5, u = theta, strong recovery (whitened overlap >= 0.9); (b) at "
         f"s = {s_b}, d = {list(ds)}, {replicas} replicates per step size; (a) at s = {s_a}, "
         f"d = {list(ds_a)}, {replicas_a} replicates; step size optimised separately for each "
-        "learner; "
-        f"{100 * confidence:.1f}% bootstrap intervals (Bonferroni over three intervals) of the "
-        "slope of log(n*_comparator / n*_preconditioned) against log d, and of the exponent of "
-        "n*_normalized alone (log d divided out)."
+        "learner over a window that reaches 2 log2(1 + kappa) half-octaves higher for the "
+        f"normalized learner; {level.describe()} (percentile bootstrap) of the slope of "
+        "log(n*_comparator / n*_preconditioned) against log d, and of the exponent of "
+        "n*_normalized alone."
     )
     measured = {}
     for key, s, variant, spiked in (
@@ -404,6 +585,13 @@ def preconditioning_gain(ctx: ClaimContext) -> Evidence:
         measured[key] = _gain_sweep(
             ctx, s, ds_a if a else ds, replicas_a if a else replicas, variant, spiked
         )
+    g_b = float(gain("normalized", True).at(s_b, r2))
+    g_plain = float(gain("normalized", False).at(s_b, r2))
+    g_a = float(gain("isotropic").at(s_a, r2))
+    # the ratio carries (log d)^(-a): a = 1 if the normalized escape costs no logarithm at
+    # r2 = 1/2, a = 0 if it costs log d like the preconditioned one; the derivation does not
+    # fix a at that boundary, so (b) is a range of slopes over the grid
+    width_b = 1.0 / float(np.mean(np.log(ds)))
     fits = {}
     for label, numerator, denominator, grid in (
         ("b", "normalized", "preconditioned-b", ds),
@@ -420,72 +608,84 @@ def preconditioning_gain(ctx: ClaimContext) -> Evidence:
         except CensoredError as exc:
             evidence.inconclusive = True
             evidence.note += f" ({label}) {exc}"
-    edges = [
-        (key, m["d"])
-        for key, (_, rows) in measured.items()
-        for m in rows
-        for p in [point_summary(m)]
-        if p.at_edge
-    ]
+    edges = window_edges(measured)
+    evidence.details["window_edges"] = edges
     if edges:
-        evidence.note += (
-            f" The best step size sat at the edge of its window for (learner, d) = {edges}."
-        )
         evidence.inconclusive = True
-    g_eff = float(gain("normalized", True).at(s_b, r2))
-    g_plain = float(gain("normalized", False).at(s_b, r2))
-    g_a = float(gain("isotropic").at(s_a, r2))
+        evidence.note += (
+            " The best step size sat at an end of the steps tried for (learner, d) = "
+            f"{[(e['learner'], e['d']) for e in edges]}: the window is wrong there, and the "
+            "minimum over step sizes may lie outside it."
+        )
+    if s_a >= 3:
+        flagged = tuned_pre_asymptotic(measured["isotropic"][1], s_a)
+        evidence.details["isotropic_pre_asymptotic"] = flagged
+        if flagged and "a" in fits:
+            fits.pop("a")
+            evidence.add(
+                rules.out_of_reach(
+                    f"(a) isotropic (kappa = 0) vs preconditioned spiked, s = {s_a}",
+                    f"the isotropic learner's tuned step is held by its stability cap at d = "
+                    f"{[f['d'] for f in flagged]} (pre-asymptotic, n* ~ d^1.5 there)",
+                    4 * (escape_limit.optimal_step_constant(s_a).c
+                         / min(f["tuned_constant_over_sqrt_d"] for f in flagged)) ** 2,
+                    flagged=flagged,
+                )
+            )  # fmt: skip
     if "b" in fits:
         fit = fits["b"]
         slope, (low, high), ratios = fit.slope, fit.interval, fit.ratios
         evidence.details["ratios_normalized_over_preconditioned"] = dict(
             zip(ds, ratios, strict=True)
         )
-        # the summary's statement, as it was first checked
         evidence.add(
             contains(
-                "gain exponent",
+                "gain exponent (reading of the ratio of upper bounds)",
                 r2,
                 low,
                 high,
                 measured=slope,
                 ratios=ratios,
                 comparator="normalized",
-                prediction="summary reading: n_normalized/n_preconditioned ~ d^0.5",
+                prediction="reading: n_normalized/n_preconditioned ~ d^0.5",
             )
         )
+        band = (g_b - width_b, g_b)
         evidence.add(
-            contains(
-                f"(b) normalized vs preconditioned, effective dimension d/kappa, s = {s_b}",
-                g_eff,
-                low,
-                high,
-                measured=slope,
+            holds_if(
+                f"(b) normalized vs preconditioned, stationary start kappa/sqrt(d), s = {s_b}",
+                low <= band[1] and high >= band[0],
+                f"slope in [{band[0]:.3g}, {band[1]:.3g}] (d^{g_b:g} times (log d)^-a, "
+                "0 <= a <= 1)",
+                [low, high],
+                slope=slope,
                 ratios=ratios,
+                predicted_band=list(band),
                 predicted_plain_convention=g_plain,
             )
         )
-        eff_in, plain_in = low <= g_eff <= high, low <= g_plain <= high
+        stationary_in = low <= band[1] and high >= band[0]
+        plain_in = low <= g_plain <= high
         convention = {
-            (True, False): "effective dimension d/kappa",
-            (False, True): "plain (D = d)",
+            (True, False): "stationary start kappa/sqrt(d)",
+            (False, True): "plain (rho0 with D = d)",
             (True, True): "undecided (the interval contains both)",
             (False, False): "neither",
-        }[(eff_in, plain_in)]
+        }[(stationary_in, plain_in)]
         evidence.details["convention_normalized"] = convention
-        evidence.details["predicted_b"] = {"effective_dimension": g_eff, "plain": g_plain}
+        evidence.details["predicted_b"] = {"stationary_start": list(band), "plain": g_plain}
         evidence.note += (
-            f" (b) measured {slope:.3g} [{low:.3g}, {high:.3g}]; predicted {g_eff:g} with "
-            f"the effective dimension d/kappa, {g_plain:g} with D = d: the measurement "
-            f"follows {convention}."
+            f" (b) measured {slope:.3g} [{low:.3g}, {high:.3g}]; predicted [{band[0]:.3g}, "
+            f"{band[1]:.3g}] from the stationary start (d^{g_b:g} up to a power of log d), "
+            f"{g_plain:g} with rho0 and D = d: the measurement follows {convention}."
         )
     normalized = None
+    e_b = (s_b - 1) * (1 - 2 * r2)
     try:
         normalized = fit_exponent(
             ds,
             measured["normalized"][0],
             [m["etas"] for m in measured["normalized"][1]],
-            log_factor=True,
             confidence=confidence,
             rng=rng,
         )
@@ -494,27 +694,29 @@ def preconditioning_gain(ctx: ClaimContext) -> Evidence:
         evidence.note += f" (normalized) {exc}"
     else:
         low, high = normalized.interval
-        e_eff, e_plain = 1 - r2, 1.0
+        band_n = (e_b, e_b + width_b)  # (d/kappa^2)^(s-1) times (log d)^a, 0 <= a <= 1
         evidence.add(
-            contains(
-                f"(b) normalized exponent alone, effective dimension d/kappa, s = {s_b}",
-                e_eff,
-                low,
-                high,
-                measured=normalized.exponent,
+            holds_if(
+                f"(b) normalized exponent alone, (d/kappa^2)^(s-1), s = {s_b}",
+                low <= band_n[1] and high >= band_n[0],
+                f"exponent in [{band_n[0]:.3g}, {band_n[1]:.3g}] (d^{e_b:g} times (log d)^a, "
+                "0 <= a <= 1)",
+                [low, high],
+                exponent=normalized.exponent,
                 n_star=[p.n_star for p in normalized.points],
-                predicted_plain_convention=e_plain,
+                predicted_plain_convention=1.0,
             )
         )
         evidence.details["normalized_exponent"] = {
             "measured": normalized.exponent,
             "interval": [low, high],
-            "predicted_effective_dimension": e_eff,
-            "predicted_plain": e_plain,
+            "predicted_stationary_start": list(band_n),
+            "predicted_plain": 1.0,
         }
         evidence.note += (
-            f" n*_normalized ~ d^e log d with e = {normalized.exponent:.3g} "
-            f"[{low:.3g}, {high:.3g}]; predicted {e_eff:g} (d/kappa), {e_plain:g} (D = d)."
+            f" n*_normalized ~ d^e with e = {normalized.exponent:.3g} [{low:.3g}, {high:.3g}]; "
+            f"predicted [{band_n[0]:.3g}, {band_n[1]:.3g}] ((d/kappa^2)^(s-1) up to a power "
+            "of log d), 1 (rho0 with D = d)."
         )
     if "a" in fits:
         fit = fits["a"]
@@ -536,12 +738,12 @@ def preconditioning_gain(ctx: ClaimContext) -> Evidence:
     path = ctx.figure_path("ratios")
     if path is not None:
         evidence.figures.append(
-            _gain_figure(path, fits, normalized, r2, s_a, s_b, g_eff, g_plain, g_a)
+            _gain_figure(path, fits, normalized, r2, s_a, s_b, g_b, g_plain, g_a, e_b)
         )
     return evidence
 
 
-def _gain_figure(path, fits, normalized, r2, s_a, s_b, g_eff, g_plain, g_a):
+def _gain_figure(path, fits, normalized, r2, s_a, s_b, g_eff, g_plain, g_a, e_b):
     """Ratios n*_N/n*_P and n*_I/n*_P and n*_N alone, beside every prediction checked."""
     fig, axes = figures.new_panels(
         3, f"Preconditioned online SGD at kappa = d^{r2}: sample ratios against predictions"
@@ -555,7 +757,8 @@ def _gain_figure(path, fits, normalized, r2, s_a, s_b, g_eff, g_plain, g_a):
             fit.ratio_intervals,
             fit.slope,
             fit.interval,
-            {"summary reading": r2, "derived, d/kappa": g_eff, "derived, D = d": g_plain},
+            {"reading of upper bounds": r2, "derived, stationary start": g_eff,
+             "rho0 with D = d": g_plain},
             f"(b) normalized / preconditioned, s = {s_b}",
             "n*_normalized / n*_preconditioned",
         )
@@ -568,10 +771,9 @@ def _gain_figure(path, fits, normalized, r2, s_a, s_b, g_eff, g_plain, g_a):
             [p.n_star_interval for p in normalized.points],
             normalized.exponent,
             normalized.interval,
-            {"derived, d/kappa": 1 - r2, "derived, D = d": 1.0},
-            f"(b) normalized alone, s = {s_b} (lines carry log d)",
+            {"derived, (d/kappa^2)^(s-1)": e_b, "rho0 with D = d": 1.0},
+            f"(b) normalized alone, s = {s_b}",
             "n*_normalized",
-            factor=np.log(np.asarray(ds, dtype=float)),
         )
     if "a" in fits:
         fit = fits["a"]
@@ -723,7 +925,8 @@ def reduced_vs_full(ctx: ClaimContext) -> Evidence:
         budget=3000,
     )
     n_tests = sum(len(r["tests"]) for r in rows)
-    alpha = 0.01 / n_tests
+    level = rules.Level(0.01, tests=n_tests)
+    alpha = 1 - level.confidence
     evidence = Evidence(
         note=f"Kolmogorov-Smirnov, {replicas} replicas per simulator, level 0.01 Bonferroni over "
         f"{n_tests} tests (reject a test when p < {alpha:.2g}); full-dimensional oracles: "

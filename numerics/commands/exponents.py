@@ -227,7 +227,7 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
     gain.add_argument(
         "--plain",
         action="store_true",
-        help="normalized comparator: prefactor d instead of the effective dimension d/kappa",
+        help="normalized comparator: rho0 with the prefactor d instead of the stationary start",
     )
     add_derivation_output(gain)
     gain.set_defaults(handler=run_derive_gain)

@@ -232,3 +232,21 @@ def plot_two_sample(rows: list[dict], alpha: float, path: Path) -> Path:
     ax.set_title("Reduced simulator against full-dimensional simulations")
     ax.legend(fontsize=6)
     return _save(fig, path)
+
+
+def plot_escape(ds, samples, limit: float, c: float, path: Path) -> Path:
+    """Mean ``n/d^2`` at the fixed step ``eta = c d^(-3/2)`` (two standard errors) against
+    the derived limit ``C(c)``."""
+    fig, axes = new_panels(1, f"Isotropic online SGD, s = 3, eta = {c:g} d^(-3/2)")
+    ax = axes[0]
+    means = np.array([np.mean(x) for x in samples])
+    errors = np.array([2 * np.std(x, ddof=1) / np.sqrt(len(x)) for x in samples])
+    ax.errorbar(ds, means, yerr=errors, fmt="o", color="k", capsize=3,
+                label="measured mean n/d^2 (threshold correction removed)")  # fmt: skip
+    ax.axhline(limit, color="C1", linestyle="--", label=f"derived limit C(c) = {limit:.4g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("dimension d")
+    ax.set_ylabel("mean hitting step / d^2")
+    ax.set_title("n/d^2 against its d -> infinity limit", fontsize=10)
+    ax.legend(fontsize=7)
+    return save(fig, path)

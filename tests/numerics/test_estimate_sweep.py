@@ -124,3 +124,17 @@ def test_ratio_fit_recovers_a_known_ratio_exponent():
         assert low <= ratio <= high
     with pytest.raises(CensoredError):
         fit_ratio_exponent(ds[:2], [[np.array([-1, -1, 5])]] * 2, bottom[:2])
+
+
+def test_ratio_fit_divides_out_a_log_factor():
+    # n_top/n_bottom = d^-1 / log d exactly: the slope with the log divided out is -1
+    ds = [100, 400, 1600]
+    bottom = [[np.full(8, 100 * d)] for d in ds]
+    top = [[np.full(8, 100 / np.log(d))] for d in ds]
+    rng = np.random.default_rng(0)
+    fit = fit_ratio_exponent(ds, top, bottom, rng=rng, n_resamples=99, log_factor=-1.0)
+    assert fit.slope == pytest.approx(-1.0, abs=1e-9)
+    assert fit.interval[0] == pytest.approx(-1.0, abs=1e-9)
+    raw = fit_ratio_exponent(ds, top, bottom, rng=rng, n_resamples=99)
+    assert raw.slope < -1.05  # the log steepens the raw slope at these sizes
+    assert fit.ratios == raw.ratios  # the ratios are reported as measured

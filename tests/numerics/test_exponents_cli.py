@@ -70,7 +70,7 @@ def test_derive_preconditioning_gain(tmp_path):
     argv = ["derive", "preconditioning-gain", "--comparator", "normalized", "-o", str(out)]
     assert main(argv) == 0
     text = out.read_text()
-    assert "Drift versus noise, anisotropic step" in text and "g = - r_{2}" in text
+    assert "Stationary overlap: the effective start" in text and "g = - r_{2} s" in text
 
 
 def test_sweep_json_plot_cache_and_toml(tmp_path, capsys):

@@ -134,22 +134,27 @@ def test_gain_exponents_at_half():
     assert [isotropic.at(k) for k in (1, 2, 3, 4)] == [0, 0, sp.Rational(1, 2), 1]
     assert isotropic.log_ratio.subs(r2, sp.Rational(1, 2)) == 2  # log d / log(1/rho0) -> 2
     normalized = preconditioning_gain("normalized")
-    assert [normalized.at(k) for k in (2, 3, 5)] == [-sp.Rational(1, 2)] * 3
+    assert [normalized.at(k) for k in (2, 3, 5)] == [-1, -sp.Rational(3, 2), -sp.Rational(5, 2)]
+    assert normalized.log_ratio.subs(r2, sp.Rational(1, 4)) == sp.Rational(2, 3)
     plain = preconditioning_gain("normalized", effective_dimension=False)
     assert [plain.at(k) for k in (2, 3, 5)] == [0, 0, 0]
 
 
 @given(st.integers(2, 12), st.fractions(0, 1))
 def test_gain_exponents_are_differences_of_sample_exponents(s_value, r2_value):
+    r2_normalized = min(r2_value, sp.Rational(1, 2))
     from featcheck.theory.exponents import preconditioning_gain, sample_exponents
 
     e = {k: v.subs({s: s_value, r2: sp.Rational(r2_value)}) for k, v in sample_exponents().items()}
-    # no spike, no gain over the isotropic learner; the martingale constraint binds for r2 >= 0
+    # no spike, no gain over either comparator: every learner is the isotropic one
     assert preconditioning_gain("isotropic").at(s_value, 0) == 0
-    assert e["normalized"] == e["normalized-martingale"]
-    assert preconditioning_gain("normalized").at(s_value, r2_value) == (
-        e["normalized"] - e["preconditioned"]
-    )
+    assert preconditioning_gain("normalized").at(s_value, 0) == 0
+    # the normalized learner starts from the stationary overlap kappa/sqrt(d): g = -s r2
+    e_n = {k: v.subs({s: s_value, r2: r2_normalized}) for k, v in sample_exponents().items()}
+    assert preconditioning_gain("normalized").at(s_value, r2_normalized) == (
+        e_n["normalized"] - e_n["preconditioned"]
+    ) == -s_value * r2_normalized
+    assert e_n["normalized-stationary"] == r2_normalized - sp.Rational(1, 2)
     # the preconditioned exponent is the spiked convention-A prediction at r1 = 0
     assert e["preconditioned"] == predict("spiked-online").at(s_value, 0, r2_value).exact
 
@@ -163,6 +168,8 @@ def test_gain_bad_input():
         preconditioning_gain("isotropic", effective_dimension=False)
     with pytest.raises(DomainError, match="needs"):
         preconditioning_gain("normalized").at(1)
+    with pytest.raises(DomainError, match="needs"):  # kappa above sqrt(d): not derived
+        preconditioning_gain("normalized").at(2, 0.75)
     with pytest.raises(DomainError, match="whole number"):
         preconditioning_gain("isotropic").at(0)
 
@@ -180,3 +187,38 @@ def test_committed_gain_derivations_are_current(name, comparator, effective):
 
     expected = preconditioning_gain(comparator, effective).derivation.to_markdown()
     assert (DOCS / f"exponent-gain-{name}.md").read_text() == expected
+
+
+# ---------------------------------------------------------------------------
+# the scaling limit at a fixed step constant
+
+
+@pytest.mark.parametrize("s_value", [3, 4, 5])
+def test_escape_moments_are_exact(s_value):
+    from featcheck.theory.exponents.escape import escape_limit, m, one_step_moments
+
+    moments = one_step_moments(s_value)
+    # the spherical gradient of the population correlation m^s along u
+    assert sp.expand(moments.drift - s_value * m ** (s_value - 1) * (1 - m**2)) == 0
+    assert moments.spherical == s_value  # E[h_s'^2]
+    assert moments.variance == s_value * (2 * s_value + 1)  # E[(z h_s)^2] E[h_s'^2]
+    a, b, sigma2 = escape_limit(s_value).numeric(2.0)
+    assert (a, b, sigma2) == (2.0 * s_value, 2.0 * s_value, 4.0 * s_value * (2 * s_value + 1))
+
+
+def test_escape_limit_needs_s_at_least_3_and_threshold_correction_at_3():
+    from featcheck.theory.exponents.escape import escape_limit, threshold_correction
+
+    with pytest.raises(DomainError, match="s >= 3"):
+        escape_limit(2)
+    with pytest.raises(DomainError, match="s = 3 only"):
+        threshold_correction(4, 1, sp.Rational(1, 2))
+    value = threshold_correction(3, 1, sp.Rational(1, 2))
+    assert value == (sp.atanh(sp.Rational(1, 2)) - 2) / 3
+
+
+def test_committed_escape_derivation_is_current():
+    from featcheck.theory.exponents.escape import escape_limit
+
+    expected = escape_limit(3).derivation.to_markdown()
+    assert (DOCS / "exponent-escape-limit.md").read_text() == expected

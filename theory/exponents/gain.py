@@ -10,13 +10,16 @@ exponents, each from the drift-versus-noise balance of one online step:
 * ``isotropic``: the same algorithm on isotropic data (``kappa = 0``), from ``d^(-1/2)``:
   ``n_I ~ d^max(1, s - 1)``, so ``g = r2 max(s - 2, 0)``;
 * ``normalized``: normalized online SGD on the spiked data.  Its whitened step is
-  ``eta (1 + kappa)`` along ``theta`` and ``eta`` in the bulk; the martingale along
-  ``theta`` binds and ``n_N ~ (d/kappa) rho0^(-2 max(s - 2, 0))``, so ``g = -r2`` (the
-  effective dimension ``d/kappa``); with the plain prefactor ``D = d`` instead, ``g = 0``.
+  ``eta (1 + kappa)`` along ``theta`` and ``eta`` in the bulk: the amplified noise along
+  ``theta``, held by the bulk contraction, gives a stationary overlap
+  ``rho_eff ~ kappa/sqrt(d)`` that acts as the start, so
+  ``n_N ~ (d/kappa^2)^(s-1)`` (``log d`` at ``s = 2``) and ``g = -s r2`` for
+  ``r2 <= 1/2`` (``-2 r2`` at ``s = 2``); with the plain substitution of ``rho0`` and
+  ``D = d`` instead, ``g = 0``.
 
-At ``s = 2`` both escapes carry a logarithm ``log(1/rho0)`` or ``log(1/m0)``; their ratio
-tends to a constant (``1/(1 - r2)`` for the isotropic comparator, ``1`` for the
-normalized one) and does not change ``g``.
+At ``s = 2`` the escapes carry logarithms; their ratio tends to a constant
+(``1/(1 - r2)`` for the isotropic comparator, ``(1 - 2 r2)/(1 - r2)`` for the normalized
+one when ``r2 < 1/2``) and does not change ``g``.
 """
 
 from __future__ import annotations
@@ -71,14 +74,14 @@ def sample_exponents() -> dict[str, sp.Expr]:
     e_iso = 1 + q  # n ~ d * m0^(-2q), m0 = d^(-1/2)
     e_pre = 1 - 2 * q * e_rho  # n ~ d * rho0^(-2q): isotropic SGD in whitened coordinates
     # normalized step: effective steps eta (1 + kappa) along theta and eta in the bulk
-    e_bulk = 1 - 2 * r2 - 2 * q * e_rho  # eta^2 d <= eta (1 + kappa) rho^(s-2)
-    e_martingale = -2 * (q + 1) * e_rho  # (eta (1 + kappa))^2 n <= rho0^2
+    # normalized step: the stationary overlap rho_eff ~ kappa/sqrt(d) = d^(r2 - 1/2) is the
+    # effective start (r2 <= 1/2), n ~ (d/kappa^2)^(s-1) for s >= 2
+    e_stationary = r2 - HALF
     return {
         "isotropic": e_iso,
         "preconditioned": e_pre,
-        "normalized-bulk": e_bulk,
-        "normalized-martingale": e_martingale,
-        "normalized": sp.Max(e_bulk, e_martingale),
+        "normalized-stationary": e_stationary,
+        "normalized": (1 - 2 * r2) * (s - 1),
         "normalized-plain": 1 - 2 * q * e_rho,  # the plain prefactor D = d
     }
 
@@ -89,10 +92,10 @@ def preconditioning_gain(comparator: str, effective_dimension: bool = True) -> G
     * ``isotropic``: online SGD on isotropic data (``kappa = 0``) against preconditioned online
       SGD on the spiked data: the whitened flow is the isotropic one started from
       ``rho0 ~ d^((r2 - 1)/2)`` instead of ``d^(-1/2)``, so ``g = max(s - 2, 0) r2``.
-    * ``normalized``: normalized online SGD on the same spiked data.  Same ``rho0``; with
-      ``effective_dimension`` the prefactor is ``d/kappa`` (derived here from the anisotropic
-      whitened step), so ``g = -r2``; without it (the plain prefactor
-      ``D = d``) ``g = 0``.
+    * ``normalized``: normalized online SGD on the same spiked data.  With
+      ``effective_dimension`` (the derivation here) the stationary overlap ``kappa/sqrt(d)``
+      is the effective start, ``g = -s r2`` for ``0 <= r2 <= 1/2``; without it (``rho0``
+      substituted with the plain prefactor ``D = d``) ``g = 0``.
     """
     if comparator not in GAIN_COMPARATORS:
         raise DomainError(
@@ -103,7 +106,9 @@ def preconditioning_gain(comparator: str, effective_dimension: bool = True) -> G
             "the choice of prefactor (d or d/kappa) applies to the normalized comparator only"
         )
     e = sample_exponents()
-    eta, rho, rho0, kappa, n, T = sp.symbols("eta rho rho_0 kappa n T", positive=True)
+    eta, rho, rho0, rho_eff, kappa, n = sp.symbols(
+        "eta rho rho_0 rho_eff kappa n", positive=True
+    )
     valid = sp.And(s >= 1, r2 >= 0, r2 <= 1)
     out = Derivation(
         f"Gain of preconditioning over {comparator} online SGD",
@@ -144,85 +149,83 @@ def preconditioning_gain(comparator: str, effective_dimension: bool = True) -> G
             "their ratio tends to the constant 1/(1 - r2), so the gain exponent is 0 at s = 2.",
         )
     else:
-        gap = sp.simplify(e["normalized-martingale"] - e["normalized-bulk"])
-        if gap != r2:  # the martingale constraint binds for every r2 >= 0
-            raise AssertionError(f"unexpected gap between the constraints: {gap}")
-        exponent_eff = sp.simplify(e["normalized-martingale"] - e["preconditioned"])
-        valid = sp.And(s >= 2, r2 >= 0, r2 <= 1)
+        # valid for s >= 2 only, where max(s - 2, 0) = s - 2
+        exponent_eff = sp.factor(
+            sp.expand((e["normalized"] - e["preconditioned"]).subs(sp.Max(0, s - 2), s - 2))
+        )
+        valid = sp.And(s >= 2, r2 >= 0, r2 <= HALF)
         out.add(
             "Normalized step in whitened coordinates",
             r"\Delta v = -\eta\, L\, \Sigma P_v z / \sigma_w^2",
             "p = <v, z> with v = Sigma^(1/2) w / sigma_w, so the Euclidean step on w moves v by "
-            "-eta L Sigma P_v z / sigma_w^2.  Near the start kappa a^2 ~ d^(r2 - 1) << 1, "
-            "sigma_w^2 ~ 1/(1 + kappa): the effective step is eta (1 + kappa) along theta and "
-            "eta in the d - 1 bulk directions (the preconditioned step is eta in all of them).",
+            "-eta L Sigma P_v z / sigma_w^2.  While kappa a^2 << 1, sigma_w^2 ~ 1/(1 + kappa): "
+            "the whitened step is eta (1 + kappa) along theta and eta in the d - 1 bulk "
+            "directions (the preconditioned step is eta in all of them).",
         )
         out.add(
-            "Drift versus noise, anisotropic step",
+            "Overlap along theta: drift, contraction, noise",
             [
-                sp.LessThan(eta**2 * d * rho, eta * (1 + kappa) * rho ** (s - 1)),
-                sp.LessThan((eta * (1 + kappa)) ** 2 * n, rho0**2),
-                sp.Eq(n, T / (eta * (1 + kappa))),
-                sp.Eq(T, rho0 ** (-sp.Max(s - 2, 0))),
+                sp.Eq(sp.Symbol("drift"), eta * (1 + kappa) * s * rho ** (s - 1)),
+                sp.Eq(sp.Symbol("contraction"), eta**2 * d * s * rho / 2),
+                sp.Eq(sp.Symbol("variance"), (eta * (1 + kappa)) ** 2 * s * (2 * s + 1)),
             ],
-            "Drift along theta: eta (1 + kappa) rho^(s-1) per step.  (1) The bulk noise, of "
-            "squared norm eta^2 d, pulls rho toward 0 through the renormalisation by "
-            "eta^2 d rho/2: the drift must win.  (2) The martingale along theta, of size "
-            "eta (1 + kappa) per step, must not exceed rho0 over the escape.  In the isotropic "
-            "case (kappa = 0) the two conditions coincide; here (1) allows a (1 + kappa)^2 "
-            "larger step and (2) becomes the binding one.",
+            "Per step: the drift of rho is the amplified population gradient; the bulk noise, of "
+            "squared norm eta^2 d s, pulls rho toward 0 through the renormalisation; the noise "
+            "along theta is amplified by (1 + kappa) like the drift (E[(z h_s(z))^2] = 2s + 1).",
         )
         out.add(
-            "Needed samples: both constraints",
+            "Stationary overlap: the effective start",
+            sp.Eq(rho_eff**2, (1 + kappa) ** 2 * (2 * s + 1) / d),
+            "Below the escape the overlap is an Ornstein-Uhlenbeck process: variance over twice "
+            "the contraction rate.  It equilibrates within the escape time (both are of order "
+            "1/(eta^2 d) at the largest admissible step) and forgets rho0.  rho_eff ~ "
+            "kappa/sqrt(d) = d^(r2 - 1/2) exceeds rho0 = d^((r2 - 1)/2) as soon as kappa > 1, so "
+            "it is the effective start [derived here].  The condition that the martingale along "
+            "theta stay below rho0 is a device of proofs, not a necessity: the amplified noise "
+            "helps the escape.",
+        )
+        out.add(
+            "Needed samples",
             [
-                sp.Eq(
-                    n,
-                    sp.Max(d / (1 + kappa) ** 2, rho0 ** (-2)) * rho0 ** (-2 * sp.Max(s - 2, 0)),
-                ),
-                sp.Eq(sp.Symbol("e_bulk"), e["normalized-bulk"]),
-                sp.Eq(sp.Symbol("e_martingale"), e["normalized-martingale"]),
-                sp.Eq(sp.Symbol("e_martingale") - sp.Symbol("e_bulk"), gap),
+                sp.LessThan(eta, 2 * (1 + kappa) * rho_eff ** (s - 2) / d),
+                sp.Eq(n, 1 / (eta * (1 + kappa) * rho_eff ** (s - 2))),
+                sp.Eq(n, (d / kappa**2) ** (s - 1)),
+                sp.Eq(sp.Symbol("e_N"), e["normalized"]),
             ],
-            "n = T/(eta (1 + kappa)) at the largest admissible step.  The martingale constraint "
-            "dominates by d^r2: rho0^(-2) = d^(1 - r2) = d/kappa is the effective dimension "
-            "[derived here].  Valid for s >= 2: at s = 1 the escape "
-            "does not depend on rho0.",
+            "The drift must beat the contraction at rho_eff, and the escape takes "
+            "1/(eta (1 + kappa) rho^(s-2)) steps; with rho_eff^2 = kappa^2/d this is "
+            "(d/kappa^2)^(s-1) (times log(sqrt(d)/kappa) at s = 2).  Valid for s >= 2 and "
+            "kappa <= sqrt(d) (r2 <= 1/2); at kappa = 0 it is the isotropic d^(s-1).",
         )
         out.add(
             "Strong recovery at a fixed threshold",
             [
-                sp.LessThan(eta, sp.Symbol("c_tau") / d),
-                sp.Eq(sp.Symbol("n_final"), d / kappa),
+                sp.LessThan(eta, sp.Symbol("c_tau") * (1 + kappa) / d),
+                sp.Eq(sp.Symbol("n_final"), d / kappa**2),
             ],
-            "Where the whitened overlap reaches a fixed threshold tau, kappa a^2 is of order 1: "
-            "the whitened steps are about eta (1 + kappa)/(1 + kappa a^2) along theta and "
-            "eta/(1 + kappa a^2) in the bulk, so the noise floor 1 - rho^2 ~ eta d/(1 + kappa a^2) "
-            "must stay below 1 - tau^2, and the last stage costs ~ d/kappa steps.  This caps "
-            "the step at eta (1 + kappa) ~ kappa/d, within the martingale constraint of the "
-            "escape, and gives the same d/kappa.",
-        )
-        out.add(
-            "Effective dimension",
-            sp.Eq(sp.Symbol("e_N"), sp.simplify(e["normalized-martingale"])),
-            "n_N ~ (d/kappa) rho0^(-2 max(s - 2, 0)) (times log(1/rho0) at s = 2).  The plain "
-            "convention (D = d, the substitution without the switch) gives "
-            "n_N ~ d rho0^(-2 max(s - 2, 0)), the same as preconditioning.",
+            "Near a fixed whitened threshold the restoring drift acts along theta with the "
+            "amplified step eta (1 + kappa), the bulk noise with eta: the floor 1 - rho^2 ~ "
+            "eta d/(1 + kappa) caps the step at (1 + kappa)/d, above the escape's step, and the "
+            "last stage costs ~ d/kappa^2 steps: it changes no exponent.",
         )
         plain = sp.simplify(e["normalized-plain"] - e["preconditioned"])
         exponent = exponent_eff if effective_dimension else plain
-        log_ratio = sp.Integer(1)
+        log_ratio = (1 - 2 * r2) / (1 - r2)
         out.add(
             "Logarithmic factors (s = 2)",
-            r"L_N / L_P = 1",
-            "Both escapes cost log(1/rho0) with the same rho0: the factors cancel.",
+            r"L_N / L_P = " + sp.latex(log_ratio),
+            "n_N ~ (d/kappa^2) log(sqrt(d)/kappa) and n_P ~ d log(1/rho0): their ratio tends to "
+            "(1 - 2 r2)/(1 - r2) for r2 < 1/2.  At r2 = 1/2 the stationary overlap is of order "
+            "1 and the linearisation behind log(sqrt(d)/kappa) fails: the logarithm of n_N is "
+            "not fixed here, and n_N/n_P ~ d^(-1) (log d)^(-a) with 0 <= a <= 1.",
         )
         out.add(
             "Both conventions",
-            [sp.Eq(sp.Symbol("g_{d/kappa}"), exponent_eff), sp.Eq(sp.Symbol("g_d"), plain)],
-            "A ratio n_N/n_P ~ d^(-r2) (normalized needs fewer samples) under the effective "
-            "dimension; no power of d under the plain convention.  Neither predicts the "
-            "d^(+r2) gain of preconditioning over normalization that the claim "
-            "exponents.preconditioning-gain checks as a reading of the paper.",
+            [sp.Eq(sp.Symbol("g_{stationary}"), exponent_eff), sp.Eq(sp.Symbol("g_d"), plain)],
+            "A ratio n_N/n_P ~ d^(-s r2) (normalized needs fewer samples; d^(-2 r2) at s = 2) "
+            "from the stationary effective start; no power of d under the plain substitution "
+            "of rho0 with D = d.  Neither is the d^(+r2) gain over normalization that the claim "
+            "exponents.preconditioning-gain checks as a reading of the paper's upper bounds.",
         )
     out.add(
         "Gain exponent",
