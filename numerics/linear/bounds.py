@@ -474,7 +474,8 @@ def check_descent_bound(
                 "one_minus_cos": float(out["one_minus_cos"][n_idx, m_idx]),
                 "B": float(out["B"][m_idx]),
                 "S_n": float(out["S"][n_idx, m_idx]),
-                "delta": float(out["delta"][m_idx]),
+                # None: the hypothesis holds for every delta (no restriction)
+                "delta": float(out["delta"][m_idx]) if np.isfinite(out["delta"][m_idx]) else None,
             }
         return value
 

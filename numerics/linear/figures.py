@@ -105,7 +105,8 @@ def figure1_data(
             "flow_loss": series["loss"],
             "gd_cos_theta": gd_w[:, 1] / np.linalg.norm(gd_w, axis=1),
             "gd_rho": np.linalg.norm(gd_w, axis=1),
-            "T": flow.T,
+            # None: the norm never turns (T infinite)
+            "T": flow.T if math.isfinite(flow.T) else None,
             "bounds": [],
         }
         ids, restart_steps = FIGURE_BOUNDS[depth]
@@ -191,7 +192,7 @@ def plot_figure1(data: dict, path: Path, level: float = 0.99) -> Path:
             ax.set_xlabel("t = lr * steps")
             ax.set_ylabel(label)
             ax.set_title(f"depth N = {depth}: {label}")
-            if math.isfinite(run["T"]):
+            if run["T"] is not None:
                 ax.axvline(run["T"], color="grey", lw=0.5, label="T (norm turns)")
         axes[row, 0].legend(fontsize=7)
     init = tuple(float(v) for v in data["init"])
