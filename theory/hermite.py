@@ -37,10 +37,9 @@ import sympy as sp
 
 from featcheck.theory.errors import DomainError, InputError, NumericalError
 from featcheck.theory.functions import SWITCHES, Function, FunctionLike, as_function, branches, z
+from featcheck.theory.names import BASES, MAX_DEGREE
 from featcheck.theory.tanh_sinh import gaussian_integrals, hermite_vector
 
-BASES = ("normalized", "monic")
-MAX_DEGREE = 2000
 #: The numeric path evaluates ``He_0 .. He_K`` at every quadrature node with
 #: ``digits + 15 + K/4`` working digits (He_K cancels that many); its cost grows like
 #: ``K^2`` times the precision, about a minute at ``K = 150`` on one core.
