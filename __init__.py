@@ -42,13 +42,10 @@ Groups (see ``docs/api.md`` for each name):
 from __future__ import annotations
 
 import importlib
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__: str = metadata.version("featcheck")
-except metadata.PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    __version__: str
 
 #: public name -> "module:attribute" (attribute empty: the module itself)
 _EXPORTS: dict[str, str] = {
@@ -214,7 +211,20 @@ __all__ = [
 ]
 
 
+def _package_version() -> str:
+    # read on first use: importlib.metadata costs more than the rest of ``import featcheck``
+    from importlib import metadata
+
+    try:
+        return metadata.version("featcheck")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = version = _package_version()
+        return version
     try:
         target = _EXPORTS[name]
     except KeyError:

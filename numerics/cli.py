@@ -65,12 +65,25 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+class VersionAction(argparse.Action):
+    """``--version``: the version is read when asked for, not when the parser is built."""
+
+    def __init__(
+        self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None
+    ):
+        help = help or "show program's version number and exit"
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        parser.exit(message=f"{_version()}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="featcheck",
         description="Check theorems about gradient-based feature learning.",
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=VersionAction)
     parser.add_argument(
         "--debug",
         action="store_true",

@@ -12,10 +12,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from featcheck.theory.errors import NumericalError
 
@@ -33,12 +32,16 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return plain(value.tolist())
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return plain(float(value))
+    # a numpy value exists only once numpy is loaded: the commands that print no array
+    # (featcheck hermite) do not import it for this
+    np = sys.modules.get("numpy")
+    if np is not None:
+        if isinstance(value, np.ndarray):
+            return plain(value.tolist())
+        if isinstance(value, np.integer):
+            return int(value)
+        if isinstance(value, np.floating):
+            return plain(float(value))
     if isinstance(value, Path):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

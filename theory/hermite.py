@@ -30,17 +30,16 @@ Methods, chosen from the form of ``f``:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import mpmath
 import sympy as sp
 
 from featcheck.theory.errors import DomainError, InputError, NumericalError
 from featcheck.theory.functions import SWITCHES, Function, FunctionLike, as_function, branches, z
+from featcheck.theory.names import BASES, MAX_DEGREE
 from featcheck.theory.tanh_sinh import gaussian_integrals, hermite_vector
 
-BASES = ("normalized", "monic")
-MAX_DEGREE = 2000
 #: The numeric path evaluates ``He_0 .. He_K`` at every quadrature node with
 #: ``digits + 15 + K/4`` working digits (He_K cancels that many); its cost grows like
 #: ``K^2`` times the precision, about a minute at ``K = 150`` on one core.
@@ -48,17 +47,59 @@ MAX_NUMERIC_DEGREE = 150
 SQRT_2PI = sp.sqrt(2 * sp.pi)
 
 
+class _ScaledBySqrtFactorial:
+    """An exact form not built yet: ``base * sqrt(k!)**power`` with ``power`` 1 or -1.
+
+    Building it is sympy work (a product of surds put in canonical form); a coefficient
+    whose exact form nobody reads never pays for it.
+    """
+
+    __slots__ = ("base", "degree", "power")
+
+    def __init__(self, base: sp.Expr, degree: int, power: int) -> None:
+        self.base, self.degree, self.power = base, degree, power
+
+    def build(self) -> sp.Expr:
+        factor = sqrt_factorial(self.degree)
+        if self.power < 0:
+            factor = inverse_sqrt_factorial(self.degree)
+        return self.base * factor
+
+
+class _ExactField:
+    """The ``exact`` field of :class:`Quantity`: stored as given, or built on first
+    access (then kept) when it was given as a deferred product."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, obj, owner=None):
+        if obj is None:  # no class-level default: the field stays a required argument
+            raise AttributeError(self.slot[1:])
+        stored = obj.__dict__[self.slot]
+        if isinstance(stored, _ScaledBySqrtFactorial):
+            stored = obj.__dict__[self.slot] = stored.build()
+        return stored
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.slot] = value
+
+
 @dataclass(frozen=True)
 class Quantity:
-    """A real number known exactly (``exact`` set, ``error = 0``) or to within ``error``."""
+    """A real number known exactly (``exact`` set, ``error = 0``) or to within ``error``.
 
-    exact: sp.Expr | None
+    The exact form of a converted coefficient is built when ``exact`` is first read
+    (equality, hashing and ``repr`` read it too); ``value`` and ``error`` never wait for it.
+    """
+
+    exact: sp.Expr | None = _ExactField()  # type: ignore[assignment]
     value: mpmath.mpf
     error: mpmath.mpf
 
     @property
     def is_exact(self) -> bool:
-        return self.exact is not None
+        return self.__dict__["_exact"] is not None
 
     def scaled(self, factor: sp.Expr) -> Quantity:
         """The quantity times an exact positive ``factor``."""
@@ -130,11 +171,54 @@ def convert_coefficient(c: Coefficient, source: str, target: str) -> Coefficient
     check_basis(target)
     if source == target:
         return c
-    factor = sp.sqrt(sp.factorial(c.degree))
+    k = c.degree
+    factor = mpmath.sqrt(mpmath.factorial(k))
     if target == "normalized":
-        factor = 1 / factor
-    q = c.scaled(factor)
-    return Coefficient(q.exact, q.value, q.error, degree=c.degree)
+        value, error = c.value / factor, c.error / factor
+    else:
+        value, error = c.value * factor, c.error * factor
+    exact = c.exact
+    if exact is not None and exact != 0 and k > 1:
+        exact = _ScaledBySqrtFactorial(exact, k, -1 if target == "normalized" else 1)
+    return Coefficient(exact, value, error, degree=k)
+
+
+@cache
+def _sqrt_factorial_parts(k: int) -> tuple[int, int]:
+    """``(A, B)`` with ``sqrt(k!) = A sqrt(B)`` and ``B`` square-free.
+
+    Legendre's formula gives the exponent of each prime ``p <= k`` in ``k!``,
+    ``sum_{i >= 1} floor(k / p^i)``; its even part goes to ``A``, its odd part to ``B``.
+    """
+    square, free = 1, 1
+    for p in sp.sieve.primerange(2, k + 1):
+        exponent, power = 0, p
+        while power <= k:
+            exponent += k // power
+            power *= p
+        square *= p ** (exponent // 2)
+        if exponent % 2:
+            free *= p
+    return square, free
+
+
+def sqrt_factorial(k: int) -> sp.Expr:
+    """``sqrt(k!)`` in sympy's canonical form (``sp.sqrt(sp.factorial(k))``), built
+    from the prime factorisation instead of factoring ``k!``."""
+    square, free = _sqrt_factorial_parts(k)
+    if free == 1:
+        return sp.Integer(square)
+    surd = sp.Pow(sp.Integer(free), sp.S.Half, evaluate=False)
+    return surd if square == 1 else sp.Mul(sp.Integer(square), surd, evaluate=False)
+
+
+def inverse_sqrt_factorial(k: int) -> sp.Expr:
+    """``1/sqrt(k!) = sqrt(B)/(A B)`` in sympy's canonical form (``1/sp.sqrt(sp.factorial(k))``)."""
+    square, free = _sqrt_factorial_parts(k)
+    if free == 1:
+        return sp.Rational(1, square)
+    surd = sp.Pow(sp.Integer(free), sp.S.Half, evaluate=False)
+    return sp.Mul(sp.Rational(1, square * free), surd, evaluate=False)
 
 
 # ----------------------------------------------------------------------------

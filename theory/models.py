@@ -31,8 +31,7 @@ import sympy as sp
 
 from featcheck.theory.errors import DomainError, InputError
 from featcheck.theory.functions import Function, as_function
-
-CONVENTIONS = ("unit", "ba")
+from featcheck.theory.names import CONVENTIONS
 
 kappa = sp.Symbol("kappa", nonnegative=True)
 c = sp.Symbol("c", real=True)

@@ -26,9 +26,9 @@ import numpy as np
 
 from featcheck.numerics.claims.provenance import Provenance
 from featcheck.numerics.jsonable import finite_plain, plain
+from featcheck.numerics.names import BUDGETS as BUDGETS  # re-exported: the budgets of a claim
 from featcheck.theory.errors import InputError, NumericalError
 
-BUDGETS = ("quick", "full")
 T = TypeVar("T")
 
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from featcheck.numerics.jsonable import finite_plain
 from featcheck.theory.errors import InputError
 
 if TYPE_CHECKING:
@@ -186,6 +185,8 @@ def print_json(payload: Any) -> None:
     """The JSON of ``payload`` on standard output; a NaN or infinite number in it raises
     :class:`~featcheck.theory.errors.NumericalError` naming the field, before anything
     is printed."""
+    from featcheck.numerics.jsonable import finite_plain
+
     json.dump(finite_plain(payload), sys.stdout, indent=2)
     sys.stdout.write("\n")
 
@@ -194,6 +195,8 @@ def require_finite(payload: Any) -> Any:
     """``payload`` as plain JSON data, after checking that it holds no NaN or infinity
     (:func:`~featcheck.numerics.jsonable.finite_plain`); call it before printing a
     result as text, so that the terminal never shows a NaN either."""
+    from featcheck.numerics.jsonable import finite_plain
+
     return finite_plain(payload)
 
 

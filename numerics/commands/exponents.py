@@ -25,16 +25,9 @@ from featcheck.numerics.commands.common import (
     progress,
     require_finite,
 )
-from featcheck.numerics.exponents.sweep import (
-    DEFAULTS,
-    LOSSES,
-    MIN_RESAMPLES,
-    SWEEP_LEARNERS,
-    VARIANTS,
-    read_config,
-)
+from featcheck.numerics.names import DEFAULTS, LOSSES, MIN_RESAMPLES, SWEEP_LEARNERS, VARIANTS
 from featcheck.theory.errors import InputError
-from featcheck.theory.exponents import GAIN_COMPARATORS, LEARNERS
+from featcheck.theory.names import GAIN_COMPARATORS, LEARNERS
 
 #: Where ``featcheck sweep`` writes when neither ``--output`` nor the configuration says.
 SWEEP_OUTPUT = Path("featcheck-sweep")
@@ -286,6 +279,8 @@ def sweep_options(args: argparse.Namespace) -> dict:
     on the command line (``replicas = 3.9`` is refused as ``--replicas 3.9`` is); a key
     set both ways takes the command line's value, and a note on standard error says so.
     """
+    from featcheck.numerics.exponents.sweep import read_config
+
     parser = argparse.ArgumentParser(add_help=False)
     _sweep_arguments(parser)
     actions = {a.dest: a for a in parser._actions if a.option_strings}

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import mpmath
-import sympy as sp
-
 from featcheck.numerics.commands.common import (
     add_derivation_output,
     add_json,
@@ -15,14 +12,7 @@ from featcheck.numerics.commands.common import (
     print_json,
     require_finite,
 )
-from featcheck.theory.functions import parse_function
-from featcheck.theory.hermite import (
-    BASES,
-    MAX_DEGREE,
-    hermite_coefficients,
-    information_exponent,
-)
-from featcheck.theory.hermite_derivation import hermite_derivation
+from featcheck.theory.names import BASES, MAX_DEGREE
 
 #: Working precision in decimal digits that ``--digits`` accepts.
 MIN_DIGITS, MAX_DIGITS = 5, 200
@@ -75,6 +65,12 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
 
 
 def expansion_payload(function: str, max_degree: int, basis: str, digits: int) -> dict:
+    import mpmath
+    import sympy as sp
+
+    from featcheck.theory.functions import parse_function
+    from featcheck.theory.hermite import hermite_coefficients, information_exponent
+
     expansion = hermite_coefficients(
         parse_function(function), max_degree, basis=basis, digits=digits
     )
@@ -135,4 +131,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_derive(args: argparse.Namespace) -> int:
+    from featcheck.theory.functions import parse_function
+    from featcheck.theory.hermite_derivation import hermite_derivation
+
     return emit_derivation(hermite_derivation(parse_function(args.function), args.max_degree), args)

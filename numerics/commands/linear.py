@@ -23,16 +23,12 @@ from featcheck.numerics.commands.common import (
     print_json,
     require_finite,
 )
-from featcheck.theory import linear as th
+from featcheck.numerics.names import PAPER_INIT, WINDOWS
 from featcheck.theory.errors import DomainError
+from featcheck.theory.names import LAWS, MAX_DIM
 
 if TYPE_CHECKING:  # scipy loads when a flow runs, not with the command line
     from featcheck.numerics.linear.trajectory import BoundAlong
-
-#: ``featcheck.numerics.linear.bounds.WINDOWS`` and ``...trajectory.PAPER_INIT``, repeated
-#: here so that building the command line does not import scipy (a test keeps them equal).
-WINDOWS = ("all", "before-T", "after-T")
-PAPER_INIT = (0.6, -0.8)
 
 
 def pair(text: str) -> tuple[float, float]:
@@ -49,7 +45,7 @@ MAX_DEPTH, MAX_POINTS, MAX_GRID, MAX_SEARCH = 100, 10**6, 1000, 10**6
 MAX_BATCH, MAX_STEPS, MAX_REPLICAS = 10**8, 10**9, 10**6
 
 depth_type = bounded_int(MAX_DEPTH, what="the depth")
-dim_type = bounded_int(th.MAX_DIM, minimum=2, what="the dimension")
+dim_type = bounded_int(MAX_DIM, minimum=2, what="the dimension")
 #: at least t = 0 and t-max; five series of 8-byte floats per point
 points_type = bounded_int(MAX_POINTS, minimum=2, bytes_each=40, what="the number of points")
 
@@ -75,12 +71,12 @@ def _add_flow_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--data",
-        choices=th.LAWS,
+        choices=LAWS,
         default="sphere",
         help="law of x: uniform on the unit sphere or standard Gaussian",
     )
     parser.add_argument(
-        "--dim", type=dim_type, default=2, metavar="D", help=f"dimension of x (2 to {th.MAX_DIM})"
+        "--dim", type=dim_type, default=2, metavar="D", help=f"dimension of x (2 to {MAX_DIM})"
     )
     parser.add_argument(
         "--t-max", type=positive_float, default=20.0, metavar="T", help="end time of the flow"
@@ -204,12 +200,12 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
     parser = topics.add_parser("linear", help="reduction, flows and bounds of linear networks")
     parser.add_argument(
         "--data",
-        choices=th.LAWS,
+        choices=LAWS,
         default="sphere",
         help="law of x whose c0 the document derives",
     )
     parser.add_argument(
-        "--dim", type=dim_type, default=2, metavar="D", help=f"dimension of x (2 to {th.MAX_DIM})"
+        "--dim", type=dim_type, default=2, metavar="D", help=f"dimension of x (2 to {MAX_DIM})"
     )
     parser.add_argument(
         "--depth",
@@ -329,4 +325,6 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_derive(args: argparse.Namespace) -> int:
-    return emit_derivation(th.linear_derivation(args.data, args.dim, args.depth), args)
+    from featcheck.theory.linear import linear_derivation
+
+    return emit_derivation(linear_derivation(args.data, args.dim, args.depth), args)

@@ -17,14 +17,11 @@ from featcheck.numerics.commands.common import (
     print_json,
     require_finite,
 )
+from featcheck.numerics.names import DATA, RIDGE_A, RIDGE_B
 
 if TYPE_CHECKING:  # scipy and sympy load when a step runs, not with the command line
     from featcheck.numerics.onestep.run import OneStepA, OneStepB
 
-#: ``featcheck.numerics.onestep.run.DATA``, ``RIDGE_A`` and ``RIDGE_B``, repeated here so
-#: that building the command line does not import scipy (a test keeps them equal).
-DATA = ("isotropic", "spiked", "mixture")
-RIDGE_A, RIDGE_B = 1e-2, 1e-4
 
 #: Largest --dim, --samples and --width (their products are checked against the memory).
 MAX_SIZE = 10**6

@@ -18,8 +18,7 @@ from featcheck.numerics.commands.common import (
     finite_float,
     positive_float,
 )
-from featcheck.theory.dynamics.spiked import FLOWS
-from featcheck.theory.models import CONVENTIONS
+from featcheck.theory.names import CONVENTIONS, FLOWS
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:

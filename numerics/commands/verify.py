@@ -5,19 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from featcheck.numerics.claims import load_user_claims, select
-from featcheck.numerics.claims.base import BUDGETS, Claim, Evidence, Status, run_claim
 from featcheck.numerics.commands.common import add_json, add_output, add_seed, print_json
-from featcheck.numerics.report import (
-    check_writable,
-    claims_table,
-    counterexamples,
-    markdown_report,
-    verification_payload,
-    write_json_atomic,
-    write_text,
-)
+from featcheck.numerics.names import BUDGETS
+
+if TYPE_CHECKING:  # the claims and the report (numpy) load when claims run
+    from featcheck.numerics.claims.base import Claim, Evidence
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -52,6 +46,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from featcheck.numerics.claims import load_user_claims, select
+    from featcheck.numerics.claims.base import Status
+    from featcheck.numerics.report import (
+        check_writable,
+        claims_table,
+        counterexamples,
+        verification_payload,
+    )
+
     user_claims: list[Claim] = []
     for source in args.claim_sources:
         user_claims += [c for c in load_user_claims(source) if c not in user_claims]
@@ -87,6 +90,14 @@ def run_claims(claims: list[Claim], *, budget: str, seed: int, output: Path) -> 
     On a terminal a progress bar names the running claim; elsewhere one line per
     finished claim goes to standard error.
     """
+    from featcheck.numerics.claims.base import run_claim
+    from featcheck.numerics.report import (
+        markdown_report,
+        verification_payload,
+        write_json_atomic,
+        write_text,
+    )
+
     figure_dir = output / "figures"
     results: list[Evidence] = []
     parameters = {"budget": budget, "seed": seed}
@@ -124,6 +135,8 @@ def _progress_bar(total: int):
 
 
 def summary_line(results: list[Evidence], budget: str, seed: int) -> str:
+    from featcheck.numerics.claims.base import Status
+
     counts = {s: sum(r.status == s for r in results) for s in Status}
     return (
         f"{counts[Status.HOLDS]} hold, {counts[Status.VIOLATED]} violated, "

@@ -26,43 +26,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from featcheck.numerics.jsonable import JsonResult
+from featcheck.numerics.names import DEFAULTS, LOSSES, MIN_RESAMPLES, SWEEP_LEARNERS, VARIANTS
 from featcheck.theory.errors import DomainError, InputError
 
 if TYPE_CHECKING:  # the simulator (numba) loads when a sweep runs, not with the CLI
     from featcheck.numerics.exponents.sample_complexity import SweepSpec
-
-#: Learners whose prediction a sweep can be compared with.
-SWEEP_LEARNERS = ("online", "spiked-online", "spiked-batch")
-VARIANTS = ("plain", "normalized", "preconditioned")
-LOSSES = ("correlation", "square")
-
-#: Effective defaults (also the keys a TOML file may set).  ``variant`` None:
-#: ``preconditioned`` for the spiked learners, ``plain`` for ``online``; ``threshold``
-#: None: 0.9 (strong recovery) for the spiked learners, 0.5 (weak recovery) for ``online``.
-DEFAULTS: dict[str, Any] = {
-    "learner": "online",
-    "variant": None,
-    "loss": "correlation",
-    "s": [2],
-    "r1": 0.0,
-    "r2": [0.0],
-    "dim": None,
-    "dim_grid": None,
-    "replicas": 16,
-    "max_steps": 10**7,
-    "threshold": None,
-    "seed": 0,
-    "workers": 1,
-    "scheduler": None,
-    "cache": "featcheck-cache",
-    "no_cache": False,
-    "output": None,
-    "resamples": 999,
-}
-
-#: Fewest bootstrap resamples for a 95% interval: with fewer, the percentile interval
-#: is a handful of draws (one resample gives an interval of width 0).
-MIN_RESAMPLES = 100
 
 _INTEGERS = ("s", "dim", "replicas", "max_steps", "seed", "workers", "resamples")
 _REALS = ("r1", "r2", "threshold")

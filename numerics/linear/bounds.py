@@ -39,6 +39,7 @@ from featcheck.numerics.linear.simulate import (
     step_sizes,
     time_grid,
 )
+from featcheck.numerics.names import WINDOWS
 from featcheck.theory import linear as th
 from featcheck.theory.errors import DomainError, InputError
 
@@ -93,7 +94,6 @@ class FlowFamily:
 # Margins ------------------------------------------------------------------------------
 #: the arguments of a lambdified printed bound: the time, then :func:`initial_values`
 BOUND_ARGS = (th.t, th.rho0, th.theta0, th.rhoT, th.thetaT, th.T, th.c0, th.N)
-WINDOWS = ("all", "before-T", "after-T")
 
 
 @dataclass

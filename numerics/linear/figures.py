@@ -24,7 +24,7 @@ from featcheck.numerics.linear.simulate import (
     layer_gradient_descent,
     sgd,
 )
-from featcheck.numerics.linear.trajectory import PAPER_INIT
+from featcheck.numerics.names import PAPER_INIT
 from featcheck.theory.linear import printed_bounds
 
 #: bound ids drawn for each depth, and the steps where the paper restarts them

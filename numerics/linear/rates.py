@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from featcheck.numerics.linear.simulate import DataLaw, integrate_flow
-from featcheck.numerics.linear.trajectory import PAPER_INIT
+from featcheck.numerics.names import PAPER_INIT
 
 
 def log_one_minus_cos(zeta: np.ndarray) -> np.ndarray:

@@ -25,10 +25,9 @@ from featcheck.numerics.linear.bounds import (
 )
 from featcheck.numerics.linear.simulate import DataLaw, check_depth, integrate_flow, polar_state
 from featcheck.numerics.linear.simulate import sgd as run_sgd
+from featcheck.numerics.names import PAPER_INIT
 from featcheck.theory.errors import DomainError, InputError
 from featcheck.theory.linear import printed_bounds
-
-PAPER_INIT = (0.6, -0.8)
 
 #: the printed bounds on flows, by depth (depth 2 has none: Theorem 5 needs N > 2)
 FLOW_BOUNDS = {

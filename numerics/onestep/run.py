@@ -27,6 +27,7 @@ import numpy as np
 import sympy as sp
 
 from featcheck.numerics.jsonable import JsonResult
+from featcheck.numerics.names import DATA, RIDGE_A, RIDGE_B
 from featcheck.numerics.onestep.simulate import (
     MIN_SPECTRUM_SIZE,
     ConfigA,
@@ -44,12 +45,8 @@ from featcheck.theory.onestep import (
     predict_spikes_b,
 )
 
-#: Data laws of model B; model A's data are isotropic.
-DATA = ("isotropic", "spiked", "mixture")
 #: Distinct spike directions of the data, by law (a mixture has two unless aligned).
 DIRECTIONS = {"isotropic": 0, "spiked": 1}
-RIDGE_A = 1e-2
-RIDGE_B = 1e-4
 HERMITE_A = (
     "not defined for model A: the Hermite-model equivalence (degree L(beta)) is Theorem 4 of "
     "Demir and Dogan, stated in their normalisation (model B: give beta and weight); for "

@@ -8,6 +8,10 @@ Each benchmark times featcheck with pytest-benchmark, then the baseline once, an
 - ReLU, degree 200: all 201 exact coefficients vs one ``mpmath.quad`` of the top
   coefficient alone, at 60 digits: the power series of ``He_200`` cancels about 20
   digits, and at 30 digits that route gets ``c_200`` right to only about 16.
+- ReLU, degree 200, normalized basis: the coefficients (values only; exact forms are
+  built when read) and the same with every exact form read, as ``featcheck hermite``
+  prints them, beside the monic coefficients of the exact engine (``ratio to monic``):
+  the price of the conversion ``c_k = mu_k / sqrt(k!)``.
 - tanh, degree 16, 30 digits: one tanh-sinh pass for all degrees vs one ``mpmath.quad``
   per coefficient.
 - tanh, degree 40, 30 digits: all 41 coefficients vs one ``mpmath.quad`` of the top one.
@@ -24,7 +28,7 @@ import sympy as sp
 
 from featcheck.numerics.quadrature import mpmath_coefficient
 from featcheck.theory.functions import hermite_he, parse_function, z
-from featcheck.theory.hermite import _monic_expansion
+from featcheck.theory.hermite import _monic_expansion, inverse_sqrt_factorial
 
 RELU = parse_function("relu")
 TANH = parse_function("tanh")
@@ -107,6 +111,62 @@ def test_relu_degree_200_beside_one_mpmath_quad(benchmark):
     )
     assert all(c.is_exact for c in expansion.coefficients)
     assert agree(numeric, expansion.coefficients[200:])
+
+
+def against_monic(benchmark, run, name):
+    """Time ``run`` with the benchmark fixture and the monic exact engine as often;
+    record the ratio of the fastest rounds.  Each round starts from an empty sympy
+    cache: a later round would otherwise find every product already built."""
+    seconds: list[float] = []
+
+    def timed(work):
+        sp.core.cache.clear_cache()
+        start = time.perf_counter()
+        result = work()
+        seconds.append(time.perf_counter() - start)
+        return result
+
+    result = benchmark.pedantic(lambda: timed(run), rounds=3)
+    ours, seconds[:] = min(seconds), []
+    for _ in range(3):
+        monic = timed(lambda: _monic_expansion.__wrapped__(RELU, 200, DIGITS))
+    benchmark.extra_info.update(
+        baseline=name,
+        baseline_seconds=round(min(seconds), 4),
+        ratio_to_monic=round(ours / min(seconds), 2),
+    )
+    return result, monic
+
+
+def same_as_monic(expansion, monic, exact_forms):
+    """``c_k = mu_k / sqrt(k!)`` to the working digits, and as exact forms if asked."""
+    with mpmath.workdps(DIGITS + 10):
+        tolerance = mpmath.mpf(10) ** -DIGITS
+        for c, mu in zip(expansion.coefficients, monic.coefficients, strict=True):
+            root = mpmath.sqrt(mpmath.factorial(c.degree))
+            assert abs(c.value * root - mu.value) <= tolerance * max(1, abs(mu.value))
+            if exact_forms:
+                assert c.exact == mu.exact * inverse_sqrt_factorial(c.degree)
+
+
+@pytest.mark.benchmark(group="relu degree 200, normalized basis")
+def test_relu_degree_200_normalized_beside_the_monic_engine(benchmark):
+    expansion, monic = against_monic(
+        benchmark, lambda: featcheck_coefficients(RELU, 200), "monic exact engine, degree 200"
+    )
+    same_as_monic(expansion, monic, exact_forms=False)
+
+
+@pytest.mark.benchmark(group="relu degree 200, normalized basis")
+def test_relu_degree_200_normalized_exact_forms_beside_the_monic_engine(benchmark):
+    def with_exact_forms():
+        expansion = featcheck_coefficients(RELU, 200)
+        for c in expansion.coefficients:
+            c.exact  # noqa: B018 - reading builds the form
+        return expansion
+
+    expansion, monic = against_monic(benchmark, with_exact_forms, "monic exact engine, degree 200")
+    same_as_monic(expansion, monic, exact_forms=True)
 
 
 @pytest.mark.benchmark(group="tanh degree 16, 30 digits")

@@ -110,8 +110,8 @@ def test_verify_writes_json_and_report(tmp_path):
 
 
 def test_verify_exits_1_when_a_claim_is_violated(tmp_path, monkeypatch):
+    from featcheck.numerics import claims
     from featcheck.numerics.claims import base
-    from featcheck.numerics.commands import verify
 
     failing = base.Claim(
         "zz.fails",
@@ -120,5 +120,5 @@ def test_verify_exits_1_when_a_claim_is_violated(tmp_path, monkeypatch):
         lambda ctx: base.Evidence([base.within("x", 0, 1, 0.5)]),
     )
     monkeypatch.setitem(base.REGISTRY, "zz.fails", failing)
-    monkeypatch.setattr(verify, "select", lambda patterns, pool=None: [failing])
+    monkeypatch.setattr(claims, "select", lambda patterns, pool=None: [failing])
     assert main(["verify", "zz", "--output", str(tmp_path)]) == 1

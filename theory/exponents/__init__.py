@@ -28,7 +28,6 @@ Example::
 """
 
 from featcheck.theory.exponents.gain import (
-    GAIN_COMPARATORS,
     GainPrediction,
     preconditioning_gain,
     sample_exponents,
@@ -36,9 +35,6 @@ from featcheck.theory.exponents.gain import (
 from featcheck.theory.exponents.isotropic import isotropic_online_exponent
 from featcheck.theory.exponents.learners import predict
 from featcheck.theory.exponents.prediction import (
-    ISOTROPIC_LEARNERS,
-    LEARNERS,
-    SPIKED_LEARNERS,
     Evaluation,
     Prediction,
     Regime,
@@ -59,6 +55,7 @@ from featcheck.theory.exponents.spiked import (
     spiked_exponent,
     spiked_prediction,
 )
+from featcheck.theory.names import GAIN_COMPARATORS, ISOTROPIC_LEARNERS, LEARNERS, SPIKED_LEARNERS
 
 __all__ = [
     "GAIN_COMPARATORS",

@@ -32,8 +32,8 @@ from featcheck.theory.derivation import Derivation
 from featcheck.theory.errors import DomainError
 from featcheck.theory.exponents.isotropic import BEN_AROUS_2021
 from featcheck.theory.exponents.prediction import d, r2, rational, s, whole_s
+from featcheck.theory.names import GAIN_COMPARATORS
 
-GAIN_COMPARATORS = ("isotropic", "normalized")
 HALF = sp.Rational(1, 2)
 
 

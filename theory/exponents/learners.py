@@ -18,9 +18,10 @@ from featcheck.theory.exponents.isotropic import (
     online_prediction,
     smoothed_prediction,
 )
-from featcheck.theory.exponents.prediction import LEARNERS, SPIKED_LEARNERS, Prediction
+from featcheck.theory.exponents.prediction import Prediction
 from featcheck.theory.exponents.rho0 import rho0_prediction
 from featcheck.theory.exponents.spiked import spiked_prediction
+from featcheck.theory.names import LEARNERS, SPIKED_LEARNERS
 
 
 def _check(learner: str, effective_dimension: bool) -> None:

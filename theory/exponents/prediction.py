@@ -26,15 +26,13 @@ import sympy as sp
 
 from featcheck.theory.derivation import Derivation
 from featcheck.theory.errors import DomainError
+from featcheck.theory.names import SPIKED_LEARNERS
 
 s = sp.Symbol("s", positive=True, integer=True)
 r1 = sp.Symbol("r_1", nonnegative=True)
 r2 = sp.Symbol("r_2", nonnegative=True)
 d = sp.Symbol("d", positive=True)
 
-ISOTROPIC_LEARNERS = ("online", "smoothed", "csq", "kernel")
-SPIKED_LEARNERS = ("spiked-online", "spiked-batch")
-LEARNERS = (*ISOTROPIC_LEARNERS, *SPIKED_LEARNERS, "rho0")
 
 #: The spike scalings: alignment ``c = d^(-r1)``, spike ``kappa = d^r2``.
 R1_RANGE = (sp.Integer(0), sp.Rational(1, 2))

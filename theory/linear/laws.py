@@ -6,9 +6,7 @@ import sympy as sp
 
 from featcheck.theory.errors import DomainError
 from featcheck.theory.linear.symbols import r, x
-
-LAWS = ("sphere", "gaussian")
-MAX_DIM = 10_000
+from featcheck.theory.names import LAWS, MAX_DIM
 
 
 def check_law(law: str, dim: int) -> None:

@@ -48,8 +48,8 @@ from featcheck.theory.dynamics.spiked.risk import RiskModel, risk_model, s1, s2,
 from featcheck.theory.errors import DomainError, InputError
 from featcheck.theory.functions import Function, FunctionLike, as_function
 from featcheck.theory.models import SpikedCovariance, a, b, c, check_convention, kappa
+from featcheck.theory.names import FLOWS
 
-FLOWS = ("plain", "normalized", "preconditioned")
 SOURCE = "Mousavi-Hosseini, Wu, Suzuki, Erdogdu, NeurIPS 2023 (arXiv 2309.03843)"
 
 
