@@ -154,22 +154,16 @@ def escape_verdict(
     tell ``n ~ C(c) d^2`` from a smaller power of ``d``: undecided, not a pass.
     """
     label = f"s = 3 at eta = {c:g} d^(-3/2): n/d^2 -> C(c) = {limit:.4g}"
+    spread = max(float(np.std(x, ddof=1) / np.mean(x)) for x in samples)
     check = rules.limit(
-        label, ds, samples, limit, order=1.0, level=level, rng=rng, margin=error, C=limit
-    )
-    low, high = check.inputs["extrapolated_interval"]
-    if check.passed and low <= 0:
-        spread = max(float(np.std(x, ddof=1) / np.mean(x)) for x in samples)
-        return [
-            rules.out_of_reach(
-                label,
-                f"the extrapolated n/d^2 interval [{low:.3g}, {high:.3g}] contains 0 as well as "
-                f"C(c): it cannot tell n ~ d^2 from a smaller power (replicas vary by "
-                f"{100 * spread:.0f}%); more replicas or sizes of about {4 * max(ds)} decide",
-                4 * max(ds),
-                **check.inputs,
-            )
-        ]
+        label, ds, samples, limit, order=1.0, level=level, rng=rng, margin=error, C=limit,
+        null=0.0, deciding_size=4 * max(ds), replica_spread=spread,
+    )  # fmt: skip
+    if not check.decidable:
+        check.inputs["reason"] += (
+            f": it cannot tell n ~ d^2 from a smaller power (replicas vary by "
+            f"{100 * spread:.0f}%); more replicas or sizes of about {4 * max(ds)} decide"
+        )
     return [check]
 
 

@@ -439,11 +439,18 @@ def limit(
     level: Level,
     rng: np.random.Generator,
     margin: float = 0.0,
+    null: float | None = None,
+    deciding_size: float | None = None,
     **inputs: Any,
 ) -> Check:
     """``X(n) -> predicted`` judged by extrapolation: fit ``mean X(n) = X_inf + c n^(-order)``
     by least squares over three or more sizes, bootstrap the replicas at each size, and ask
-    that ``[X_inf low - margin, X_inf high + margin]`` contain the prediction."""
+    that ``[X_inf low - margin, X_inf high + margin]`` contain the prediction.
+
+    With a ``null`` value (what ``X_inf`` would be if the statement were false, say 0 for a
+    smaller power law), an interval that contains the prediction and the null value alike
+    cannot tell them apart: the check is undecided (inconclusive), with ``deciding_size``
+    if the caller knows it, never a pass."""
     n = np.asarray(sizes, dtype=np.float64)
     if n.size < 3:
         raise DomainError("an extrapolated limit needs three or more sizes")
@@ -461,16 +468,27 @@ def limit(
     tail = (1 - level.confidence) / 2
     low, high = (float(v) for v in np.quantile(draws, [tail, 1 - tail]))
     passed = low - margin <= predicted <= high + margin
+    table = {
+        "extrapolated_interval": [low, high], "order": order, "sizes": n.tolist(),
+        "means": [float(g.mean()) for g in groups], "margin": margin,
+        "confidence": level.confidence, **inputs,
+    }  # fmt: skip
+    ambiguous = passed and null is not None and low - margin <= null <= high + margin
+    if ambiguous:
+        table["reason"] = (
+            f"the extrapolated interval [{low:.3g}, {high:.3g}] contains the null value "
+            f"{null:g} as well as the prediction"
+        )
+        table["deciding_size"] = deciding_size
     return Check(
         label,
         float(predicted),
         estimate,
         float((high - low) / 2 + margin),
         bool(passed),
-        {"extrapolated_interval": [low, high], "order": order, "sizes": n.tolist(),
-         "means": [float(g.mean()) for g in groups], "margin": margin,
-         "confidence": level.confidence, **inputs},
-    )  # fmt: skip
+        table,
+        decidable=not ambiguous,
+    )
 
 
 def bound(

@@ -155,6 +155,21 @@ def test_limit_extrapolates_past_a_finite_size_bias():
     assert not rules.mean_interval(replicas[-1], 0.95).contains(1.0)
 
 
+def test_limit_that_cannot_tell_the_prediction_from_the_null_is_undecided():
+    rng = np.random.default_rng(9)
+    sizes = [100, 200, 400]
+    noisy = [0.75 * rng.exponential(1, 6) for _ in sizes]
+    check = rules.limit(
+        "X", sizes, noisy, 0.75, order=1.0, level=rules.Level(), rng=rng, null=0.0,
+        deciding_size=1600,
+    )  # fmt: skip
+    assert check.passed and not check.decidable
+    assert check.inputs["deciding_size"] == 1600 and "null value" in check.inputs["reason"]
+    tight = [0.75 + 0.01 * rng.standard_normal(400) for _ in sizes]
+    check = rules.limit("X", sizes, tight, 0.75, order=1.0, level=rules.Level(), rng=rng, null=0.0)
+    assert check.passed and check.decidable
+
+
 def test_bound_reports_slack_and_tightest_constant():
     t = np.linspace(1, 10, 50)
     measured = 0.5 * np.sqrt(t)
