@@ -156,52 +156,80 @@ def _run_one(
         hit = 0
         if stop_at_hit:
             return hit
+    # Divisions and square roots are most of a step's latency: constants are inverted once,
+    # and sigma_w = ||Sigma^(1/2) w|| is computed once per step, for the overlap and for the
+    # next pre-activation.  On the Sigma-sphere (preconditioned) sigma_w = 1 exactly.
+    inv_sc = 1.0 / sc if sc > 1e-12 else 0.0
+    inv_k1 = 1.0 / k1
+    inv_sigma_u = 1.0 / sigma_u
+    inv_sig = 1.0
+    if variant == 1:
+        inv_sig = 1.0 / math.sqrt((norm2 + kappa * a * a) * inv_k1)
+    # w = (a, beta, gamma) in the basis of step 1; after a step the basis keeps e1 and e2 and
+    # takes e3 along the new rest of w, so beta and gamma come from the step itself
+    beta = (b - c * a) * inv_sc if sc > 1e-12 else math.sqrt(max(norm2 - a * a, 0.0))
+    gamma = math.sqrt(max(norm2 - a * a - beta * beta, 0.0))
     for t in range(1, max_steps + 1):
-        beta = (b - c * a) / sc if sc > 1e-12 else math.sqrt(max(norm2 - a * a, 0.0))
-        gamma = math.sqrt(max(norm2 - a * a - beta * beta, 0.0))
         x1 = rng.standard_normal()
         x2 = rng.standard_normal() * bulk
         x3 = rng.standard_normal() * bulk
         if d > 5:
-            q = _chisquare(rng, gamma_b, gamma_c) / k1
+            q = _chisquare(rng, gamma_b, gamma_c) * inv_k1
         elif d > 3:
-            q = rng.chisquare(d - 3) / k1
+            q = rng.chisquare(d - 3) * inv_k1
         else:
             q = 0.0
         zw = a * x1 + beta * x2 + gamma * x3
         zu = c * x1 + sc * x2
-        y, _ = _evaluate(gkind, gcoef, zu / sigma_u)
+        y, _ = _evaluate(gkind, gcoef, zu * inv_sigma_u)
         if noise > 0.0:
             y += noise * rng.standard_normal()
-        sig = 1.0 if variant == 0 else math.sqrt((norm2 + kappa * a * a) / k1)
-        phi, dphi = _evaluate(pkind, pcoef, zw / sig)
+        phi, dphi = _evaluate(pkind, pcoef, zw * inv_sig)
         slope = -y * dphi if loss == 0 else (phi - y) * dphi
         if variant == 0:
             f = eta * slope
             v1 = a - f * (x1 - zw * a)
             v2 = beta - f * (x2 - zw * beta)
             v3 = gamma - f * (x3 - zw * gamma)
-            n2 = v1 * v1 + v2 * v2 + v3 * v3 + f * f * q
+            perp2 = f * f * q
+            n2 = v1 * v1 + v2 * v2 + v3 * v3 + perp2
         elif variant == 1:
-            f = eta * slope / sig
-            h = eta * slope * zw / (sig * sig * sig)
+            f = eta * slope * inv_sig
+            h = f * zw * inv_sig * inv_sig
             v1 = a - f * x1 + h * a
-            v2 = beta - f * x2 + h * beta / k1
-            v3 = gamma - f * x3 + h * gamma / k1
-            n2 = v1 * v1 + v2 * v2 + v3 * v3 + f * f * q
-        else:
-            f = eta * slope / sig
-            h = eta * slope * zw / (sig * sig * sig)
+            v2 = beta - f * x2 + h * beta * inv_k1
+            v3 = gamma - f * x3 + h * gamma * inv_k1
+            perp2 = f * f * q
+            n2 = v1 * v1 + v2 * v2 + v3 * v3 + perp2
+        else:  # sigma_w = 1
+            f = eta * slope
+            h = f * zw
             v1 = a - f * x1 + h * a
             v2 = beta - f * k1 * x2 + h * beta
             v3 = gamma - f * k1 * x3 + h * gamma
-            n2 = v1 * v1 + (v2 * v2 + v3 * v3) / k1 + f * f * k1 * q  # Sigma-norm
+            perp2 = f * f * k1 * k1 * q
+            n2 = v1 * v1 + (v2 * v2 + v3 * v3 + perp2) * inv_k1  # Sigma-norm
         scale = 1.0 / math.sqrt(n2)
         a = v1 * scale
-        b = (c * v1 + sc * v2) * scale
+        if sc > 1e-12:
+            beta = v2 * scale
+            gamma = math.sqrt(v3 * v3 + perp2) * scale
+        else:  # e2 follows w
+            beta = math.sqrt(v2 * v2 + v3 * v3 + perp2) * scale
+            gamma = 0.0
+        b = c * a + sc * beta
         if variant == 2:
             norm2 = k1 - kappa * a * a
-        o = _overlap(a, b, norm2, kappa, c, sigma_u, overlap_kind)
+            sigma_w = 1.0
+        elif variant == 1 or overlap_kind == 1:
+            sigma_w = math.sqrt((norm2 + kappa * a * a) * inv_k1)
+            inv_sig = 1.0 / sigma_w if variant == 1 else 1.0
+        else:
+            sigma_w = 1.0
+        if overlap_kind == 0:
+            o = b / math.sqrt(norm2) if variant == 2 else b  # ||w|| = 1 off the Sigma-sphere
+        else:
+            o = (b + kappa * c * a) * inv_k1 * inv_sigma_u / sigma_w
         while j < snap_steps.size and snap_steps[j] == t:
             snaps[j, 0] = a
             snaps[j, 1] = b
