@@ -11,10 +11,10 @@ the ``(replicas, d)`` standard normals ``z`` and then, with label noise, one nor
 replica.  A numba kernel runs the steps of a block: ``x = (z + (sqrt(1 + kappa) - 1)
 <z, theta> theta)/sqrt(1 + kappa)`` is never formed, since the update is a combination of
 ``w``, ``z`` and ``theta`` whose coefficients need only ``<z, theta>``, ``<z, w>`` and
-``<z, u>``; each step is two passes over ``d`` per replica (the dot products, then the
-update with the norms of the new ``w``), and the renormalisation is a scale factor carried
-to the next step.  Activations and links are evaluated as power series (Horner), not by
-the Hermite recurrence of the reduced simulator.
+``<z, u>``: the update of a step, the norms of the new ``w`` and the dot products of the
+next step's ``z`` are one pass over ``d`` per replica, and the renormalisation is a scale
+factor carried to the next step.  Activations and links are evaluated as power series
+(Horner), not by the Hermite recurrence of the reduced simulator.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from featcheck.numerics.numba_cache import use_user_cache
 use_user_cache()  # before any cache=True kernel is defined
 
 #: Standard normals drawn per block (a block holds at least one step).
-BLOCK_NORMALS = 1 << 16
+BLOCK_NORMALS = 1 << 18
 
 
 def spiked_sample(rng, theta: np.ndarray, kappa: float, shape: tuple[int, ...]) -> np.ndarray:
@@ -101,33 +101,37 @@ def _advance(
     hits,
     snaps,
 ):
-    """Run the steps of ``block`` from step ``t``; return the next step to run (stops, as the
-    step-by-step loop does, once every chain is done)."""
+    """Run the steps of ``block`` from step ``t`` (at most to ``max_steps``), replica by
+    replica; return the next step to run.
+
+    The update of step ``t`` and the dot products of step ``t + 1`` share one pass over ``d``
+    when both steps are in the block.  A chain that is done (hit, with ``stop_at_hit``) stops;
+    otherwise chains may run past the end of the run inside the block, which changes nothing
+    recorded.
+    """
     replicas, d = v.shape
     k1 = 1.0 + kappa
     root = math.sqrt(k1)
-    last = steps[-1] if steps.size else 0
-    for row in range(block.shape[0]):
-        if t > max_steps:
-            break
-        done = True
-        for r in range(replicas):
-            if (active[r] if stop_at_hit else hits[r] < 0) or (not stop_at_hit and t <= last):
-                done = False
-        if done:
-            break
-        for r in range(replicas):
+    rows = min(block.shape[0], max_steps - t + 1)
+    for r in range(replicas):
+        w_r = v[r]
+        ready = False  # dot products of the current step already computed
+        z_theta = 0.0
+        z_v = 0.0
+        z_u = 0.0
+        for row in range(rows):
             if stop_at_hit and not active[r]:
-                continue
+                break
+            step = t + row
             z = block[row, r * d : (r + 1) * d]
-            w_r = v[r]
-            z_theta = 0.0
-            z_v = 0.0
-            z_u = 0.0
-            for i in range(d):
-                z_theta += z[i] * theta[i]
-                z_v += z[i] * w_r[i]
-                z_u += z[i] * u[i]
+            if not ready:
+                z_theta = 0.0
+                z_v = 0.0
+                z_u = 0.0
+                for i in range(d):
+                    z_theta += z[i] * theta[i]
+                    z_v += z[i] * w_r[i]
+                    z_u += z[i] * u[i]
             sc = scale[r]
             w_theta = sc * v_theta[r]
             w_w = sc * sc * v_v[r]
@@ -161,12 +165,29 @@ def _advance(
             n_theta = 0.0
             n_u = 0.0
             n_n = 0.0
-            for i in range(d):
-                value = cv * w_r[i] + cz * z[i] + ct * theta[i]
-                w_r[i] = value
-                n_theta += value * theta[i]
-                n_u += value * u[i]
-                n_n += value * value
+            if row + 1 < rows:  # with the dot products of the next step
+                following = block[row + 1, r * d : (r + 1) * d]
+                z_theta = 0.0
+                z_v = 0.0
+                z_u = 0.0
+                for i in range(d):
+                    value = cv * w_r[i] + cz * z[i] + ct * theta[i]
+                    w_r[i] = value
+                    n_theta += value * theta[i]
+                    n_u += value * u[i]
+                    n_n += value * value
+                    z_theta += following[i] * theta[i]
+                    z_v += following[i] * value
+                    z_u += following[i] * u[i]
+                ready = True
+            else:
+                for i in range(d):
+                    value = cv * w_r[i] + cz * z[i] + ct * theta[i]
+                    w_r[i] = value
+                    n_theta += value * theta[i]
+                    n_u += value * u[i]
+                    n_n += value * value
+                ready = False
             v_theta[r] = n_theta
             v_u[r] = n_u
             v_v[r] = n_n
@@ -183,16 +204,15 @@ def _advance(
                 sw = math.sqrt((w_w + kappa * w_theta * w_theta) / k1)
                 o = (w_u + kappa * w_theta * u_theta) / k1 / (sw * sigma_u)
             for j in range(steps.size):
-                if steps[j] == t:
+                if steps[j] == step:
                     snaps[r, j, 0] = w_theta
                     snaps[r, j, 1] = w_u
                     snaps[r, j, 2] = o
             if hits[r] < 0 and (abs(o) if absolute else o) >= threshold:
-                hits[r] = t
+                hits[r] = step
                 if stop_at_hit:
                     active[r] = False
-        t += 1
-    return t
+    return t + rows
 
 
 def simulate_full(
