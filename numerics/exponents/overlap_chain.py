@@ -210,6 +210,12 @@ def _run_one(
             perp2 = f * f * k1 * k1 * q
             n2 = v1 * v1 + (v2 * v2 + v3 * v3 + perp2) * inv_k1  # Sigma-norm
         scale = 1.0 / math.sqrt(n2)
+        if variant != 2 and (variant == 1 or overlap_kind == 1):
+            # 1/sigma_w of the new w, (1 + kappa a^2)/k1 with a = v1/sqrt(n2), computed from n2
+            # beside `scale` rather than after it
+            inv_sig_next = math.sqrt(k1 * n2 / (n2 + kappa * v1 * v1))
+        else:
+            inv_sig_next = 1.0
         a = v1 * scale
         if sc > 1e-12:
             beta = v2 * scale
@@ -220,16 +226,12 @@ def _run_one(
         b = c * a + sc * beta
         if variant == 2:
             norm2 = k1 - kappa * a * a
-            sigma_w = 1.0
-        elif variant == 1 or overlap_kind == 1:
-            sigma_w = math.sqrt((norm2 + kappa * a * a) * inv_k1)
-            inv_sig = 1.0 / sigma_w if variant == 1 else 1.0
-        else:
-            sigma_w = 1.0
+        elif variant == 1:
+            inv_sig = inv_sig_next
         if overlap_kind == 0:
             o = b / math.sqrt(norm2) if variant == 2 else b  # ||w|| = 1 off the Sigma-sphere
         else:
-            o = (b + kappa * c * a) * inv_k1 * inv_sigma_u / sigma_w
+            o = (b + kappa * c * a) * inv_k1 * inv_sigma_u * inv_sig_next
         while j < snap_steps.size and snap_steps[j] == t:
             snaps[j, 0] = a
             snaps[j, 1] = b
