@@ -272,7 +272,7 @@ def _run_many(
 ):
     for r in numba.prange(replicas):
         hits[r] = _run_one(
-            generators[r],
+            generators[np.int64(r)],  # prange indices are unsigned
             d,
             kappa,
             c,
