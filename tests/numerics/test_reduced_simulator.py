@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from featcheck.numerics.estimate import two_sample
 from featcheck.numerics.exponents.full_dimensional import simulate_full
-from featcheck.numerics.exponents.overlap_chain import simulate
+from featcheck.numerics.exponents.overlap_chain import _chisquare, simulate
 from featcheck.numerics.exponents.spherical_sgd import Link, OnlineSGD, whitened_overlap
 from featcheck.theory.errors import DomainError, InputError
 
@@ -35,7 +35,28 @@ def test_same_seed_same_numbers_whatever_the_thread_count():
     finally:
         numba.set_num_threads(threads)
     np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(first, simulate(config, 16, 10**5, 3).hits)
+    # replica r draws from the r-th SeedSequence child whatever the number of replicas
+    np.testing.assert_array_equal(first[:5], simulate(config, 5, 10**5, 3).hits)
     assert not np.array_equal(first, simulate(config, 16, 10**5, 4).hits)
+
+
+@numba.njit
+def _chisquare_draws(rng, df, n):
+    b = df / 2.0 - 1.0 / 3.0
+    c = 1.0 / np.sqrt(9.0 * b)
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = _chisquare(rng, b, c)
+    return out
+
+
+@pytest.mark.parametrize("df", [2.5, 37.0, 1e8])
+def test_chi_square_draws_are_the_generators_own(df):
+    """The chain's chi-square sampler gives the draws of ``Generator.chisquare``."""
+    mine = _chisquare_draws(np.random.Generator(np.random.PCG64(1)), df, 2000)
+    numpys = np.random.Generator(np.random.PCG64(1)).chisquare(df, 2000)
+    np.testing.assert_allclose(mine, numpys, rtol=1e-14)
 
 
 @given(d=st.integers(3, 10**9), kappa=st.floats(0, 1e4), c=st.floats(-1, 1))
@@ -61,13 +82,14 @@ def test_reduced_agrees_with_full_and_the_test_has_power():
         loss="square",
     )
     seeds = np.random.SeedSequence(5).spawn(3)
-    a = simulate(config, 300, 5000, seeds[0], [30], stop_at_hit=False)
-    b = simulate_full(config, 300, 5000, seeds[1], [30], stop_at_hit=False)
+    replicas = 600  # at 300 the wrong dimension below is detected only at p near 1e-3
+    a = simulate(config, replicas, 5000, seeds[0], [30], stop_at_hit=False)
+    b = simulate_full(config, replicas, 5000, seeds[1], [30], stop_at_hit=False)
     assert two_sample(a.hits, b.hits).ks_pvalue > 1e-3
     assert two_sample(a.snapshots[:, 0, 2], b.snapshots[:, 0, 2]).ks_pvalue > 1e-3
     # a wrong dimension (d = 80 instead of 40) is detected at the same level
     wrong = OnlineSGD(**{**config.__dict__, "d": 80})
-    c = simulate(wrong, 300, 5000, seeds[2], [30], stop_at_hit=False)
+    c = simulate(wrong, replicas, 5000, seeds[2], [30], stop_at_hit=False)
     assert two_sample(c.hits, b.hits).ks_pvalue < 1e-3
 
 
