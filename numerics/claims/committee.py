@@ -133,7 +133,7 @@ def closed_forms(ctx: ClaimContext) -> Evidence:
         "I3": gaussian_integral_class(_dg(Y[0]) * Y[1] * _g(Y[2]), 3),
         "I4": gaussian_integral_class(_dg(Y[0]) * _dg(Y[1]) * _g(Y[2]) * _g(Y[3]), 4),
     }
-    points = 8 if ctx.full else 3
+    points = ctx.pick(quick=3, full=8)
     worst: dict[str, float] = {}
     for trial in range(points):
         cov = _random_covariance(rng, 4)
@@ -294,8 +294,8 @@ def plateau_height(ctx: ClaimContext) -> Evidence:
 )
 def plateau_length(ctx: ClaimContext) -> Evidence:
     ev = Evidence()
-    sizes = [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8] if ctx.full else [1e-4, 1e-5, 1e-6, 1e-7]
-    cases = (2, 3) if ctx.full else (2,)
+    sizes = ctx.pick(quick=[1e-4, 1e-5, 1e-6, 1e-7], full=[1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8])
+    cases = ctx.pick(quick=(2,), full=(2, 3))
     figure_data = {}
     for K in cases:
         r = 1 / math.sqrt(K * (2 * K - 1))
@@ -384,7 +384,7 @@ def simulations(ctx: ClaimContext) -> Evidence:
     times = np.arange(0, 21, 1.0)
     ode = integrate_committee(model, times=times)
     Q_ode, M_ode = np.array(ode.Q), np.array(ode.M)
-    dims = [250, 1000, 4000, 16000] if ctx.full else [250, 1000, 4000]
+    dims = ctx.pick(quick=[250, 1000, 4000], full=[250, 1000, 4000, 16000])
     replicas = ctx.pick(quick=60, full=200)
     seeds = ctx.seed_sequence().generate_state(len(dims) + 4)
     distances, bands = {}, {}
@@ -411,7 +411,7 @@ def simulations(ctx: ClaimContext) -> Evidence:
     slope = rules.loglog_slope(
         dims, confidence=level.confidence, replicas=[distances[d] for d in dims], rng=rng
     )
-    full_dims = [250, 1000] if not ctx.full else [250, 1000, 2000]
+    full_dims = ctx.pick(quick=[250, 1000], full=[250, 1000, 2000])
     full_times = times[:6]
     full_replicas = ctx.pick(quick=30, full=80)
     p_values = {}
@@ -621,7 +621,7 @@ def spiked_simulations(ctx: ClaimContext) -> Evidence:
     model = spiked_single_index()
     times = np.arange(0, 11, 1.0)
     ode = integrate_committee(model, times=times)
-    dims = [2000, 8000, 32000, 128000] if ctx.full else [2000, 8000, 32000]
+    dims = ctx.pick(quick=[2000, 8000, 32000], full=[2000, 8000, 32000, 128000])
     replicas = ctx.pick(quick=40, full=150)
     seeds = ctx.seed_sequence().generate_state(len(dims) + 3)
     distances = {}

@@ -327,8 +327,8 @@ def median_interval(values: np.ndarray, confidence: float) -> tuple[float, float
 def rho0_regimes(ctx: ClaimContext) -> Evidence:
     rng = ctx.rng()
     cases = [(0.25, 0.1), (0.25, 0.375), (0.25, 0.75), (0.0, 0.5), (0.25, 1.5)]
-    exponents = (8, 10, 12, 14) if not ctx.full else (6, 8, 10, 12, 14, 16)
-    size = 2000 if not ctx.full else 20000
+    exponents = ctx.pick(quick=(8, 10, 12, 14), full=(6, 8, 10, 12, 14, 16))
+    size = ctx.pick(quick=2000, full=20000)
     ds = np.array([10.0**k for k in exponents])
     level = rules.Level(0.05, tests=len(cases) - 1)  # the four cases with r2 <= 1
     confidence = level.confidence
@@ -907,7 +907,7 @@ def spiked_branch_simulator(config, replicas, budget, seed, snaps, stop_at_hit=F
     ),
 )
 def reduced_vs_full(ctx: ClaimContext) -> Evidence:
-    replicas = 200 if not ctx.full else 2000
+    replicas = ctx.pick(quick=200, full=2000)
     own, theirs = ctx.seed_sequence().spawn(2)
     rows = reduced_versus_full(replicas, own)
     rows += reduced_versus_full(

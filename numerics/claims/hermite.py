@@ -45,8 +45,8 @@ DOUBLE_ROUNDING = 300 * 2.3e-16
 )
 def oracles(ctx: ClaimContext) -> Evidence:
     evidence = Evidence()
-    max_degree = 30 if ctx.full else 6
-    digits = DIGITS if ctx.full else 20
+    max_degree = ctx.pick(quick=6, full=30)
+    digits = ctx.pick(quick=20, full=DIGITS)
     tolerance = mpmath.mpf(10) ** (-digits)
     fig, ax = new_figure()
     for name in CATALOGUE_EXAMPLES:
@@ -104,7 +104,7 @@ def oracles(ctx: ClaimContext) -> Evidence:
 )
 def parseval(ctx: ClaimContext) -> Evidence:
     evidence = Evidence()
-    max_degree = 60 if ctx.full else 20
+    max_degree = ctx.pick(quick=20, full=60)
     for name in CATALOGUE_EXAMPLES:
         f = parse_function(name)
         expansion = hermite_coefficients(f, max_degree, digits=DIGITS)
@@ -178,9 +178,9 @@ MEHLER_PAIRS_FULL = (*MEHLER_PAIRS_QUICK, ("tanh", "relu"), ("softplus", "sign")
 )
 def mehler_identity(ctx: ClaimContext) -> Evidence:
     evidence = Evidence()
-    pairs = MEHLER_PAIRS_FULL if ctx.full else MEHLER_PAIRS_QUICK
+    pairs = ctx.pick(quick=MEHLER_PAIRS_QUICK, full=MEHLER_PAIRS_FULL)
     rhos = (-0.9, -0.3, 0.4, 0.8)
-    samples = 2_000_000 if ctx.full else 200_000
+    samples = ctx.pick(quick=200_000, full=2_000_000)
     level = rules.Level(alpha=0.001, tests=len(pairs) * len(rhos)).confidence
     rng = ctx.rng()
     fig, ax = new_figure()
@@ -236,7 +236,7 @@ def mehler_identity(ctx: ClaimContext) -> Evidence:
 )
 def arc_cosine(ctx: ClaimContext) -> Evidence:
     evidence = Evidence()
-    max_degree = 400 if ctx.full else 120
+    max_degree = ctx.pick(quick=120, full=400)
     expansion = hermite_coefficients("relu", max_degree, digits=DIGITS)
     with mpmath.workdps(DIGITS + 10):
         squares = [c.value**2 for c in expansion.coefficients]
@@ -303,7 +303,7 @@ def _agree(a: sp.Expr, b: sp.Expr, digits: int = 50) -> tuple[bool, float]:
 )
 def closed_forms(ctx: ClaimContext) -> Evidence:
     evidence = Evidence()
-    max_degree = 200 if ctx.full else 60
+    max_degree = ctx.pick(quick=60, full=200)
     relu = hermite_coefficients("relu", max_degree)
     for c in relu.coefficients[2:]:
         k = c.degree
@@ -369,7 +369,7 @@ def closed_forms(ctx: ClaimContext) -> Evidence:
 )
 def scaling(ctx: ClaimContext) -> Evidence:
     evidence = Evidence()
-    max_degree = 40 if ctx.full else 12
+    max_degree = ctx.pick(quick=12, full=40)
     relu = hermite_coefficients("relu", max_degree)
     for sigma in (sp.Rational(1, 2), sp.Integer(3), sp.sqrt(2)):
         scaled = hermite_coefficients(parse_function("relu").scaled(sigma), max_degree)
@@ -379,7 +379,7 @@ def scaling(ctx: ClaimContext) -> Evidence:
                 holds_if(f"relu, sigma={sigma}, c_{c.degree}", ok, "sigma c_k(f)", sp.sstr(c.exact))
             )
     rng = ctx.rng()
-    for trial in range(6 if ctx.full else 3):
+    for trial in range(ctx.pick(quick=3, full=6)):
         coeffs = [sp.Rational(int(v), 4) for v in rng.integers(-8, 9, size=6)]
         poly = parse_function(" + ".join(f"({a})*z^{m}" for m, a in enumerate(coeffs)))
         sigma = sp.Rational(int(rng.integers(1, 9)), 4)

@@ -62,15 +62,15 @@ def _laws(ctx: ClaimContext) -> list[DataLaw]:
 
 def _bound_check(ctx: ClaimContext, bound_id: str, derived: bool = False) -> Evidence:
     bound = printed_bounds()[bound_id]
-    depths = [1] if bound.depths == "1" else ([3, 4, 5, 6] if ctx.full else [3, 4])
+    depths = [1] if bound.depths == "1" else (ctx.pick(quick=[3, 4], full=[3, 4, 5, 6]))
     family = FlowFamily(
         _laws(ctx),
         depths,
-        grid=6 if ctx.full else 3,
-        t_max=40.0 if ctx.full else 15.0,
+        grid=ctx.pick(quick=3, full=6),
+        t_max=ctx.pick(quick=15.0, full=40.0),
     )
     flow_bound = printed_flow_bound(bound, derived)
-    result = check_flow_bound(flow_bound, family, optimise_evaluations=60 if ctx.full else 12)
+    result = check_flow_bound(flow_bound, family, optimise_evaluations=ctx.pick(quick=12, full=60))
     evidence = Evidence()
     worst = result.worst
     start = worst.start.describe() if worst.start else {}
@@ -206,12 +206,14 @@ def _descent_claim(ctx: ClaimContext, bound_id: str, theta_range) -> Evidence:
     bound = printed_bounds()[bound_id]
     evidence = Evidence()
     family = DescentFamily(
-        theta_range=theta_range, grid=8 if ctx.full else 4, steps=1500 if ctx.full else 200
+        theta_range=theta_range,
+        grid=ctx.pick(quick=4, full=8),
+        steps=ctx.pick(quick=200, full=1500),
     )
     details = {}
     for law in _laws(ctx):
         result = check_descent_bound(
-            bound, law, family, optimise_evaluations=80 if ctx.full else 15
+            bound, law, family, optimise_evaluations=ctx.pick(quick=15, full=80)
         )
         evidence.add(
             holds_if(
@@ -256,7 +258,7 @@ def theorem3(ctx: ClaimContext) -> Evidence:
 def lemma1(ctx: ClaimContext) -> Evidence:
     rng = ctx.rng()
     evidence = Evidence()
-    count = 6 if ctx.full else 3
+    count = ctx.pick(quick=3, full=6)
     points = [
         (float(np.exp(rng.uniform(-3, 3))), float(rng.uniform(0.05, math.pi - 0.05)))
         for _ in range(count)
@@ -277,7 +279,7 @@ def lemma1(ctx: ClaimContext) -> Evidence:
             )
     # Monte Carlo in higher dimensions: normal intervals, family-wise 99%.
     laws = [DataLaw("sphere", 3), DataLaw("gaussian", 5)]
-    samples = 400_000 if ctx.full else 60_000
+    samples = ctx.pick(quick=60_000, full=400_000)
     level = Level(0.01, len(laws) * count)
     for law in laws:
         for radius, angle in points:
@@ -319,9 +321,9 @@ def lemma3(ctx: ClaimContext) -> Evidence:
     rng = ctx.rng()
     law = DataLaw("sphere", 2)
     evidence = Evidence()
-    depths = (2, 3, 4, 5) if ctx.full else (3, 4)
+    depths = ctx.pick(quick=(3, 4), full=(2, 3, 4, 5))
     for depth in depths:
-        for _ in range(3 if ctx.full else 2):
+        for _ in range(ctx.pick(quick=2, full=3)):
             radius = float(np.exp(rng.uniform(-1.5, 1.5)))
             angle = float(rng.uniform(0.1, math.pi - 0.1))
             w_e = radius * np.array([math.sin(angle), math.cos(angle)])
@@ -557,9 +559,9 @@ def figure1(ctx: ClaimContext) -> Evidence:
     from featcheck.numerics.linear.figures import figure1_data, plot_figure1
 
     data = figure1_data(
-        steps=30_000 if ctx.full else 2_000,
-        replicas=16 if ctx.full else 5,
-        record_every=250 if ctx.full else 100,
+        steps=ctx.pick(quick=2_000, full=30_000),
+        replicas=ctx.pick(quick=5, full=16),
+        record_every=ctx.pick(quick=100, full=250),
         rng=ctx.rng(),
     )
     evidence = Evidence()

@@ -143,11 +143,11 @@ def _sweep(base: ConfigB, field: str, values, replicas: int, rng) -> list[dict]:
 def hermite_curves_claim(ctx: ClaimContext) -> Evidence:
     evidence = Evidence()
     rng = ctx.rng()
-    m = 1000 if ctx.full else 150
-    replicas = 20 if ctx.full else 6
-    ratios = (0.25, 0.5, 1.0, 1.5, 2.0) if ctx.full else (0.5, 1.5)
-    alphas = tuple(np.linspace(0.0, 1.0, 6).round(2)) if ctx.full else (0.0, 1.0)
-    betas = (0.1, 0.3, 0.45, 0.55, 0.6, 0.7, 0.74, 0.78) if ctx.full else (0.3, 0.74)
+    m = ctx.pick(quick=150, full=1000)
+    replicas = ctx.pick(quick=6, full=20)
+    ratios = ctx.pick(quick=(0.5, 1.5), full=(0.25, 0.5, 1.0, 1.5, 2.0))
+    alphas = ctx.pick(quick=(0.0, 1.0), full=tuple(np.linspace(0.0, 1.0, 6).round(2)))
+    betas = ctx.pick(quick=(0.3, 0.74), full=(0.1, 0.3, 0.45, 0.55, 0.6, 0.7, 0.74, 0.78))
     base = ConfigB("relu", m, m, m, alpha=0.5, beta=0.74)
     widths = [max(10, int(r * m)) for r in ratios]
     width_rows = _sweep(base, "k", widths, replicas, rng)
@@ -212,10 +212,10 @@ def hermite_curves_claim(ctx: ClaimContext) -> Evidence:
 def linear_grid_claim(ctx: ClaimContext) -> Evidence:
     evidence = Evidence()
     rng = ctx.rng()
-    n, m = (400, 500) if ctx.full else (100, 120)
-    replicas = 5 if ctx.full else 4
-    alphas = np.linspace(0.04, 0.94, 30) if ctx.full else np.array([0.1, 0.5, 0.9])
-    betas = np.linspace(0.04, 0.94, 30) if ctx.full else np.array([0.2, 0.4, 0.7])
+    n, m = ctx.pick(quick=(100, 120), full=(400, 500))
+    replicas = ctx.pick(quick=4, full=5)
+    alphas = ctx.pick(quick=np.array([0.1, 0.5, 0.9]), full=np.linspace(0.04, 0.94, 30))
+    betas = ctx.pick(quick=np.array([0.2, 0.4, 0.7]), full=np.linspace(0.04, 0.94, 30))
     betas = np.array([b for b in betas if abs(1 / (1 - b) - round(1 / (1 - b))) > 1e-6])
     inside = sum(b < 0.5 for b in betas) * len(alphas)
     level = Level(0.05, max(inside, 1))

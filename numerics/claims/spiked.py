@@ -83,8 +83,8 @@ def reduction(ctx: ClaimContext) -> Evidence:
     pairs = [("relu", "-h(4)"), ("tanh", "z + h(2)")]
     if ctx.full:
         pairs.append(("relu(z-1)", "he(3)"))
-    points = 6 if ctx.full else 3
-    mc_n = 400_000 if ctx.full else 60_000
+    points = ctx.pick(quick=3, full=6)
+    mc_n = ctx.pick(quick=60_000, full=400_000)
     mc_tests = []
     for flow in ("plain", "normalized", "preconditioned"):
         for act, link in pairs:
@@ -126,7 +126,7 @@ def reduction(ctx: ClaimContext) -> Evidence:
         for j, pred in enumerate(reduced):
             interval = mean_interval(samples[:, j], level.confidence, method="z")
             ev.add(interval_check(f"{label}: Monte Carlo component {j}", pred, interval, n=mc_n))
-    dims = (3, 20, 200, 2000) if ctx.full else (3, 20, 200)
+    dims = ctx.pick(quick=(3, 20, 200), full=(3, 20, 200, 2000))
     t_eval = np.linspace(0.0, 8.0, 33)
     curves = {}
     for flow in ("plain", "normalized", "preconditioned"):
@@ -273,7 +273,7 @@ def _fails(act, link, kappa, d, convention):
 
 def _threshold(ctx: ClaimContext, conventions: tuple[str, ...]) -> Evidence:
     ev = Evidence()
-    dims = (10**3, 10**4, 10**5, 10**6, 10**7) if ctx.full else (10**3, 10**4, 10**5)
+    dims = ctx.pick(quick=(10**3, 10**4, 10**5), full=(10**3, 10**4, 10**5, 10**6, 10**7))
     factor = 4.0
     rows = []  # one per (convention, case, d): the measurements behind every check
     for convention in conventions:
@@ -639,7 +639,7 @@ def preconditioned(ctx: ClaimContext) -> Evidence:
     general = compile_flow(derived.general)
     iso = compile_flow(derived.aligned)  # d rho/dt = (1 - rho^2) psi'(rho) / r^2
     t_eval = np.linspace(0, 60, 121)
-    for trial in range(4 if ctx.full else 2):
+    for trial in range(ctx.pick(quick=2, full=4)):
         kappa, c, a, b, q = _random_point(rng, True)
         b = c * a + 0.95 * (b - c * a)  # keep rho away from 0
         tr = integrate(
@@ -681,7 +681,7 @@ def preconditioned(ctx: ClaimContext) -> Evidence:
                 c=c,
             )
         )
-    d = 200 if ctx.full else 60
+    d = ctx.pick(quick=60, full=200)
     run = population_flow(
         "preconditioned", act, link, d=d, kappa=9.0, c=0.7, t_eval=np.linspace(0, 40, 81), seed=7
     )
@@ -734,10 +734,10 @@ def preconditioned_empirical(ctx: ClaimContext) -> Evidence:
     ev = Evidence()
     rng = ctx.rng()
     act, link, kappa, c, init = "relu", "he(2)", 9.0, 0.6, (0.06, 0.1)
-    d = 64 if ctx.full else 32
+    d = ctx.pick(quick=32, full=64)
     # n' >= d^2: the O(d/n') bias is then below the n'^(-1/2) fluctuation (see the note)
-    ratios = (64, 256, 1024) if ctx.full else (32, 128, 512)
-    replicas = 48 if ctx.full else 24
+    ratios = ctx.pick(quick=(32, 128, 512), full=(64, 256, 1024))
+    replicas = ctx.pick(quick=24, full=48)
     t_eval = np.linspace(0.0, 1.5, 31)
     common = dict(d=d, kappa=kappa, c=c, t_eval=t_eval, init=init)
     pop = preconditioned_with_estimate(act, link, unlabeled=None, replicas=1, seed=0, **common)
@@ -827,9 +827,9 @@ def finite_size(ctx: ClaimContext) -> Evidence:
     rng = ctx.rng()
     act, link, kappa, c, init = "relu", "he(2)", 3.0, 0.6, (0.3, 0.2)
     t_max = 3.0
-    flows = ("plain", "normalized", "preconditioned") if ctx.full else ("normalized",)
-    dims = (64, 128, 256, 512) if ctx.full else (48, 96, 192)
-    replicas = 48 if ctx.full else 32
+    flows = ctx.pick(quick=("normalized",), full=("plain", "normalized", "preconditioned"))
+    dims = ctx.pick(quick=(48, 96, 192), full=(64, 128, 256, 512))
+    replicas = ctx.pick(quick=32, full=48)
     bands = {}
     level = Level(0.05, len(flows) + 1)
     for flow in flows:
@@ -877,7 +877,7 @@ def finite_size(ctx: ClaimContext) -> Evidence:
             )
         )
     d, flow = 40, "normalized"
-    sizes = (500, 2000, 8000, 32000) if ctx.full else (400, 1600, 6400)
+    sizes = ctx.pick(quick=(400, 1600, 6400), full=(500, 2000, 8000, 32000))
     system = compile_flow(spiked_flow(flow, act, link).general)
     distances = []
     for n in sizes:
@@ -891,7 +891,7 @@ def finite_size(ctx: ClaimContext) -> Evidence:
             eta=0.05,
             steps=60,
             n=n,
-            replicas=24 if ctx.full else 16,
+            replicas=ctx.pick(quick=16, full=24),
             seed=int(rng.integers(2**31)),
             init=init,
             record_every=6,
@@ -955,8 +955,8 @@ def algorithm_one(ctx: ClaimContext) -> Evidence:
     ev = Evidence()
     rng = ctx.rng()
     d = 32
-    sizes = (8192, 32768, 131072) if ctx.full else (8192, 24576)
-    seeds = 8 if ctx.full else 3
+    sizes = ctx.pick(quick=(8192, 24576), full=(8192, 32768, 131072))
+    seeds = ctx.pick(quick=3, full=8)
     errors, rhos = [], []
     for n in sizes:
         runs = [
@@ -969,7 +969,7 @@ def algorithm_one(ctx: ClaimContext) -> Evidence:
                 n=n,
                 neurons=round(np.sqrt(n) / 2),
                 eta=2.0,
-                steps=1000 if ctx.full else 400,
+                steps=ctx.pick(quick=400, full=1000),
                 seed=int(rng.integers(2**31)),
             )
             for _ in range(seeds)
