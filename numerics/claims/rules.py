@@ -316,46 +316,21 @@ def convergence(
         "slowest_rate": slowest_rate,
         "confidence": conf,
     }
-    within_margin = all(g.high <= margin for g in gaps)
     try:
         slope = loglog_slope(n, confidence=conf, replicas=replicas, statistic=gap, rng=rng)
     except DomainError:
         slope = None  # a gap that is zero on resamples: only the margin can decide
-    if slope is not None:
-        table.update(rate=slope.slope, rate_interval=[slope.low, slope.high])
-    shrinking = slope is not None and slope.high < -slowest_rate
-    stuck = (
-        not shrinking
-        and not within_margin
-        and slope is not None
-        and slope.low > -slowest_rate
-        and gaps[-1].low > margin
-    )
-    decided = shrinking or within_margin or stuck
-    if not decided:
-        deciding = _deciding_size(n, slope, slowest_rate) if slope is not None else None
-        table["deciding_size"] = deciding
-        table["reason"] = (
-            f"the rate interval [{slope.low:.3g}, {slope.high:.3g}] contains 0 and reaches "
-            f"below -{slowest_rate:g}, and the gap exceeds the margin"
-            if slope is not None
-            else "the gap exceeds the margin and its rate is undefined"
-            + (f"; sizes up to about {deciding:.3g} would decide" if deciding else
-               "; more replicas are needed to resolve the gap")
-        )  # fmt: skip
-    measured = (
-        f"rate {slope.slope:.3g} [{slope.low:.3g}, {slope.high:.3g}]" if slope is not None
-        else f"gap {gaps[-1].estimate:.3g} at n = {n[-1]:.4g}"
-    )  # fmt: skip
     checks = [
-        Check(
+        _convergence_verdict(
             label,
-            "gap -> 0" + (f" (margin {margin:g})" if margin else ""),
-            measured,
-            None,
-            not stuck,
-            {**table, **inputs},
-            decidable=decided,
+            n,
+            slope,
+            within_margin=all(g.high <= margin for g in gaps),
+            last_low=gaps[-1].low,
+            last=gaps[-1].estimate,
+            margin=margin,
+            slowest_rate=slowest_rate,
+            table={**table, **inputs},
         )
     ]
     if rate is not None and slope is not None:
@@ -389,19 +364,7 @@ def deterministic_convergence(
     g = np.abs(np.asarray(gaps, dtype=float))
     if n.size < 3 or not (np.diff(n) > 0).all():
         raise DomainError("the convergence rule needs three or more increasing sizes")
-    within_margin = bool((g <= margin).all())
-    slope = None
-    if (g > 0).all():
-        slope = loglog_slope(n, g, confidence=level.confidence)
-    shrinking = slope is not None and slope.high < -slowest_rate
-    stuck = (
-        not shrinking
-        and not within_margin
-        and slope is not None
-        and slope.low > -slowest_rate
-        and g[-1] > margin
-    )
-    decided = shrinking or within_margin or stuck
+    slope = loglog_slope(n, g, confidence=level.confidence) if (g > 0).all() else None
     table = {
         "sizes": n.tolist(),
         "gap": g.tolist(),
@@ -409,14 +372,64 @@ def deterministic_convergence(
         "slowest_rate": slowest_rate,
         "confidence": level.confidence,
     }
+    return _convergence_verdict(
+        label,
+        n,
+        slope,
+        within_margin=bool((g <= margin).all()),
+        last_low=float(g[-1]),
+        last=float(g[-1]),
+        margin=margin,
+        slowest_rate=slowest_rate,
+        table={**table, **inputs},
+    )
+
+
+def _convergence_verdict(
+    label: str,
+    n: np.ndarray,
+    slope: Slope | None,
+    *,
+    within_margin: bool,
+    last_low: float,
+    last: float,
+    margin: float,
+    slowest_rate: float,
+    table: dict[str, Any],
+) -> Check:
+    """The verdict of the convergence rule from the fitted rate (``None`` when undefined)
+    and the gaps: shrinking or within the margin holds; a gap above the margin at the
+    largest size whose rate interval lies above ``-slowest_rate`` is violated; anything else
+    is undecided, with the reason and the size that would decide."""
+    shrinking = slope is not None and slope.high < -slowest_rate
+    stuck = (
+        not shrinking
+        and not within_margin
+        and slope is not None
+        and slope.low > -slowest_rate
+        and last_low > margin
+    )
+    decided = shrinking or within_margin or stuck
     if slope is not None:
         table.update(rate=slope.slope, rate_interval=[slope.low, slope.high])
     if not decided:
-        table["reason"] = "the rate interval straddles -slowest_rate"
+        deciding = _deciding_size(n, slope, slowest_rate) if slope is not None else None
+        reason = (
+            f"the rate interval [{slope.low:.3g}, {slope.high:.3g}] reaches both sides of "
+            f"-{slowest_rate:g}, and the gap exceeds the margin"
+            if slope is not None
+            else "the gap exceeds the margin and its rate is undefined"
+        )
+        reason += (
+            f"; sizes up to about {deciding:.3g} would decide"
+            if deciding
+            else "; more replicas are needed to resolve the gap"
+        )
+        table.update(deciding_size=deciding, reason=reason)
     measured = (
         f"rate {slope.slope:.3g} [{slope.low:.3g}, {slope.high:.3g}]"
         if slope is not None
-        else f"gap {g[-1]:.3g}"
+        else f"gap {last:.3g} at n = {n[-1]:.4g}"
     )
     return Check(
         label,
@@ -424,7 +437,7 @@ def deterministic_convergence(
         measured,
         None,
         not stuck,
-        {**table, **inputs},
+        table,
         decidable=decided,
     )
 
