@@ -387,30 +387,19 @@ def simulations(ctx: ClaimContext) -> Evidence:
     dims = ctx.pick(quick=[250, 1000, 4000], full=[250, 1000, 4000, 16000])
     replicas = ctx.pick(quick=60, full=200)
     seeds = ctx.seed_sequence().generate_state(len(dims) + 4)
-    distances, bands = {}, {}
-    for i, d in enumerate(dims):
-        run = simulate_reduced(model, dim=d, replicas=replicas, times=times, seed=int(seeds[i]))
-        distances[d] = _distance(run, Q_ode, M_ode)
-        if d == dims[-1]:
-            errors = _errors(model, run)
-            bands[d] = (errors.mean(0), errors.std(0, ddof=1) / np.sqrt(replicas))
-    level = rules.Level(alpha=0.01, tests=2)
-    rng = np.random.default_rng(int(seeds[-1]))
-    ev.extend(
-        rules.convergence(
-            "mean over replicas of max_t |overlaps - ODE| -> 0 as d grows",
-            dims,
-            [distances[d] for d in dims],
-            gap=np.mean,
-            level=level,
-            rng=rng,
-            rate=-0.5,
-            replica_count=replicas,
-        )
+    distances, checks, last_run = _distance_convergence(
+        "mean over replicas of max_t |overlaps - ODE| -> 0 as d grows",
+        model,
+        dims,
+        replicas,
+        times,
+        seeds,
+        lambda run: _distance(run, Q_ode, M_ode),
     )
-    slope = rules.loglog_slope(
-        dims, confidence=level.confidence, replicas=[distances[d] for d in dims], rng=rng
-    )
+    ev.extend(checks)
+    rate = checks[0].inputs
+    errors = _errors(model, last_run)
+    band = (errors.mean(0), errors.std(0, ddof=1) / np.sqrt(replicas))
     full_dims = ctx.pick(quick=[250, 1000], full=[250, 1000, 2000])
     full_times = times[:6]
     full_replicas = ctx.pick(quick=30, full=80)
@@ -438,27 +427,19 @@ def simulations(ctx: ClaimContext) -> Evidence:
         )
     ev.details = {
         "mean distance": {str(d): float(distances[d].mean()) for d in dims},
-        "slope": slope.slope,
-        "slope interval": [slope.low, slope.high],
-        "confidence": level.confidence,
+        "slope": rate["rate"],
+        "slope interval": rate["rate_interval"],
+        "confidence": rate["confidence"],
         "KS p-values (full vs reduced)": p_values,
     }
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    means = np.array([distances[d].mean() for d in dims])
-    errors = np.array([distances[d].std(ddof=1) / np.sqrt(replicas) for d in dims])
-    left.errorbar(dims, means, yerr=2 * errors, fmt="o", label="reduced SGD (mean +- 2 s.e.)")
-    left.plot(dims, means[0] * (np.array(dims) / dims[0]) ** -0.5, "--", label="d^(-1/2)")
-    left.set_xscale("log")
-    left.set_yscale("log")
+    _plot_distances(left, distances, replicas, "max over t <= 20 of |overlap - ODE|")
     left.set_xticks(dims, [str(d) for d in dims])
     left.minorticks_off()
-    left.set_xlabel("d")
-    left.set_ylabel("max over t <= 20 of |overlap - ODE|")
-    left.set_title(f"Distance to the ODE (fitted slope {slope.slope:.3f})")
-    left.legend(fontsize=7)
+    left.set_title(f"Distance to the ODE (fitted slope {rate['rate']:.3f})")
     d = dims[-1]
-    mean, se = bands[d]
+    mean, se = band
     gap = mean - np.array(ode.generalization_error)
     right.plot(times, gap, "o-", ms=3, label=f"SGD mean - ODE, d = {d}")
     right.fill_between(times, gap - 2 * se, gap + 2 * se, alpha=0.3, label="+- 2 s.e.")
@@ -469,6 +450,42 @@ def simulations(ctx: ClaimContext) -> Evidence:
     right.legend(fontsize=7)
     ev.add_figure(save(fig, ctx.figure_path("convergence")))
     return ev
+
+
+def _distance_convergence(label, model, dims, replicas, times, seeds, distance):
+    """Online SGD of ``model`` by the exact reduced simulator at each ``d`` (seed
+    ``seeds[i]``), ``distance(run)`` per replica, and the convergence rule on its mean with
+    the rate ``-1/2`` (family-wise 99%, bootstrap stream ``seeds[-1]``).  Returns the
+    distances by ``d``, the checks and the run at the largest ``d``."""
+    distances = {}
+    for i, d in enumerate(dims):
+        run = simulate_reduced(model, dim=d, replicas=replicas, times=times, seed=int(seeds[i]))
+        distances[d] = distance(run)
+    checks = rules.convergence(
+        label,
+        dims,
+        [distances[d] for d in dims],
+        gap=np.mean,
+        level=rules.Level(alpha=0.01, tests=2),
+        rng=np.random.default_rng(int(seeds[-1])),
+        rate=-0.5,
+        replica_count=replicas,
+    )
+    return distances, checks, run
+
+
+def _plot_distances(ax, distances: dict, replicas: int, ylabel: str) -> None:
+    """Mean distance to the ODE against ``d`` (bars of two standard errors), with ``d^(-1/2)``."""
+    dims = np.array(list(distances), dtype=float)
+    means = np.array([v.mean() for v in distances.values()])
+    errors = np.array([v.std(ddof=1) / np.sqrt(replicas) for v in distances.values()])
+    ax.errorbar(dims, means, yerr=2 * errors, fmt="o", label="reduced SGD (mean +- 2 s.e.)")
+    ax.plot(dims, means[0] * (dims / dims[0]) ** -0.5, "--", label="d^(-1/2)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("d")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
 
 
 def _errors(model, run) -> np.ndarray:
@@ -624,24 +641,16 @@ def spiked_simulations(ctx: ClaimContext) -> Evidence:
     dims = ctx.pick(quick=[2000, 8000, 32000], full=[2000, 8000, 32000, 128000])
     replicas = ctx.pick(quick=40, full=150)
     seeds = ctx.seed_sequence().generate_state(len(dims) + 3)
-    distances = {}
-    for i, d in enumerate(dims):
-        run = simulate_reduced(model, dim=d, replicas=replicas, times=times, seed=int(seeds[i]))
-        distances[d] = _spiked_distance(run, ode)
-    level = rules.Level(alpha=0.01, tests=2)
-    rng = np.random.default_rng(int(seeds[-1]))
-    ev.extend(
-        rules.convergence(
-            "mean over replicas of max_t |(Q, M, S) - ODE| -> 0 as d grows",
-            dims,
-            [distances[d] for d in dims],
-            gap=np.mean,
-            level=level,
-            rng=rng,
-            rate=-0.5,
-            replica_count=replicas,
-        )
+    distances, checks, _ = _distance_convergence(
+        "mean over replicas of max_t |(Q, M, S) - ODE| -> 0 as d grows",
+        model,
+        dims,
+        replicas,
+        times,
+        seeds,
+        lambda run: _spiked_distance(run, ode),
     )
+    ev.extend(checks)
     d_small = 20
     small_replicas = ctx.pick(quick=1000, full=4000)
     small_times = [1.0, 4.0]
@@ -672,16 +681,8 @@ def spiked_simulations(ctx: ClaimContext) -> Evidence:
         "ODE S(t)": [row[0][0] for row in ode.S],
     }
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    means = np.array([distances[d].mean() for d in dims])
-    errors = np.array([distances[d].std(ddof=1) / np.sqrt(replicas) for d in dims])
-    left.errorbar(dims, means, yerr=2 * errors, fmt="o", label="reduced SGD (mean +- 2 s.e.)")
-    left.plot(dims, means[0] * (np.array(dims) / dims[0]) ** -0.5, "--", label="d^(-1/2)")
-    left.set_xscale("log")
-    left.set_yscale("log")
-    left.set_xlabel("d")
-    left.set_ylabel("max over t <= 10 of |overlap - ODE|")
+    _plot_distances(left, distances, replicas, "max over t <= 10 of |overlap - ODE|")
     left.set_title("Spiked covariance: distance to the ODE")
-    left.legend(fontsize=7)
     right.plot(times, np.array(ode.S)[:, 0, 0], "k-", label="ODE S_11")
     right.plot(times, np.array(ode.M)[:, 0, 0], "k--", label="ODE M_11")
     for j, t in enumerate(small_times):
