@@ -64,6 +64,25 @@ def _strength_runs(activation, alpha, sizes, replicas, rng):
     return runs
 
 
+def _strength_convergence(name: str, k: int, runs, sizes, level, rng) -> tuple[list, list]:
+    """The ratios measured / predicted of degree ``k``'s spike strength (the unscaled
+    variant) per size, and the convergence rule on ``|mean ratio - 1|`` within
+    :data:`MARGIN`."""
+    ratios = [
+        np.array([r.measured[0, k - 1] / r.predicted[0, k - 1] for r in runs[n]]) for n in sizes
+    ]
+    return ratios, rules.convergence(
+        f"{name}, degree {k}: measured / predicted strength -> 1",
+        sizes,
+        ratios,
+        gap=lambda x: abs(float(np.mean(x)) - 1.0),
+        level=level,
+        rng=rng,
+        margin=MARGIN,
+        replica_count=len(ratios[0]),
+    )
+
+
 def _slopes(run: SpikeStrengthsA, k: int, which: str) -> float:
     """Log-log slope of ``|measured|`` of degree ``k`` against ``eta`` or the width."""
     rows = [
@@ -193,22 +212,8 @@ def spike_count_claim(ctx: ClaimContext) -> Evidence:
         mu = {k: float(expansion[k].value) for k in range(1, 7)}
         name = f"{activation}, alpha={alpha}"
         for k in prediction.spike_degrees:
-            ratios = [
-                np.array([r.measured[0, k - 1] / r.predicted[0, k - 1] for r in runs[n]])
-                for n in sizes
-            ]
-            evidence.extend(
-                rules.convergence(
-                    f"{name}, degree {k}: measured / predicted strength -> 1",
-                    sizes,
-                    ratios,
-                    gap=lambda x: abs(float(np.mean(x)) - 1.0),
-                    level=level,
-                    rng=rng,
-                    margin=MARGIN,
-                    replica_count=replicas,
-                )
-            )
+            ratios, checks = _strength_convergence(name, k, runs, sizes, level, rng)
+            evidence.extend(checks)
             for which, predicted, what in (
                 ("eta", k, "eta^k"),
                 ("width", (1 - k) / 2, "N^((1-k)/2)"),
@@ -351,22 +356,7 @@ def null_target_claim(ctx: ClaimContext) -> Evidence:
             )
         )
         for k in prediction.spike_degrees:
-            ratios = [
-                np.array([r.measured[0, k - 1] / r.predicted[0, k - 1] for r in runs[n]])
-                for n in sizes
-            ]
-            evidence.extend(
-                rules.convergence(
-                    f"{name}, degree {k}: measured / predicted strength -> 1",
-                    sizes,
-                    ratios,
-                    gap=lambda x: abs(float(np.mean(x)) - 1.0),
-                    level=level,
-                    rng=rng,
-                    margin=MARGIN,
-                    replica_count=replicas,
-                )
-            )
+            evidence.extend(_strength_convergence(name, k, runs, sizes, level, rng)[1])
         expansion = hermite_coefficients(activation, 6, basis="monic")
         mu = {k: float(expansion[k].value) for k in range(1, 7)}
         check, rows = _count_check(activation, alpha, prediction, mu, runs[sizes[-1]], sizes[-1])
