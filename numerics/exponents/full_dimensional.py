@@ -24,7 +24,7 @@ import math
 import numba
 import numpy as np
 
-from featcheck.numerics.exponents.overlap_chain import RunResult
+from featcheck.numerics.exponents.overlap_chain import LOSS_CODES, VARIANT_CODES, RunResult
 from featcheck.numerics.exponents.spherical_sgd import RELU, Link, OnlineSGD
 from featcheck.numerics.numba_cache import use_user_cache
 
@@ -286,8 +286,8 @@ def simulate_full(
             sigma_u,
             float(kappa),
             float(eta),
-            {"plain": 0, "normalized": 1, "preconditioned": 2}[config.variant],
-            0 if config.loss == "correlation" else 1,
+            VARIANT_CODES[config.variant],
+            LOSS_CODES[config.loss],
             float(config.noise),
             gkind,
             gpower,
