@@ -69,15 +69,9 @@ def test_reduced_and_full_spiked_simulations_have_the_same_law(K, M, kappa):
     d, replicas, times = 12, 2000, [0.5, 1.0]
     reduced = simulate_reduced(model, dim=d, replicas=replicas, times=times, seed=1)
     full = simulate_full(model, dim=d, replicas=replicas, times=times, seed=2)
-    pairs = []
-    for j in range(len(times)):
-        for k in range(K):
-            for m in range(k, K):
-                pairs.append((reduced.Q[:, j, k, m], full.Q[:, j, k, m]))
-            for m in range(M):
-                pairs.append((reduced.M[:, j, k, m], full.M[:, j, k, m]))
-            for r in range(len(kappa)):
-                pairs.append((reduced.S[:, j, k, r], full.S[:, j, k, r]))
+    # every overlap (Q's upper triangle, M and, under a spike, S) at every time
+    a, b = reduced.states(K, M), full.states(K, M)
+    pairs = [(a[i, :, j], b[i, :, j]) for i in range(a.shape[0]) for j in range(len(times))]
     p_values = [stats.ks_2samp(a, b).pvalue for a, b in pairs]
     assert min(p_values) > 1e-3 / len(pairs), min(p_values)
     assert np.abs(reduced.S[:, 1].mean(0) - reduced.S[:, 0].mean(0)).max() > 0.01
