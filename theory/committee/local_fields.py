@@ -130,6 +130,41 @@ class LocalFields:
 
         return sp.Matrix(K + M, K + M, entry)
 
+    @cached_property
+    def generic_covariance(self) -> sp.Matrix:
+        """The covariance of :attr:`fields` as generic symbols ``Omega_ij`` (any ``R``)."""
+        n = len(self.fields)
+        return sp.Matrix(n, n, lambda i, j: self.omega(i, j))
+
+    @cached_property
+    def gram(self) -> sp.Matrix:
+        """The Gram matrix of ``(w_1, ..., w_K, u_1, ..., u_M, theta_1, ..., theta_R)`` in the
+        symbols ``Q``, ``M``, ``P``, ``S`` and ``T_mr`` (``[[Q, M, S], [M^T, P, T],
+        [S^T, T^T, I]]``)."""
+        K, M, R = self.K, self.M, self.R
+
+        def entry(i: int, j: int) -> sp.Expr:
+            if i > j:
+                return entry(j, i)
+            if j < K:
+                return self.q(i, j)
+            if i < K and j < K + M:
+                return self.m(i, j - K)
+            if i < K:
+                return self.s(i, j - K - M)
+            if j < K + M:
+                return self.p(i - K, j - K)
+            if i < K + M:
+                return self.t(i - K, j - K - M)
+            return sp.Integer(int(i == j))
+
+        n = K + M + R
+        return sp.Matrix(n, n, entry)
+
+    def t(self, m: int, r: int) -> sp.Symbol:
+        """``T_mr = <u_m, theta_r>`` (fixed by the teacher)."""
+        return sp.Symbol(f"T_{m + 1}{r + 1}", real=True)
+
     def spiked_covariance(self, kappa, P, T) -> sp.Matrix:
         """The covariance of ``(lambda, nu, xi)`` under ``Sigma = I + Theta^T diag(kappa)
         Theta``, in the state symbols ``Q``, ``M``, ``S`` and the fixed ``P``, ``T``."""

@@ -51,7 +51,12 @@ from featcheck.theory.functions import (
 from featcheck.theory.parsing import parse_expression
 
 ALGORITHMS = ("online-sgd", "gradient-flow")
+#: How a step moves ``w_k`` (see :class:`Learner`).
+VARIANTS = ("plain", "spherical", "normalized", "preconditioned")
 COVARIANCES = ("isotropic", "spiked")
+#: Scales of a spiked covariance: ``ba`` (``Sigma = I + sum_r kappa_r theta_r theta_r^T``) and
+#: ``unit`` (the same divided by its largest eigenvalue), as in the spiked single-index flows.
+SPIKE_CONVENTIONS = ("ba", "unit")
 #: Widths above this make the overlap ODEs too large to derive in reasonable time.
 MAX_WIDTH = 8
 #: Link variables a user expression may name (``z1``, ..., ``z{MAX_LINK_INDEX}``).
@@ -83,6 +88,7 @@ class Data:
 
     covariance: str = "isotropic"
     kappa: tuple[Number, ...] = ()
+    convention: str = "ba"
 
     def __post_init__(self) -> None:
         if self.covariance not in COVARIANCES:
@@ -90,9 +96,16 @@ class Data:
                 f"[data] covariance must be one of {', '.join(COVARIANCES)}, "
                 f"got {self.covariance!r}"
             )
+        if self.convention not in SPIKE_CONVENTIONS:
+            raise InputError(
+                f"[data] convention must be one of {', '.join(SPIKE_CONVENTIONS)}, "
+                f"got {self.convention!r}"
+            )
         if self.covariance == "isotropic":
             if self.kappa:
                 raise InputError("[data] kappa needs covariance = 'spiked'")
+            if self.convention != "ba":
+                raise InputError("[data] convention needs covariance = 'spiked'")
             return
         if not self.kappa:
             raise InputError("[data] covariance = 'spiked' needs kappa = [k1, ...] (one per spike)")
@@ -114,8 +127,18 @@ class Data:
         """The number of spikes (0 for isotropic data)."""
         return len(self.kappa)
 
+    @property
+    def alpha(self) -> Number:
+        """The scale ``alpha`` in ``Sigma = alpha (I + sum_r kappa_r theta_r theta_r^T)``: 1 in
+        the ``ba`` convention, ``1/(1 + max(0, kappa_r))`` in the ``unit`` one (largest
+        eigenvalue 1)."""
+        if self.convention == "ba" or not self.kappa:
+            return sp.S.One
+        return 1 / (1 + sp.Max(0, *self.kappa))
+
     def describe(self) -> str:
-        return "spiked covariance, kappa = (" + ", ".join(str(k) for k in self.kappa) + ")"
+        text = "spiked covariance, kappa = (" + ", ".join(str(k) for k in self.kappa) + ")"
+        return text if self.convention == "ba" else text + ", unit scale"
 
 
 @dataclass(frozen=True)
@@ -205,17 +228,33 @@ class Student:
 
 @dataclass(frozen=True)
 class Learner:
-    """``online-sgd`` (one fresh sample per step, ``eta^2`` terms kept) or ``gradient-flow``."""
+    """``online-sgd`` (one fresh sample per step, ``eta^2`` terms kept) or ``gradient-flow``,
+    in one of four variants (the three flows of the spiked single-index model and the plain
+    one):
+
+    * ``plain``: ``w_k <- w_k + (eta/d) delta_k x``;
+    * ``spherical``: the same step, then ``w_k <- w_k/||w_k||`` (for gradient flow, the
+      gradient projected on the tangent space of the sphere; the spiked flows' ``plain``);
+    * ``normalized``: the student ``phi(<w_k, x>/||Sigma^(1/2) w_k||)``, its gradient step,
+      then ``w_k <- w_k/||w_k||``;
+    * ``preconditioned``: the normalized student, the step multiplied by ``Sigma^(-1)``, not
+      renormalised.
+    """
 
     algorithm: str = "online-sgd"
     learning_rate: Number = sp.S.One
     second_layer_learning_rate: Number | None = None
+    variant: str = "plain"
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
             raise InputError(
                 f"[learner] algorithm must be one of {', '.join(ALGORITHMS)}, "
                 f"got {self.algorithm!r}"
+            )
+        if self.variant not in VARIANTS:
+            raise InputError(
+                f"[learner] variant must be one of {', '.join(VARIANTS)}, got {self.variant!r}"
             )
         for name in ("learning_rate", "second_layer_learning_rate"):
             value = getattr(self, name)
@@ -230,6 +269,16 @@ class Learner:
     @property
     def stochastic(self) -> bool:
         return self.algorithm == "online-sgd"
+
+    @property
+    def normalized(self) -> bool:
+        """The student's pre-activations are ``<w_k, x>/||Sigma^(1/2) w_k||``."""
+        return self.variant in ("normalized", "preconditioned")
+
+    @property
+    def spherical(self) -> bool:
+        """Each ``w_k`` is renormalised to the unit sphere after every step."""
+        return self.variant in ("spherical", "normalized")
 
 
 @dataclass(frozen=True)
@@ -260,6 +309,21 @@ class CommitteeModel:
         if len(self.initial.M) != K or any(len(row) != M for row in self.initial.M):
             raise InputError(f"[initial] M must be a {K} x {M} matrix (student x teacher)")
         self._check_spike()
+        if self.learner.spherical:
+            off = [k + 1 for k in range(K) if self.initial.Q[k][k] != 1]
+            if off:
+                raise InputError(
+                    f"[initial] the {self.learner.variant} variant keeps every w_k on the unit "
+                    f"sphere: Q[{off[0]}][{off[0]}] must be 1, got "
+                    f"{self.initial.Q[off[0] - 1][off[0] - 1]}"
+                )
+        elif self.learner.normalized:
+            zero = [k + 1 for k in range(K) if not self.initial.Q[k][k] > 0]
+            if zero:
+                raise InputError(
+                    f"[initial] the normalized student needs w_k != 0: Q[{zero[0]}][{zero[0]}] "
+                    "must be positive"
+                )
         eigenvalues = _eigenvalues(self.omega0)
         scale = max(1.0, max(abs(float(v)) for row in self.omega0 for v in row))
         if eigenvalues[0] < -PSD_TOLERANCE * scale:
@@ -355,9 +419,12 @@ class CommitteeModel:
         layer = f"a = ({weights}){' trained' if s.trained else ''}"
         learner = self.learner
         rate = f"eta = {learner.learning_rate}"
+        algorithm = learner.algorithm
+        if learner.variant != "plain":
+            algorithm += f" ({learner.variant})"
         return (
             f"teacher: {self.teacher.describe()}; student: K = {s.width}, "
-            f"phi = {s.activation.name}, {layer}; {learner.algorithm}, {rate}"
+            f"phi = {s.activation.name}, {layer}; {algorithm}, {rate}"
             + (f", noise sigma = {self.teacher.noise}" if self.teacher.noise else "")
             + (f"; {self.data.describe()}" if self.data.spiked else "")
         )
@@ -489,10 +556,12 @@ def committee_model(
     algorithm: str = "online-sgd",
     learning_rate: Any = 1,
     second_layer_learning_rate: Any = None,
+    variant: str = "plain",
     Q0: Any,
     M0: Any,
     covariance: str = "isotropic",
     kappa: Sequence[Any] | None = None,
+    convention: str = "ba",
     spike_overlaps: Any = None,
     S0: Any = None,
     name: str = "model",
@@ -504,7 +573,9 @@ def committee_model(
     ``teacher_overlaps`` defaults to the identity, ``student_second_layer`` to all ones.
     A spiked covariance (``covariance="spiked"``) takes the strengths ``kappa`` (``R`` of
     them), the teacher's overlaps with the spikes ``spike_overlaps`` (``T = U Theta^T``,
-    ``M x R``) and the student's initial ones ``S0`` (``W Theta^T``, ``K x R``).
+    ``M x R``) and the student's initial ones ``S0`` (``W Theta^T``, ``K x R``);
+    ``convention="unit"`` divides ``Sigma`` by its largest eigenvalue.  ``variant`` is one of
+    :data:`VARIANTS` (see :class:`Learner`).
     """
     phi = as_function(student_activation)
     if (teacher_activation is None) == (link is None):
@@ -568,13 +639,16 @@ def committee_model(
         None
         if second_layer_learning_rate is None
         else number(second_layer_learning_rate, "[learner] second_layer_learning_rate"),
+        variant,
     )
     initial = Initial(
         matrix(Q0, "[initial] Q"),
         matrix(M0, "[initial] M"),
         () if S0 is None else matrix(S0, "[initial] S"),
     )
-    data = Data(covariance, () if kappa is None else vector(list(kappa), "[data] kappa"))
+    data = Data(
+        covariance, () if kappa is None else vector(list(kappa), "[data] kappa"), convention
+    )
     return CommitteeModel(teacher, student, learner, initial, data, name)
 
 
@@ -583,7 +657,7 @@ def committee_model(
 
 #: Every key the TOML format accepts, by table (anything else is an error).
 TOML_KEYS: dict[str, tuple[str, ...]] = {
-    "data": ("covariance", "kappa"),
+    "data": ("covariance", "kappa", "convention"),
     "teacher": (
         "activation",
         "link",
@@ -594,7 +668,7 @@ TOML_KEYS: dict[str, tuple[str, ...]] = {
         "spike_overlaps",
     ),
     "student": ("activation", "width", "second_layer", "trained"),
-    "learner": ("algorithm", "learning_rate", "second_layer_learning_rate"),
+    "learner": ("algorithm", "variant", "learning_rate", "second_layer_learning_rate"),
     "initial": ("Q", "M", "S"),
 }
 REQUIRED_TABLES = ("teacher", "student", "initial")
@@ -643,7 +717,8 @@ def model_from_mapping(spec: Mapping[str, Any], name: str = "model") -> Committe
     initial = _table(spec, "initial")
     covariance = _string(data, "covariance", "data") or "isotropic"
     kappa = vector(data["kappa"], "[data] kappa") if "kappa" in data else ()
-    Data(covariance, kappa)
+    convention = _string(data, "convention", "data") or "ba"
+    Data(covariance, kappa, convention)
     for key in ("Q", "M"):
         if key not in initial:
             raise InputError(f"[initial] {key} is missing")
@@ -674,10 +749,12 @@ def model_from_mapping(spec: Mapping[str, Any], name: str = "model") -> Committe
         algorithm=_string(learner, "algorithm", "learner") or "online-sgd",
         learning_rate=learner.get("learning_rate", 1),
         second_layer_learning_rate=learner.get("second_layer_learning_rate"),
+        variant=_string(learner, "variant", "learner") or "plain",
         Q0=initial["Q"],
         M0=initial["M"],
         covariance=covariance,
         kappa=kappa,
+        convention=convention,
         spike_overlaps=teacher.get("spike_overlaps"),
         S0=initial.get("S"),
         name=name,

@@ -73,6 +73,7 @@ class _Book:
 
     model: CommitteeModel
     fields: LocalFields
+    covariance: sp.Matrix
     entries: dict[tuple[Factor, ...], tuple[Named, Expectation]] = field(default_factory=dict)
 
     def function(self, factor: Factor) -> sp.Expr:
@@ -115,9 +116,7 @@ class _Book:
         if key not in self.entries:
             label = r"\mathbb{E}\left[" + r"\,".join(self.latex(f) for f in key) + r"\right]"
             integrand = sp.Mul(*[self.function(f) for f in key])
-            expectation = gaussian_expectation(
-                integrand, self.fields.fields, self.fields.covariance
-            )
+            expectation = gaussian_expectation(integrand, self.fields.fields, self.covariance)
             self.entries[key] = (Named(label), expectation)
         return self.entries[key][0]
 
@@ -263,9 +262,13 @@ def _derive(model: CommitteeModel) -> CommitteeOde:
         )
     R = model.R
     fields = local_fields(K, M, R)
-    book = _Book(model, fields)
+    learner = model.learner
+    normalized, spherical = learner.normalized, learner.spherical
+    preconditioned = learner.variant == "preconditioned"
+    generic = bool(R) or normalized
+    book = _Book(model, fields, fields.generic_covariance if generic else fields.covariance)
     trained = model.student.trained
-    sgd = model.learner.stochastic
+    sgd = learner.stochastic
     a = fields.second_layer if trained else model.student.second_layer
     committee = model.teacher.is_committee
     a_star = model.teacher.second_layer if committee else None
@@ -309,40 +312,98 @@ def _derive(model: CommitteeModel) -> CommitteeOde:
         )
         return tt - 2 * ts + ss
 
+    # The covariance of the raw fields (lambda, nu, xi) in the state symbols, and the Gram
+    # matrix of (W, U, Theta); P and T are numbers.
+    fixed = {fields.p(m, n): model.teacher.overlaps[m][n] for m in range(M) for n in range(M)}
+    fixed.update(
+        {
+            fields.t(m, r): model.teacher.spike_overlaps[m][r]
+            for m in range(M)
+            for r in range(R)
+        }
+    )
+    alpha = model.data.alpha
+    if R:
+        raw = alpha * fields.spiked_covariance(
+            model.data.kappa, model.teacher.overlaps, model.teacher.spike_overlaps
+        )
+    else:
+        raw = fields.covariance.xreplace(fixed)
+    gram = fields.gram.xreplace(fixed)
+    norms = [sp.sqrt(raw[k, k]) for k in range(K)]  # ||Sigma^(1/2) w_k||
+    kinds = ["lam"] * K + ["nu"] * M + ["xi"] * R
+    basis = [(kinds[j], j - (0 if j < K else K if j < K + M else K + M)) for j in range(K + M + R)]
+
+    def drive(k: int, j: int) -> sp.Expr:
+        """``E[delta_k <x, v_j>]`` for the j-th vector of ``(W, U, Theta)`` (raw field)."""
+        value = a[k] * residual(("dphi", k), basis[j])
+        return norms[j] * value if normalized and j < K else value
+
+    def first(k: int, j: int) -> sp.Expr:
+        """``(d/eta) E[<h_k, v_j>]``: the mean first-order change of ``<w_k, v_j>``."""
+        if not normalized:
+            return drive(k, j)
+        if preconditioned:  # <x, Sigma^-1 v> with Sigma^-1 = (I - sum_r k_r/(1+k_r) th th^T)/alpha
+            base = drive(k, j) - sp.Add(
+                *[
+                    model.data.kappa[r] / (1 + model.data.kappa[r]) * gram[j, K + M + r]
+                    * drive(k, K + M + r)
+                    for r in range(R)
+                ]
+            )
+            base, cross = base / alpha, gram[k, j]
+        else:
+            base, cross = drive(k, j), raw[k, j]
+        along = a[k] * residual(("dphi", k), ("lam", k))  # E[delta_k lambda_k/||Sigma^1/2 w_k||]
+        return base / norms[k] - along * cross / norms[k] ** 2
+
+    def second(k: int, j: int) -> sp.Expr:
+        """``(d/eta)^2 E[<h_k, h_j>]``: ``E[delta_k delta_j] ||x||^2/d``, ``||x||^2/d ->
+        alpha`` (``1/alpha`` for ``Sigma^-1 x`` when preconditioned)."""
+        noise = sigma2 * book(("dphi", k), ("dphi", j)) if sigma2 else 0
+        value = a[k] * a[j] * (square(("dphi", k), ("dphi", j)) + noise)
+        if normalized:
+            value = value / (norms[k] * norms[j])
+        return value * (1 / alpha if preconditioned else alpha)
+
+    def renormalise(k: int) -> sp.Expr:
+        """The rate of ``log ||w_k||`` before renormalisation (spherical variants)."""
+        return ETA * first(k, k) + (ETA**2 * second(k, k) / 2 if sgd else 0)
+
     named: list[sp.Expr] = []
     for k in range(K):
         for j in range(k, K):
-            drift = a[k] * residual(("dphi", k), ("lam", j)) + a[j] * residual(
-                ("dphi", j), ("lam", k)
-            )
-            rhs = ETA * drift
+            rhs = ETA * (first(k, j) + first(j, k))
             if sgd:
-                noise = sigma2 * book(("dphi", k), ("dphi", j)) if sigma2 else 0
-                rhs += ETA**2 * a[k] * a[j] * (square(("dphi", k), ("dphi", j)) + noise)
+                rhs += ETA**2 * second(k, j)
+            if spherical:
+                rhs -= fields.q(k, j) * (renormalise(k) + renormalise(j))
             named.append(rhs)
-    for k in range(K):
-        for m in range(M):
-            named.append(ETA * a[k] * residual(("dphi", k), ("nu", m)))
-    for k in range(K):
-        for r in range(R):
-            named.append(ETA * a[k] * residual(("dphi", k), ("xi", r)))
+    for start, stop in ((K, K + M), (K + M, K + M + R)):  # M row by row, then S
+        for k in range(K):
+            for j in range(start, stop):
+                rhs = ETA * first(k, j)
+                if spherical:
+                    rhs -= gram[k, j] * renormalise(k)
+                named.append(rhs)
     parameters: tuple[sp.Symbol, ...] = (ETA,)
-    values = {"eta": float(model.learner.learning_rate)}
+    values = {"eta": float(learner.learning_rate)}
     if trained:
         for k in range(K):
             named.append(ETA_A * residual(("phi", k)))
         parameters += (ETA_A,)
-        values["eta_a"] = float(model.learner.eta_second_layer)
+        values["eta_a"] = float(learner.eta_second_layer)
     named_error = square() / 2
 
-    if R:
-        # the expectations are in the generic Omega_ij: the covariance under Sigma
-        covariance = fields.spiked_covariance(
-            model.data.kappa, model.teacher.overlaps, model.teacher.spike_overlaps
-        )
+    if generic:
+        # the expectations are in the generic Omega_ij: the covariance of the fields the
+        # student sees (lambda_k/||Sigma^(1/2) w_k|| when normalized)
+        scale = [1 / norms[i] if normalized and i < K else 1 for i in range(K + M + R)]
         n = K + M + R
         substitutions = {
-            fields.omega(i, j): covariance[i, j] for i in range(n) for j in range(i, n)
+            fields.omega(i, j): raw[i, j] * scale[i] * scale[j]
+            for i in range(n)
+            for j in range(i, n)
         }
     else:
         substitutions = {
