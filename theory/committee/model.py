@@ -778,7 +778,13 @@ def model_from_toml(text: str, name: str = "model") -> CommitteeModel:
 
 
 #: Models shipped with featcheck (``docs/examples/<name>.toml``), loadable by name.
-EXAMPLES = ("saad-solla", "staircase", "single-index", "spiked-single-index")
+EXAMPLES = (
+    "saad-solla",
+    "staircase",
+    "single-index",
+    "spiked-single-index",
+    "spiked-normalized",
+)
 
 
 def example_path(name: str) -> Path:

@@ -316,11 +316,7 @@ def _derive(model: CommitteeModel) -> CommitteeOde:
     # matrix of (W, U, Theta); P and T are numbers.
     fixed = {fields.p(m, n): model.teacher.overlaps[m][n] for m in range(M) for n in range(M)}
     fixed.update(
-        {
-            fields.t(m, r): model.teacher.spike_overlaps[m][r]
-            for m in range(M)
-            for r in range(R)
-        }
+        {fields.t(m, r): model.teacher.spike_overlaps[m][r] for m in range(M) for r in range(R)}
     )
     alpha = model.data.alpha
     if R:
@@ -346,7 +342,9 @@ def _derive(model: CommitteeModel) -> CommitteeOde:
         if preconditioned:  # <x, Sigma^-1 v> with Sigma^-1 = (I - sum_r k_r/(1+k_r) th th^T)/alpha
             base = drive(k, j) - sp.Add(
                 *[
-                    model.data.kappa[r] / (1 + model.data.kappa[r]) * gram[j, K + M + r]
+                    model.data.kappa[r]
+                    / (1 + model.data.kappa[r])
+                    * gram[j, K + M + r]
                     * drive(k, K + M + r)
                     for r in range(R)
                 ]
@@ -512,15 +510,22 @@ def _derivation(
     )
     spiked = model.data.spiked
     R = model.R
+    unit = model.data.convention == "unit"
     law = (
-        r"x \sim \mathcal{N}(0, \Sigma),\quad \Sigma = I_d + \sum_{r=1}^{"
+        r"x \sim \mathcal{N}(0, \Sigma),\quad \Sigma = "
+        + (r"\alpha\,\big(" if unit else "")
+        + r"I_d + \sum_{r=1}^{"
         + str(R)
-        + r"} \kappa_r \theta_r \theta_r^\top,\quad \kappa = ("
+        + r"} \kappa_r \theta_r \theta_r^\top"
+        + (r"\big)" if unit else "")
+        + r",\quad \kappa = ("
         + ", ".join(sp.latex(v) for v in model.data.kappa)
         + ")"
+        + (r",\quad \alpha = " + sp.latex(model.data.alpha) if unit else "")
         if spiked
         else r"x \sim \mathcal{N}(0, I_d)"
     )
+    plain = model.learner.variant == "plain"
     statements = [
         r"y = F(\nu) + \sigma \varepsilon,\quad \nu_m = \langle u_m, x \rangle,\quad "
         + law
@@ -534,8 +539,8 @@ def _derivation(
         + sp.latex(phi.expr)
         + r",\quad "
         + a_text,
-        r"w_k \leftarrow w_k + \frac{\eta}{d} \delta_k x,\quad "
-        r"\delta_k = a_k \varphi'(\lambda_k) (y - \hat y),\quad t = \frac{\text{steps}}{d},"
+        (r"w_k \leftarrow w_k + \frac{\eta}{d} \delta_k x,\quad " if plain else "")
+        + r"\delta_k = a_k \varphi'(\lambda_k) (y - \hat y),\quad t = \frac{\text{steps}}{d},"
         r"\quad \eta = " + sp.latex(model.learner.learning_rate),
     ]
     if model.student.trained:
@@ -548,6 +553,7 @@ def _derivation(
         statements,
         "Square loss (y - yhat)^2/2; one fresh sample per step; time t counts steps in units "
         f"of d. Learner: {model.learner.algorithm}"
+        + ("" if plain else f", {model.learner.variant} variant (its step below)")
         + (
             " (the eta^2 terms, from the fluctuation of the fresh sample, are kept)."
             if model.learner.stochastic
@@ -577,57 +583,10 @@ def _derivation(
             "[[Q, M], [M^T, P]] whatever d: every expectation over x of a function of the local "
             "fields is a Gaussian integral in K + M variables with that covariance.",
         )
-    step = [
-        r"Q'_{kl} = Q_{kl} + \frac{\eta}{d}(\delta_k \lambda_l + \delta_l \lambda_k)"
-        r" + \frac{\eta^2}{d^2} \delta_k \delta_l \lVert x \rVert^2",
-        r"M'_{km} = M_{km} + \frac{\eta}{d} \delta_k \nu_m",
-    ]
-    if spiked:
-        step.append(r"S'_{kr} = S_{kr} + \frac{\eta}{d} \delta_k \xi_r")
-    derivation.add(
-        "One step, exactly",
-        step,
-        "The update adds a multiple of x to each w_k, so the new overlaps depend on x only "
-        "through the local fields and ||x||^2. These increments are exact in every dimension "
-        "(the reduced simulator samples them)."
-        + (
-            " U and Theta do not move, so P, T and the spikes' Gram matrix I stay fixed."
-            if spiked
-            else ""
-        ),
-    )
-    limit = [
-        r"\frac{dM_{km}}{dt} = \eta\, \mathbb{E}[\delta_k \nu_m]",
-        r"\frac{dQ_{kl}}{dt} = \eta\, \mathbb{E}[\delta_k \lambda_l + \delta_l \lambda_k]"
-        + (
-            r" + \eta^2 \left(\mathbb{E}[\delta_k \delta_l] + \sigma^2 a_k a_l "
-            r"\mathbb{E}[\varphi'(\lambda_k)\varphi'(\lambda_l)]\right)"
-            if model.learner.stochastic
-            else ""
-        ),
-    ]
-    if spiked:
-        limit.insert(1, r"\frac{dS_{kr}}{dt} = \eta\, \mathbb{E}[\delta_k \xi_r]")
-    if model.student.trained:
-        limit.append(
-            r"\frac{da_k}{dt} = \eta_a\, \mathbb{E}[(F(\nu) - \hat y)\, \varphi(\lambda_k)]"
-        )
-    derivation.add(
-        "The limit of large d",
-        limit,
-        "Over t = 1 there are d steps; by the law of large numbers the increments add up to "
-        "their mean (||x||^2/d -> 1"
-        + (
-            ": E||x||^2/d = tr(Sigma)/d = 1 + (kappa_1 + ... + kappa_R)/d -> 1 with the "
-            "kappa_r fixed, and the part of ||x||^2 in the span of W, U, Theta is O(1)"
-            if spiked
-            else ""
-        )
-        + ") and their fluctuations, of order d^(-1/2), vanish. "
-        "delta_k is expanded into products of phi', the fields and the teacher, so each "
-        "term is a Gaussian expectation of the local fields.",
-        f"{SAAD_SOLLA}; {GOLDT}",
-    )
+    if plain:
+        _plain_step(derivation, model)
+    else:
+        _variant_step(derivation, model)
     methods: dict[str, list[str]] = {}
     for symbol, expectation in book.entries.values():
         methods.setdefault(expectation.method, []).append(symbol.name)
@@ -716,6 +675,141 @@ def _spiked_fields(
         "closed forms closed. The generalisation error involves (lambda, nu) only. The "
         "strengths kappa_r are fixed as d grows (the convention in which kappa grows with d "
         "is that of the spiked single-index flows, not this one).",
+    )
+
+
+def _plain_step(derivation: Derivation, model: CommitteeModel) -> None:
+    """The plain step, exactly, and its limit of large d."""
+    spiked = model.data.spiked
+    step = [
+        r"Q'_{kl} = Q_{kl} + \frac{\eta}{d}(\delta_k \lambda_l + \delta_l \lambda_k)"
+        r" + \frac{\eta^2}{d^2} \delta_k \delta_l \lVert x \rVert^2",
+        r"M'_{km} = M_{km} + \frac{\eta}{d} \delta_k \nu_m",
+    ]
+    if spiked:
+        step.append(r"S'_{kr} = S_{kr} + \frac{\eta}{d} \delta_k \xi_r")
+    derivation.add(
+        "One step, exactly",
+        step,
+        "The update adds a multiple of x to each w_k, so the new overlaps depend on x only "
+        "through the local fields and ||x||^2. These increments are exact in every dimension "
+        "(the reduced simulator samples them)."
+        + (
+            " U and Theta do not move, so P, T and the spikes' Gram matrix I stay fixed."
+            if spiked
+            else ""
+        ),
+    )
+    limit = [
+        r"\frac{dM_{km}}{dt} = \eta\, \mathbb{E}[\delta_k \nu_m]",
+        r"\frac{dQ_{kl}}{dt} = \eta\, \mathbb{E}[\delta_k \lambda_l + \delta_l \lambda_k]"
+        + (
+            r" + \eta^2 \left(\mathbb{E}[\delta_k \delta_l] + \sigma^2 a_k a_l "
+            r"\mathbb{E}[\varphi'(\lambda_k)\varphi'(\lambda_l)]\right)"
+            if model.learner.stochastic
+            else ""
+        ),
+    ]
+    if spiked:
+        limit.insert(1, r"\frac{dS_{kr}}{dt} = \eta\, \mathbb{E}[\delta_k \xi_r]")
+    if model.student.trained:
+        limit.append(
+            r"\frac{da_k}{dt} = \eta_a\, \mathbb{E}[(F(\nu) - \hat y)\, \varphi(\lambda_k)]"
+        )
+    derivation.add(
+        "The limit of large d",
+        limit,
+        "Over t = 1 there are d steps; by the law of large numbers the increments add up to "
+        "their mean (||x||^2/d -> 1"
+        + (
+            ": E||x||^2/d = tr(Sigma)/d = 1 + (kappa_1 + ... + kappa_R)/d -> 1 with the "
+            "kappa_r fixed, and the part of ||x||^2 in the span of W, U, Theta is O(1)"
+            if spiked
+            else ""
+        )
+        + ") and their fluctuations, of order d^(-1/2), vanish. "
+        "delta_k is expanded into products of phi', the fields and the teacher, so each "
+        "term is a Gaussian expectation of the local fields.",
+        f"{SAAD_SOLLA}; {GOLDT}",
+    )
+
+
+def _variant_step(derivation: Derivation, model: CommitteeModel) -> None:
+    """The step of a spherical, normalized or preconditioned learner and its limit."""
+    learner = model.learner
+    sgd = learner.stochastic
+    eqs = []
+    if learner.normalized:
+        eqs.append(
+            r"\hat y = \sum_k a_k \varphi(\tilde\lambda_k),\quad \tilde\lambda_k = "
+            r"\frac{\lambda_k}{\sqrt{s_k}},\quad s_k = w_k^\top \Sigma w_k,\quad "
+            r"\tilde\delta_k = a_k \varphi'(\tilde\lambda_k)(y - \hat y)"
+        )
+        direction = (
+            r"\Sigma^{-1} x / \sqrt{s_k} - \tilde\lambda_k w_k / s_k"
+            if learner.variant == "preconditioned"
+            else r"x / \sqrt{s_k} - \tilde\lambda_k \Sigma w_k / s_k"
+        )
+        eqs.append(
+            r"w_k \leftarrow w_k + \frac{\eta}{d} \tilde\delta_k \left(" + direction + r"\right)"
+        )
+    else:
+        eqs.append(r"w_k \leftarrow w_k + \frac{\eta}{d} \delta_k x")
+    if learner.spherical:
+        eqs.append(r"w_k \leftarrow w_k / \lVert w_k \rVert")
+    eqs.append(
+        r"\frac{d \langle w_k, v \rangle}{dt} = \eta\, f_k(v)"
+        + (r" - \langle w_k, v \rangle\, r_k" if learner.spherical else "")
+        + r",\quad v \in \{u_m, \theta_r\}"
+    )
+    eqs.append(
+        r"\frac{dQ_{kl}}{dt} = \eta\,(f_k(w_l) + f_l(w_k))"
+        + (r" + \eta^2 g_{kl}" if sgd else "")
+        + (r" - Q_{kl}(r_k + r_l)" if learner.spherical else "")
+    )
+    if learner.spherical:
+        eqs.append(r"r_k = \eta\, f_k(w_k)" + (r" + \tfrac{\eta^2}{2} g_{kk}" if sgd else ""))
+    if learner.variant == "preconditioned":
+        f = (
+            r"f_k(v) = \frac{\mathbb{E}[\tilde\delta_k \langle x, \Sigma^{-1} v \rangle]}"
+            r"{\sqrt{s_k}} - \mathbb{E}[\tilde\delta_k \tilde\lambda_k] "
+            r"\frac{\langle w_k, v \rangle}{s_k},\quad \Sigma^{-1} v = \frac{1}{\alpha}"
+            r"\Big(v - \sum_r \frac{\kappa_r}{1 + \kappa_r} \langle \theta_r, v \rangle "
+            r"\theta_r\Big)"
+        )
+    elif learner.normalized:
+        f = (
+            r"f_k(v) = \frac{\mathbb{E}[\tilde\delta_k \langle x, v \rangle]}{\sqrt{s_k}}"
+            r" - \mathbb{E}[\tilde\delta_k \tilde\lambda_k] \frac{\langle \Sigma w_k, v "
+            r"\rangle}{s_k}"
+        )
+    else:
+        f = r"f_k(v) = \mathbb{E}[\delta_k \langle x, v \rangle]"
+    eqs.append(f)
+    if sgd:
+        scale = r"\alpha^{-1}" if learner.variant == "preconditioned" else r"\alpha"
+        norm = r"/\sqrt{s_k s_l}" if learner.normalized else ""
+        eqs.append(
+            r"g_{kl} = "
+            + scale
+            + r"\, \mathbb{E}[\delta_k \delta_l]"
+            + norm
+            + (r"\ (\tilde\delta\ \text{for}\ \delta)" if learner.normalized else "")
+        )
+    derivation.add(
+        f"The {learner.variant} learner",
+        eqs,
+        "Inner products of the step with w_l, u_m and theta_r are linear in the fields "
+        "(lambda, nu, xi) and in the Gram matrix of (W, U, Theta), so the increments stay "
+        "exact. Renormalising w_k (spherical, normalized) divides <w_k, v> by "
+        "||w_k + h_k|| = 1 + <w_k, h_k> + ||h_k||^2/2 + ..., with <w_k, h_k> of order 1/d "
+        "and ||h_k||^2 = (eta/d)^2 delta_k^2 ||x||^2 of order 1/d too: the rate r_k. "
+        "||x||^2/d -> alpha (||Sigma^(-1) x||^2/d -> 1/alpha); the parts of the step along "
+        "Sigma w_k or w_k add O(1/d^2) to ||h_k||^2. The normalized fields lambda_k/sqrt(s_k) "
+        "have unit variance: every expectation is taken in them and the covariance entries "
+        "divided by sqrt(s_k s_l). For the normalized student E[delta_k lambda_k]/sqrt(s_k) "
+        "= E[delta_k tilde-lambda_k], so f_k(w_k) = 0: the gradient is orthogonal to w_k.",
+        "Mousavi-Hosseini, Wu, Suzuki, Erdogdu, NeurIPS 2023 (arXiv 2309.03843)",
     )
 
 

@@ -1,0 +1,111 @@
+r"""The spiked single-index flows as instances of the committee engine.
+
+The three flows of one neuron of Mousavi-Hosseini, Wu, Suzuki, Erdogdu (NeurIPS 2023,
+arXiv 2309.03843), derived in :mod:`featcheck.theory.dynamics.spiked.flows` from the risk as
+a function of ``w^T Sigma w`` and ``w^T Sigma u``, are committee models with ``K = M = 1``,
+one spike and gradient flow:
+
+* data ``Sigma = alpha (I + kappa theta theta^T)`` (the flows' convention: ``alpha = 1``,
+  ``ba``, or ``1/(1 + kappa)``, ``unit``);
+* teacher ``y = g(<u, x>/sigma_u)``, ``sigma_u^2 = u^T Sigma u = alpha (1 + kappa c^2)``,
+  ``||u|| = 1``, ``c = <u, theta>``: a committee of one unit with activation
+  ``g(z/sigma_u)``, ``P = 1``, ``T = c``;
+* student ``phi``, second layer 1; learner variant ``spherical`` for the flows' ``plain``,
+  ``normalized`` and ``preconditioned`` for theirs;
+* summary statistics ``a = <w, theta> = S_11``, ``b = <w, u> = M_11``, ``q = ||w||^2 = Q_11``.
+
+The engine evaluates its Gaussian expectations by Stein's lemma, tilting and sign laws; the
+flows go through the Hermite coefficients of ``phi(sigma .)`` and the frame ``(w, theta, u)``.
+Two independent routes to the same right-hand sides: :func:`instance_rates` evaluates both.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from featcheck.theory.committee.model import CommitteeModel, committee_model
+from featcheck.theory.committee.overlap_ode import derive_ode
+from featcheck.theory.dynamics.spiked.flows import spiked_flow
+from featcheck.theory.functions import FunctionLike, as_function, z
+from featcheck.theory.models import a as A
+from featcheck.theory.models import b as B
+from featcheck.theory.models import c as C
+from featcheck.theory.models import covariance_scale
+from featcheck.theory.models import kappa as KAPPA
+
+#: The engine's learner variant of each spiked flow.
+VARIANT_OF_FLOW = {
+    "plain": "spherical",
+    "normalized": "normalized",
+    "preconditioned": "preconditioned",
+}
+
+
+def spiked_flow_model(
+    flow: str,
+    activation: FunctionLike,
+    link: FunctionLike,
+    *,
+    convention: str,
+    kappa: sp.Expr,
+    c: sp.Expr,
+    a: sp.Expr,
+    b: sp.Expr,
+    q: sp.Expr = sp.S.One,
+) -> CommitteeModel:
+    """The committee model of the spiked ``flow`` at strength ``kappa``, alignment ``c`` and
+    the state ``(a, b)`` (``q = ||w||^2`` too when preconditioned; 1 otherwise)."""
+    phi, g = as_function(activation), as_function(link)
+    kappa, c = sp.nsimplify(kappa), sp.nsimplify(c)
+    sigma_u = sp.sqrt(covariance_scale(convention, kappa) * (1 + kappa * c**2))
+    return committee_model(
+        student_activation=phi,
+        student_width=1,
+        teacher_activation=g.expr.subs(z, z / sigma_u),
+        teacher_width=1,
+        algorithm="gradient-flow",
+        learning_rate=1,
+        variant=VARIANT_OF_FLOW[flow],
+        Q0=[[q]],
+        M0=[[b]],
+        covariance="spiked",
+        kappa=[kappa],
+        convention="unit" if convention == "unit" else "ba",
+        spike_overlaps=[[c]],
+        S0=[[a]],
+        name=f"spiked-{flow}",
+    )
+
+
+def instance_rates(
+    flow: str,
+    activation: FunctionLike,
+    link: FunctionLike,
+    *,
+    convention: str,
+    kappa: sp.Expr,
+    c: sp.Expr,
+    a: sp.Expr,
+    b: sp.Expr,
+    q: sp.Expr = sp.S.One,
+    digits: int = 30,
+) -> tuple[list[sp.Float], list[sp.Float]]:
+    """``(engine, flows)``: the rates ``(da/dt, db/dt[, dq/dt])`` of both derivations at one
+    point, evaluated to ``digits`` significant digits."""
+    point = {"kappa": kappa, "c": c, "a": a, "b": b, "q": q}
+    point = {k: sp.nsimplify(v) for k, v in point.items()}
+    model = spiked_flow_model(flow, activation, link, convention=convention, **point)
+    ode = derive_ode(model)
+    Q11, M11, S11 = ode.system.state
+    values = {Q11: point["q"], M11: point["b"], S11: point["a"], sp.Symbol("eta", positive=True): 1}
+    engine = {
+        s: sp.N(r.xreplace(values), digits)
+        for s, r in zip(ode.system.state, ode.system.rhs, strict=True)
+    }
+    family = spiked_flow(flow, activation, link, convention=convention).general
+    at = {A: point["a"], B: point["b"], C: point["c"], KAPPA: point["kappa"]}
+    if len(family.state) == 3:
+        at[family.state[2]] = point["q"]
+    theirs = [sp.N(r.xreplace(at), digits) for r in family.rhs]
+    ours = [engine[S11], engine[M11]] + ([engine[Q11]] if len(family.state) == 3 else [])
+    return ours, theirs
