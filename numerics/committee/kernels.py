@@ -3,6 +3,11 @@
 Numba caches a compiled function per source file and does not notice changes in the files it
 calls into, so the stack-machine interpreter, its opcodes and the online-SGD kernel that
 inlines it live together here: editing any of them invalidates all their caches.
+
+Every kernel uses numpy's floating-point error model (``error_model="numpy"``): a division
+by zero gives ``inf`` or ``nan`` (which the blow-up check then reports) instead of raising,
+and the checks that Python's model adds to every division and power cost about 70 ns per
+call of the interpreter, most of a step.  Results are unchanged bit for bit.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ ERF, ERFC, EXP, LOG, TANH, SIN, COS, TAN, SINH, COSH = 10, 11, 12, 13, 14, 15, 1
 ATAN, ATANH, ASIN, ACOS, ABS, SIGN, STEP = 20, 21, 22, 23, 24, 25, 26
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def run(ops, operands, constants, start, end, x, stack):
     """Run one program on the variables ``x`` with the scratch ``stack``."""
     top = 0
@@ -97,7 +102,7 @@ def run(ops, operands, constants, start, end, x, stack):
     return stack[0]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def cholesky_psd(A, L):
     """``L L^T = A`` for a positive semi-definite ``A`` (zero columns where a pivot is zero)."""
     n = A.shape[0]
@@ -123,7 +128,137 @@ def cholesky_psd(A, L):
             L[i, j] = t / root
 
 
-@numba.njit(cache=True, nogil=True)
+#: The learner variants, as the kernels see them (both simulators use this table).
+PLAIN, SPHERICAL, NORMALIZED, PRECONDITIONED = 0, 1, 2, 3
+VARIANT_CODES = {
+    "plain": PLAIN,
+    "spherical": SPHERICAL,
+    "normalized": NORMALIZED,
+    "preconditioned": PRECONDITIONED,
+}
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def renormalise(Q, Mm, Sm, norms):
+    """``w_k <- w_k/||w_k||`` on the overlaps: ``Q_kl /= sqrt(Q_kk Q_ll)``,
+    ``M_km /= sqrt(Q_kk)``, ``S_kr /= sqrt(Q_kk)`` (``norms`` is scratch of length K)."""
+    K = Q.shape[0]
+    for k in range(K):
+        norms[k] = math.sqrt(Q[k, k])
+    for k in range(K):
+        for o in range(K):
+            Q[k, o] /= norms[k] * norms[o]
+        for m in range(Mm.shape[1]):
+            Mm[k, m] /= norms[k]
+        for r in range(Sm.shape[1]):
+            Sm[k, r] /= norms[k]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def normalized_step(
+    variant, c, alpha, kappa, omega, field, lt, norm2, delta, Q, Mm, Sm, A, B, pi, Y, mu, tau
+):
+    """One step of the normalized or preconditioned learner, exactly, on the overlaps.
+
+    ``omega`` is the Gram matrix of ``v = (w_1, ..., w_K, u_1, ..., u_M, theta_1, ...,
+    theta_R)`` before the step, ``field[i] = <v_i, x>`` (so ``lambda_k``, ``nu_m``, ``xi_r``),
+    ``lt[k] = lambda_k/sqrt(s_k)`` with ``s_k = w_k^T Sigma w_k``, ``delta[k] = dt_k =
+    a_k phi'(lt_k)(y - yhat)`` and ``norm2 = (|x_V|^2, chi^2)``: the squared norm of the part
+    of ``x`` in ``V = span(v)`` and the chi-square of the complement (there
+    ``x = sqrt(alpha) z``, so its squared norm is ``alpha chi^2``).  With ``c = eta/d``,
+    ``A_k = c dt_k/sqrt(s_k)`` and ``B_k = c dt_k lt_k/s_k``, both steps are
+
+        Delta_k = A_k p - B_k y_k,
+        normalized:      p = x,            y_k = Sigma w_k,
+        preconditioned:  p = Sigma^(-1) x, y_k = w_k,
+
+    and with ``pi_i = <v_i, p>``, ``Y_ik = <v_i, y_k>``, ``mu_k = <p, y_k>``,
+    ``tau_kl = <y_k, y_l>`` the new overlaps are exactly
+
+        Q'_kl = Q_kl + A_l pi_k - B_l Y_kl + A_k pi_l - B_k Y_lk
+                + A_k A_l |p|^2 - A_k B_l mu_l - B_k A_l mu_k + B_k B_l tau_kl,
+        M'_km = M_km + A_k pi_(u_m) - B_k Y_(u_m)k,
+        S'_kr = S_kr + A_k pi_(theta_r) - B_k Y_(theta_r)k.
+
+    With ``Sigma = alpha (I + sum_r kappa_r theta_r theta_r^T)``:
+
+    * normalized: ``pi_i = field[i]``, ``|p|^2 = |x_V|^2 + alpha chi^2``,
+      ``Y_ik = <v_i, Sigma w_k> = alpha (omega_ik + sum_r kappa_r omega_(i theta_r) S_kr)``,
+      ``mu_k = <x, Sigma w_k> = alpha (lambda_k + sum_r kappa_r S_kr xi_r)``,
+      ``tau_kl = alpha^2 (Q_kl + sum_r kappa_r (2 + kappa_r) S_kr S_lr)``;
+    * preconditioned: with ``b_r = kappa_r/(1 + kappa_r)``,
+      ``Sigma^(-1) v = (v - sum_r b_r <theta_r, v> theta_r)/alpha``, so
+      ``pi_i = (field[i] - sum_r b_r omega_(i theta_r) xi_r)/alpha``,
+      ``|p|^2 = (|x_V|^2 - sum_r b_r (2 - b_r) xi_r^2)/alpha^2 + chi^2/alpha``,
+      ``Y_ik = omega_ik``, ``mu_k = pi_k``, ``tau_kl = Q_kl``.
+
+    The normalized learner then renormalises (:func:`renormalise`).  In both,
+    ``A_k lambda_k - B_k s_k = 0``: the step is orthogonal to ``w_k`` (normalized) or
+    ``Sigma``-orthogonal to it (preconditioned), so ``s_k`` only grows, by
+    ``Delta_k^T Sigma Delta_k``, a second-order term.
+    """
+    K = Q.shape[0]
+    M = Mm.shape[1]
+    R = Sm.shape[1]
+    n = K + M + R
+    base = K + M
+    for k in range(K):
+        s = omega[k, k]
+        for r in range(R):
+            s += kappa[r] * omega[k, base + r] * omega[k, base + r]
+        s *= alpha
+        A[k] = c * delta[k] / math.sqrt(s)
+        B[k] = c * delta[k] * lt[k] / s
+    if variant == NORMALIZED:
+        for i in range(n):
+            pi[i] = field[i]
+        pp = norm2[0] + alpha * norm2[1]
+        for k in range(K):
+            for i in range(n):
+                v = omega[i, k]
+                for r in range(R):
+                    v += kappa[r] * omega[i, base + r] * omega[k, base + r]
+                Y[i, k] = alpha * v
+            v = field[k]
+            for r in range(R):
+                v += kappa[r] * omega[k, base + r] * field[base + r]
+            mu[k] = alpha * v
+            for o in range(K):
+                v = omega[k, o]
+                for r in range(R):
+                    v += kappa[r] * (2.0 + kappa[r]) * omega[k, base + r] * omega[o, base + r]
+                tau[k, o] = alpha * alpha * v
+    else:
+        for i in range(n):
+            v = field[i]
+            for r in range(R):
+                v -= kappa[r] / (1.0 + kappa[r]) * omega[i, base + r] * field[base + r]
+            pi[i] = v / alpha
+        pp = norm2[0]
+        for r in range(R):
+            b = kappa[r] / (1.0 + kappa[r])
+            pp -= b * (2.0 - b) * field[base + r] * field[base + r]
+        pp = pp / (alpha * alpha) + norm2[1] / alpha
+        for k in range(K):
+            for i in range(n):
+                Y[i, k] = omega[i, k]
+            mu[k] = pi[k]
+            for o in range(K):
+                tau[k, o] = omega[k, o]
+    for k in range(K):
+        for o in range(k, K):
+            v = omega[k, o] + A[o] * pi[k] - B[o] * Y[k, o] + A[k] * pi[o] - B[k] * Y[o, k]
+            v += A[k] * A[o] * pp - A[k] * B[o] * mu[o] - B[k] * A[o] * mu[k]
+            v += B[k] * B[o] * tau[k, o]
+            Q[k, o] = v
+            Q[o, k] = v
+        for m in range(M):
+            Mm[k, m] = omega[k, K + m] + A[k] * pi[K + m] - B[k] * Y[K + m, k]
+        for r in range(R):
+            Sm[k, r] = omega[k, base + r] + A[k] * pi[base + r] - B[k] * Y[base + r, k]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def replica(
     gen,
     d,
@@ -136,6 +271,9 @@ def replica(
     Sm,
     T,
     spike,
+    kappa,
+    alpha,
+    variant,
     a,
     trained,
     ops,
@@ -151,13 +289,27 @@ def replica(
     out_a,
 ):
     """One replica of online SGD in the overlaps; ``Q``, ``Mm``, ``Sm``, ``a`` are updated in
-    place.  ``Sm`` (K x R) and ``T`` (M x R) are the overlaps with the spikes and ``spike``
-    holds ``sqrt(1 + kappa_r) - 1`` (R = 0 for isotropic data).
+    place.  ``Sm`` (K x R) and ``T`` (M x R) are the overlaps with the spikes, ``spike`` holds
+    ``sqrt(1 + kappa_r) - 1`` and ``kappa`` the strengths (R = 0 for isotropic data), ``alpha``
+    the scale of ``Sigma = alpha (I + sum_r kappa_r theta_r theta_r^T)`` and ``variant`` a
+    code of :data:`VARIANT_CODES`.
 
     The Gram matrix of ``(w, u, theta)`` is ``L L^T``; the rows ``l_r`` of ``L`` for the spikes
     are orthonormal, so with ``g ~ N(0, I_n)`` the coordinates of ``x = Sigma^(1/2) z`` are
-    ``h = g + sum_r (sqrt(1 + kappa_r) - 1) <l_r, g> l_r``, the fields ``L h`` and
-    ``|x|^2 = |h|^2 + chi^2_(d-n)``.
+    ``h = sqrt(alpha) (g + sum_r (sqrt(1 + kappa_r) - 1) <l_r, g> l_r)``, the fields ``L h``
+    and ``|x|^2 = |h|^2 + alpha chi^2_(d-n)``.
+
+    With ``c = eta/d``, ``lambda_k = <w_k, x>`` and ``delta_k = a_k phi'(lambda_k)(y - yhat)``,
+    the plain and spherical steps ``w_k <- w_k + c delta_k x`` give
+
+        Q'_kl = Q_kl + c (delta_k lambda_l + delta_l lambda_k) + c^2 delta_k delta_l |x|^2,
+        M'_km = M_km + c delta_k nu_m,      S'_kr = S_kr + c delta_k xi_r,
+
+    and the spherical one then renormalises (:func:`renormalise`).  The normalized and
+    preconditioned students see ``lt_k = lambda_k/sqrt(s_k)``, ``s_k = w_k^T Sigma w_k =
+    alpha (Q_kk + sum_r kappa_r S_kr^2)``; their step is :func:`normalized_step`.  A trained
+    second layer moves by ``a_k <- a_k + (eta_a/d)(y - yhat) phi(lt_k)`` (``lt_k = lambda_k``
+    for the plain and spherical students).
 
     Returns -1, or the step at which the overlaps stopped being finite or exceeded 1e8.
     """
@@ -165,6 +317,7 @@ def replica(
     M = Mm.shape[1]
     R = Sm.shape[1]
     n = K + M + R
+    normalized = variant in (NORMALIZED, PRECONDITIONED)
     omega = np.empty((n, n))
     L = np.empty((n, n))
     g = np.empty(n)
@@ -172,6 +325,15 @@ def replica(
     phi = np.empty(K)
     dphi = np.empty(K)
     delta = np.empty(K)
+    lt = np.empty(K)
+    norms = np.empty(K)
+    A = np.empty(K)
+    B = np.empty(K)
+    pi = np.empty(n)
+    Y = np.empty((n, K))
+    mu = np.empty(K)
+    tau = np.empty((K, K))
+    norm2_parts = np.empty(2)
     stack = np.empty(depth)
     x = np.empty(max(M, 1))
     for m in range(M):
@@ -186,6 +348,7 @@ def replica(
     df = float(d - n)
     c = eta / d
     c_a = eta_a / d
+    root_alpha = math.sqrt(alpha)
     total = snap_steps[-1]
     j = 0
     while j < snap_steps.size and snap_steps[j] == 0:
@@ -215,11 +378,17 @@ def replica(
             s *= spike[r]
             for i in range(n):
                 g[i] += s * L[row, i]
+        if alpha != 1.0:
+            for i in range(n):
+                g[i] *= root_alpha
         norm2 = 0.0
         for i in range(n):
             norm2 += g[i] * g[i]
+        chi2 = gen.chisquare(df) if df > 0 else 0.0
+        norm2_parts[0] = norm2
+        norm2_parts[1] = chi2
         if df > 0:
-            norm2 += gen.chisquare(df)
+            norm2 += alpha * chi2
         for i in range(n):
             s = 0.0
             for k in range(i + 1):
@@ -232,23 +401,54 @@ def replica(
             y += sigma * gen.standard_normal()
         yhat = 0.0
         for k in range(K):
-            x[0] = field[k]
+            if normalized:
+                s = Q[k, k]
+                for r in range(R):
+                    s += kappa[r] * Sm[k, r] * Sm[k, r]
+                x[0] = field[k] / math.sqrt(alpha * s)
+            else:
+                x[0] = field[k]
+            lt[k] = x[0]
             phi[k] = run(ops, operands, constants, starts[0], ends[0], x, stack)
             dphi[k] = run(ops, operands, constants, starts[1], ends[1], x, stack)
             yhat += a[k] * phi[k]
         error = y - yhat
         for k in range(K):
             delta[k] = a[k] * dphi[k] * error
-        for k in range(K):
-            for o in range(k, K):
-                value = Q[k, o] + c * (delta[k] * field[o] + delta[o] * field[k])
-                value += c * c * delta[k] * delta[o] * norm2
-                Q[k, o] = value
-                Q[o, k] = value
-            for m in range(M):
-                Mm[k, m] += c * delta[k] * field[K + m]
-            for r in range(R):
-                Sm[k, r] += c * delta[k] * field[K + M + r]
+        if normalized:
+            normalized_step(
+                variant,
+                c,
+                alpha,
+                kappa,
+                omega,
+                field,
+                lt,
+                norm2_parts,
+                delta,
+                Q,
+                Mm,
+                Sm,
+                A,
+                B,
+                pi,
+                Y,
+                mu,
+                tau,
+            )
+        else:
+            for k in range(K):
+                for o in range(k, K):
+                    value = Q[k, o] + c * (delta[k] * field[o] + delta[o] * field[k])
+                    value += c * c * delta[k] * delta[o] * norm2
+                    Q[k, o] = value
+                    Q[o, k] = value
+                for m in range(M):
+                    Mm[k, m] += c * delta[k] * field[K + m]
+                for r in range(R):
+                    Sm[k, r] += c * delta[k] * field[K + M + r]
+        if variant in (SPHERICAL, NORMALIZED):
+            renormalise(Q, Mm, Sm, norms)
         if trained:
             for k in range(K):
                 a[k] += c_a * error * phi[k]

@@ -37,11 +37,30 @@ choice of basis as above), the spikes' rows ``l_r`` are orthonormal and
 ``xi_r = <theta_r, x> = <l_r, h>`` with variance ``1 + kappa_r``, and ``S_kr = <w_k, theta_r>``
 moves by ``(eta/d) delta_k xi_r``.  Still ``n`` normals and one chi-square per step.
 
+**Learner variants and the scale of Sigma.**  Under ``Sigma = alpha (I + sum_r kappa_r
+theta_r theta_r^T)`` (``alpha = 1``, or ``1/(1 + max(0, kappa_r))`` in the ``unit``
+convention) the coordinates of ``x`` are ``sqrt(alpha) h`` and the complement contributes
+``alpha chi^2`` to ``|x|^2``.  With ``s_k = w_k^T Sigma w_k`` and ``lt_k = lambda_k/sqrt(s_k)``:
+
+* ``plain``: ``w_k <- w_k + (eta/d) delta_k x``, ``delta_k = a_k phi'(lambda_k)(y - yhat)``;
+* ``spherical``: the plain step, then ``w_k <- w_k/||w_k||``, on the overlaps
+  ``Q_kl /= sqrt(Q_kk Q_ll)``, ``M_km /= sqrt(Q_kk)``, ``S_kr /= sqrt(Q_kk)``;
+* ``normalized``: ``yhat = sum_j a_j phi(lt_j)``, ``dt_k = a_k phi'(lt_k)(y - yhat)``,
+  ``w_k <- w_k + (eta/d) dt_k (x/sqrt(s_k) - lt_k Sigma w_k/s_k)``, then renormalised;
+* ``preconditioned``: ``w_k <- w_k + (eta/d) dt_k (Sigma^(-1) x/sqrt(s_k) - lt_k w_k/s_k)``.
+
+Every new overlap is an inner product of ``x`` or ``Sigma^(-1) x`` and vectors of ``V`` (where
+``Sigma`` and ``Sigma^(-1)`` act through the Gram matrix), plus the complement's ``alpha
+chi^2`` or ``chi^2/alpha``: still exact, ``O(n^3)`` per step
+(:func:`featcheck.numerics.committee.kernels.normalized_step` has the formulas).  A trained
+second layer moves by ``(eta_a/d)(y - yhat) phi(lt_k)``.
+
 **Full-dimensional (the oracle).**  ``W`` is stored as ``(replicas, K, d)`` and every step
 draws ``x ~ N(0, I_d)`` for each replica, vectorised over replicas with numpy; the initial
 vectors are the rows of ``B`` (``B B^T = Omega(0)``, the Gram matrix of ``(W, U, Theta)``
 under a spike) in the first ``n`` coordinates.  Under a spike ``x = z + sum_r (sqrt(1 +
-kappa_r) - 1) <theta_r, z> theta_r`` with ``z ~ N(0, I_d)``.
+kappa_r) - 1) <theta_r, z> theta_r`` with ``z ~ N(0, I_d)``, times ``sqrt(alpha)``; the
+variants' steps are taken literally on the vectors.
 """
 
 from __future__ import annotations
@@ -54,7 +73,13 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from featcheck.numerics.committee.kernels import replica
+from featcheck.numerics.committee.kernels import (
+    NORMALIZED,
+    PRECONDITIONED,
+    SPHERICAL,
+    VARIANT_CODES,
+    replica,
+)
 from featcheck.numerics.committee.programs import Programs, compile_programs
 from featcheck.theory.committee.model import CommitteeModel
 from featcheck.theory.errors import InputError, NumericalError
@@ -112,6 +137,9 @@ class _Setup:
     S0: np.ndarray
     T: np.ndarray
     spike: np.ndarray
+    kappa: np.ndarray
+    alpha: float
+    variant: int
     a0: np.ndarray
     trained: bool
     eta: float
@@ -125,6 +153,15 @@ def _setup(model: CommitteeModel) -> _Setup:
             "the simulators run online SGD; this model's learner is gradient flow "
             "(set [learner] algorithm = 'online-sgd')"
         )
+    variant = VARIANT_CODES.get(model.learner.variant)
+    if variant is None:
+        raise InputError(
+            f"the simulators do not know the learner variant {model.learner.variant!r} "
+            f"(known: {', '.join(VARIANT_CODES)})"
+        )
+    alpha = float(model.data.alpha)
+    if not (math.isfinite(alpha) and alpha > 0):
+        raise InputError(f"the scale of the input covariance must be positive, got {alpha}")
     phi = model.student.activation.expr
     zs = list(model.teacher.variables)
     # programs: 0 = phi(z), 1 = phi'(z), 2 = F(z1, ..., zM); variable 0 is z or z1
@@ -145,6 +182,9 @@ def _setup(model: CommitteeModel) -> _Setup:
         array(model.initial.S) if model.R else np.zeros((model.K, 0)),
         array(model.teacher.spike_overlaps) if model.R else np.zeros((model.M, 0)),
         np.array([math.sqrt(1 + float(k)) - 1 for k in model.data.kappa], dtype=np.float64),
+        np.array([float(k) for k in model.data.kappa], dtype=np.float64),
+        alpha,
+        variant,
         np.array([float(v) for v in model.student.second_layer]),
         model.student.trained,
         float(model.learner.learning_rate),
@@ -223,6 +263,9 @@ def simulate_reduced(
             setup.S0.copy(),
             setup.T,
             setup.spike,
+            setup.kappa,
+            setup.alpha,
+            setup.variant,
             setup.a0.copy(),
             setup.trained,
             p.ops,
@@ -327,6 +370,9 @@ def simulate_full(
     out_S = np.empty((replicas, len(steps), K, R))
     out_a = np.empty((replicas, len(steps), K))
     c, c_a = setup.eta / dim, setup.eta_a / dim
+    root_alpha = math.sqrt(setup.alpha)
+    normalized = setup.variant in (NORMALIZED, PRECONDITIONED)
+    shrink = setup.kappa / (1 + setup.kappa)
     j = 0
 
     def record(j: int) -> None:
@@ -342,15 +388,41 @@ def simulate_full(
         x = rng.standard_normal((replicas, dim))
         if R:
             x += ((x @ Theta.T) * setup.spike) @ Theta
+        if setup.alpha != 1.0:
+            x *= root_alpha
         lam = np.einsum("rkd,rd->rk", W, x)
         nu = x @ U.T
         y = f_link(*nu.T)
         if setup.sigma > 0:
             y = y + setup.sigma * rng.standard_normal(replicas)
+        if normalized:
+            # Sigma w_k = alpha (w_k + sum_r kappa_r <theta_r, w_k> theta_r), s_k = w_k^T Sigma w_k
+            sigma_w = W + ((W @ Theta.T) * setup.kappa) @ Theta if R else W.copy()
+            sigma_w *= setup.alpha
+            s = np.einsum("rkd,rkd->rk", W, sigma_w)
+            lam = lam / np.sqrt(s)  # the normalized field lt_k
         values = f_phi(lam)
         error = y - np.sum(a * values, axis=1)
         delta = a * f_dphi(lam) * error[:, None]
-        W += c * delta[:, :, None] * x[:, None, :]
+        if setup.variant == NORMALIZED:
+            # w_k += c dt_k (x/sqrt(s_k) - lt_k Sigma w_k/s_k)
+            W += c * (
+                (delta / np.sqrt(s))[:, :, None] * x[:, None, :]
+                - (delta * lam / s)[:, :, None] * sigma_w
+            )
+        elif setup.variant == PRECONDITIONED:
+            # w_k += c dt_k (Sigma^-1 x/sqrt(s_k) - lt_k w_k/s_k),
+            # Sigma^-1 x = (x - sum_r kappa_r/(1 + kappa_r) <theta_r, x> theta_r)/alpha
+            inverse_x = x - ((x @ Theta.T) * shrink) @ Theta if R else x.copy()
+            inverse_x /= setup.alpha
+            W += c * (
+                (delta / np.sqrt(s))[:, :, None] * inverse_x[:, None, :]
+                - (delta * lam / s)[:, :, None] * W
+            )
+        else:
+            W += c * delta[:, :, None] * x[:, None, :]
+        if setup.variant in (SPHERICAL, NORMALIZED):
+            W /= np.linalg.norm(W, axis=2, keepdims=True)
         if setup.trained:
             a += c_a * error[:, None] * values
         if not np.all(np.isfinite(W)) or np.abs(W).max() > BLOWUP:

@@ -1,0 +1,280 @@
+"""Online SGD of the learner variants (spherical, normalized, preconditioned) and of the unit
+scale of a spiked covariance: the exact reduced simulator against the full-d oracle, both
+against the derived ODE, the invariants of each step, and the plain step left unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from featcheck.numerics.claims.rules import Level
+from featcheck.numerics.committee.simulators import simulate_full, simulate_reduced
+from featcheck.numerics.ode import compile_system, integrate
+from featcheck.theory.committee.model import committee_model
+from featcheck.theory.committee.overlap_ode import derive_ode
+from featcheck.theory.errors import InputError
+
+ERF = "erf(z/sqrt(2))"
+
+
+def _model(variant, K, M, kappa=(), convention="ba", eta="1", trained=False):
+    """Initial overlaps of actual vectors (orthonormal spikes, unit teacher directions); unit
+    students for the variants that keep them on the sphere."""
+    R = len(kappa)
+    rng = np.random.default_rng(1000 * K + 100 * M + 10 * R)
+    n = K + M + R
+    Theta = np.eye(n + 2)[:R]
+    U = rng.standard_normal((M, n + 2))
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    W = rng.standard_normal((K, n + 2))
+    W /= np.linalg.norm(W, axis=1, keepdims=True)
+    if variant in ("plain", "preconditioned"):
+        W *= 0.8
+    Q0 = np.round(W @ W.T, 8)
+    if variant in ("spherical", "normalized"):
+        np.fill_diagonal(Q0, 1.0)
+    spiked = (
+        dict(
+            covariance="spiked",
+            kappa=list(kappa),
+            convention=convention,
+            spike_overlaps=np.round(U @ Theta.T, 8).tolist(),
+            S0=np.round(W @ Theta.T, 8).tolist(),
+        )
+        if R
+        else {}
+    )
+    return committee_model(
+        student_activation=ERF,
+        student_width=K,
+        teacher_activation=ERF,
+        teacher_width=M,
+        teacher_overlaps=np.round(U @ U.T, 8).tolist(),
+        learning_rate=eta,
+        variant=variant,
+        Q0=Q0.tolist(),
+        M0=np.round(W @ U.T, 8).tolist(),
+        train_second_layer=trained,
+        **spiked,
+    )
+
+
+# (variant, K, M, kappa, convention, trained): every variant with and without a spike, the
+# unit scale, and a trained second layer under the normalized student
+CASES = [
+    ("spherical", 1, 1, (), "ba", False),
+    ("spherical", 2, 1, (3.0,), "ba", False),
+    ("normalized", 1, 1, (), "ba", False),
+    ("normalized", 2, 1, (3.0, -0.5), "ba", True),
+    ("preconditioned", 1, 1, (), "ba", False),
+    ("preconditioned", 2, 2, (3.0, -0.5), "ba", False),
+    ("plain", 1, 1, (3.0,), "unit", False),
+    ("normalized", 1, 1, (2.0,), "unit", False),
+    ("preconditioned", 2, 1, (3.0,), "unit", False),
+]
+IDS = ["-".join([c[0], f"K{c[1]}M{c[2]}", f"R{len(c[3])}", c[4]] + ["a"] * c[5]) for c in CASES]
+
+KS_DIM, KS_REPLICAS, KS_TIMES = 10, 2000, [0.5, 1.0]
+# large steps in the smallest dimensions, d = K + M + R + 1 (c = eta/d about 1/2): two and
+# four steps, where every second-order term of the exact update (c^2 A_k A_l |p|^2 and the
+# c^2 B_k B_l tau_kl of the normalized steps, which |p|^2 ~ d dwarfs at larger d) is of
+# the size of the first-order ones
+BIG_ETA, BIG_REPLICAS, BIG_STEPS = "2", 4000, [2, 4]
+ODE_DIMS, ODE_REPLICAS, ODE_TIMES = (2000, 8000), 100, [0.5, 1.0, 2.0]
+
+
+def _tested(case) -> list[int]:
+    """The entries of the ODE state (``SimulationRun.states``) that move: all but the
+    diagonal of ``Q`` for the variants that keep it at 1."""
+    variant, K, M, kappa, _, trained = case
+    diagonal = [i for i, (k, o) in enumerate(zip(*np.triu_indices(K), strict=True)) if k == o]
+    size = K * (K + 1) // 2 + K * M + K * len(kappa) + (K if trained else 0)
+    fixed = diagonal if variant in ("spherical", "normalized") else []
+    return [i for i in range(size) if i not in fixed]
+
+
+# One family over every KS test and every ODE interval of this file (Bonferroni).
+KS_TESTS = sum(len(_tested(c)) for c in CASES) * (len(KS_TIMES) + len(BIG_STEPS))
+ODE_TESTS = sum(len(_tested(c)) for c in CASES) * len(ODE_TIMES) * len(ODE_DIMS)
+FAMILY = Level(alpha=1e-3, tests=KS_TESTS + ODE_TESTS)
+
+
+def _case_model(case, eta="1"):
+    variant, K, M, kappa, convention, trained = case
+    return _model(variant, K, M, kappa, convention, eta=eta, trained=trained)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_reduced_and_full_variant_simulations_have_the_same_law(case):
+    """Two-sample KS on every moving overlap at two times in dimension 10, where a step is
+    large (c = eta/d = 1/10, and 0.4 for a few steps) and the second-order terms of the exact
+    update matter; both simulators are exact at any d >= K + M + R."""
+    rows = _tested(case)
+    small = case[1] + case[2] + len(case[3]) + 1
+    big_times = [steps / small for steps in BIG_STEPS]
+    for eta, dim, replicas, times in (
+        ("1", KS_DIM, KS_REPLICAS, KS_TIMES),
+        (BIG_ETA, small, BIG_REPLICAS, big_times),
+    ):
+        model = _case_model(case, eta=eta)
+        K, M = model.K, model.M
+        reduced = simulate_reduced(model, dim=dim, replicas=replicas, times=times, seed=1)
+        full = simulate_full(model, dim=dim, replicas=replicas, times=times, seed=2)
+        a, b = reduced.states(K, M), full.states(K, M)
+        p_values = [
+            stats.ks_2samp(a[i, :, j], b[i, :, j]).pvalue for i in rows for j in range(len(times))
+        ]
+        assert min(p_values) > FAMILY.per_test_alpha, (eta, min(p_values))
+        # the overlaps do move between the two times, so the test has something to compare
+        assert np.abs(a[rows, :, 1].mean(1) - a[rows, :, 0].mean(1)).max() > 0.02
+
+
+def _ode_states(model, times) -> np.ndarray:
+    ode = derive_ode(model)
+    compiled = compile_system(ode.system)
+    y0 = np.array([float(v) for v in ode.initial_state])
+    trajectory = integrate(
+        compiled,
+        y0,
+        ode.parameter_values,
+        max(times),
+        t_eval=np.array(times),
+        escape_observable=None,
+        convergence_tol=None,
+    )
+    return trajectory.y
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_reduced_variant_simulation_follows_the_ode(case):
+    """The replica mean of every moving overlap is within a t-interval (the file's Bonferroni
+    level) plus ``2/d`` of the derived ODE, at d = 2000 and 8000.
+
+    The allowance: the ODE is the d -> infinity limit of the mean increment.  At finite d the
+    exact increment differs from it by O(1/d) relative terms (``|x|^2 = alpha (d - n) +
+    |x_V|^2`` instead of ``alpha d``), and the increments are smooth functions of overlaps that
+    fluctuate by O(d^(-1/2)) (through ``1/sqrt(s_k)``, the renormalisation and the
+    activations), which shifts their mean by O(1/d); integrated over t <= 2 at rates of order
+    one (eta = 1/2) this stays below about 1/d here (the distances measured at d = 500 are
+    within 2/d including the sampling error), so 2/d is a bias allowance, not a tolerance.
+    """
+    model = _case_model(case, eta="1/2")
+    K, M = model.K, model.M
+    rows = _tested(case)
+    target = _ode_states(model, ODE_TIMES)[rows]
+    quantile = stats.t.ppf(1 - FAMILY.per_test_alpha / 2, ODE_REPLICAS - 1)
+    for d in ODE_DIMS:
+        run = simulate_reduced(model, dim=d, replicas=ODE_REPLICAS, times=ODE_TIMES, seed=3)
+        states = run.states(K, M)[rows]
+        mean = states.mean(axis=1)
+        half = quantile * states.std(axis=1, ddof=1) / np.sqrt(ODE_REPLICAS)
+        gap = np.abs(mean - target)
+        assert np.all(gap <= half + 2.0 / d), (d, gap.max(), (gap - half).max())
+
+
+@pytest.mark.parametrize("variant", ["spherical", "normalized"])
+def test_spherical_variants_keep_every_student_on_the_unit_sphere(variant):
+    model = _model(variant, 2, 1, (3.0, -0.5))
+    times = np.arange(0, 101) / 50  # every step at d = 50
+    for run in (
+        simulate_reduced(model, dim=50, replicas=20, times=times, seed=4),
+        simulate_full(model, dim=50, replicas=20, times=times, seed=4),
+    ):
+        diagonal = np.diagonal(run.Q, axis1=2, axis2=3)
+        assert np.abs(diagonal - 1).max() <= 1e-12
+        assert np.abs(run.M[:, -1] - run.M[:, 0]).max() > 0.05  # while the directions move
+
+
+def _sigma_norms(model, run) -> np.ndarray:
+    """``s_k = w_k^T Sigma w_k = alpha (Q_kk + sum_r kappa_r S_kr^2)``, (replicas, times, K)."""
+    kappa = np.array([float(k) for k in model.data.kappa])
+    s = np.diagonal(run.Q, axis1=2, axis2=3).copy()
+    if run.S is not None:
+        s += np.einsum("r,ntkr->ntk", kappa, run.S**2)
+    return float(model.data.alpha) * s
+
+
+@pytest.mark.parametrize(
+    ("kappa", "convention"), [((), "ba"), ((3.0, -0.5), "ba"), ((3.0,), "unit")]
+)
+def test_preconditioned_step_conserves_the_sigma_norm_to_first_order(kappa, convention):
+    """The preconditioned step is Sigma-orthogonal to w_k (``A_k lambda_k - B_k s_k = 0``), so
+    ``s_k = w_k^T Sigma w_k`` changes only by ``Delta_k^T Sigma Delta_k >= 0``: it never
+    decreases, step by step, and its growth is of order eta^2 (halving eta divides it by about
+    4; a first-order change would divide it by about 2)."""
+    model = _model("preconditioned", 2, 1, kappa, convention)
+    times = np.arange(0, 101) / 50
+    for run in (
+        simulate_reduced(model, dim=50, replicas=20, times=times, seed=5),
+        simulate_full(model, dim=50, replicas=20, times=times, seed=5),
+    ):
+        s = _sigma_norms(model, run)
+        assert np.diff(s, axis=1).min() >= -1e-12 * s.max()
+        assert (s[:, -1] - s[:, 0]).min() > 0
+    growth = []
+    for eta in ("1/5", "1/10"):
+        model = _model("preconditioned", 2, 1, kappa, convention, eta=eta)
+        run = simulate_reduced(model, dim=2000, replicas=50, times=[0, 1.0], seed=6)
+        s = _sigma_norms(model, run)
+        growth.append((s[:, -1] - s[:, 0]).mean(axis=0))
+    ratio = growth[0] / growth[1]
+    assert np.all((ratio > 3.2) & (ratio < 4.8)), ratio
+
+
+def test_plain_variant_numbers_are_unchanged():
+    """The plain step gives, bit for bit, the numbers it gave before the variants existed
+    (values recorded from that version, same seeds)."""
+    spiked = _model("plain", 2, 1, (3.0, -0.5))
+    trained = committee_model(
+        student_activation="relu",
+        student_width=2,
+        teacher_activation=ERF,
+        teacher_width=2,
+        Q0=[[0.5, 0.1], [0.1, 0.4]],
+        M0=[[0.2, 0.0], [0.05, 0.1]],
+        learning_rate="1/2",
+        noise="1/10",
+        train_second_layer=True,
+    )
+    recorded = {
+        ("spiked", "reduced"): [0.6288890191454609, -0.25426676440090723, 0.6748352651957924],
+        ("spiked", "full"): [0.4859167010268272, -0.27829298331317753, 0.7294683989067399],
+        ("trained", "reduced"): [0.4277988082585563, 0.14607642017287215, 0.2954667094802543],
+        ("trained", "full"): [0.43823152165212653, 0.11698188130248471, 0.4037888394919085],
+    }
+    recorded_tail = {
+        ("spiked", "reduced"): -0.1306729704591313,
+        ("trained", "reduced"): 0.8857131362552336,
+        ("trained", "full"): 0.8506219048976376,
+    }
+    for name, model in (("spiked", spiked), ("trained", trained)):
+        runs = {
+            "reduced": (simulate_reduced(model, dim=40, replicas=3, times=[1.0], seed=5), 2),
+            "full": (simulate_full(model, dim=40, replicas=2, times=[1.0], seed=5), 1),
+        }
+        for kind, (run, replica) in runs.items():
+            values = run.states(model.K, model.M)[:, replica, 0]
+            assert values[:3].tolist() == recorded[name, kind]
+            if (name, kind) in recorded_tail:
+                assert values[-1] == recorded_tail[name, kind]
+
+
+def test_models_the_simulators_cannot_run_are_one_line_input_errors():
+    flow = committee_model(
+        student_activation=ERF,
+        student_width=1,
+        teacher_activation=ERF,
+        teacher_width=1,
+        algorithm="gradient-flow",
+        variant="normalized",
+        Q0=[[1]],
+        M0=[[0.1]],
+    )
+    for simulate in (simulate_reduced, simulate_full):
+        with pytest.raises(InputError) as error:
+            simulate(flow, dim=10, replicas=1, times=[1.0])
+        assert "\n" not in str(error.value) and "online SGD" in str(error.value)
+    with pytest.raises(InputError, match=r"K \+ M \+ R = 4") as error:
+        simulate_reduced(_model("preconditioned", 2, 1, (3.0,)), dim=3, replicas=1, times=[1])
+    assert "\n" not in str(error.value)
