@@ -8,11 +8,14 @@ implementations; this module knows no family.  ``integrate`` runs
 ``scipy.integrate.solve_ivp`` with two events: the escape time (an observable, by
 default the whitened overlap ``rho``, first reaching a level, default 1/2) and convergence
 (the speed ``|d state/dt|`` falling below a tolerance, which stops the integration).
+Callers add their own events (functions of ``(t, y)`` with solve_ivp's ``terminal`` and
+``direction``); their times and states come back in the :class:`Trajectory`, with the
+dense output of the solution.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +42,13 @@ class CompiledSystem:
         shape = np.shape(y[0])
         with np.errstate(all="ignore"):  # non-finite values are reported by the caller
             values = self._rhs(*y, *p)
+        if shape == ():  # one state (inside solve_ivp): skip the broadcasting
+            try:
+                out = np.array(values, dtype=float)
+            except ValueError:
+                out = None
+            if out is not None and out.shape == (len(values),):
+                return out
         out = np.array([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in values])
         return out.reshape(-1) if shape == () else out
 
@@ -135,7 +145,13 @@ def _compile(system: OdeSystem, namespace: dict[str, Callable[..., object]]) -> 
 
 @dataclass
 class Trajectory:
-    """An integrated trajectory: times, states, observables and event times."""
+    """An integrated trajectory: times, states, observables and event times.
+
+    ``event_times[i]`` and ``event_states[i]`` (shape ``(k, n)``) are the occurrences of
+    the ``i``-th event passed to :func:`integrate` in ``events=``; ``dense`` is the
+    solution's dense output (a callable of ``t``, values of shape ``(n,)`` or ``(n, k)``)
+    when it was computed, else None.
+    """
 
     t: np.ndarray
     y: np.ndarray
@@ -143,6 +159,9 @@ class Trajectory:
     escape_time: float | None = None
     converged_time: float | None = None
     message: str = ""
+    event_times: list[np.ndarray] = field(default_factory=list)
+    event_states: list[np.ndarray] = field(default_factory=list)
+    dense: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def final(self) -> np.ndarray:
@@ -166,8 +185,19 @@ def integrate(
     atol: float = 1e-13,
     method: str = "LSODA",
     blowup: float = 1e6,
+    events: Sequence[Callable[[float, np.ndarray], float]] = (),
+    dense_output: bool | None = None,
 ) -> Trajectory:
-    """Integrate from ``y0`` to ``t_max`` (or convergence); raise ``DomainError`` on blow-up."""
+    """Integrate from ``y0`` to ``t_max`` (or convergence); raise ``DomainError`` on blow-up.
+
+    ``method``, ``rtol`` and ``atol`` go to ``solve_ivp`` (the exact Jacobian is passed to
+    the methods that use one: Radau, BDF, LSODA).  ``events`` are further event functions
+    of ``(t, y)``, with solve_ivp's optional attributes ``terminal`` and ``direction``;
+    their times and states are ``Trajectory.event_times`` and ``event_states``, in order.
+    ``dense_output`` (default: when ``t_eval`` is None) keeps the solution's dense output
+    as ``Trajectory.dense``.  Set ``escape_observable`` and ``convergence_tol`` to None and
+    ``blowup`` to ``inf`` to integrate with the caller's events only.
+    """
     if not np.isfinite(t_max) or t_max <= 0:
         raise DomainError(f"the integration time must be positive and finite, got {t_max}")
     p = compiled.parameters(parameters)
@@ -189,32 +219,40 @@ def integrate(
         return blowup - np.abs(y).max()
 
     too_large.terminal = True
-    events = [speed if convergence_tol is not None else _never, too_large]
+    extra = list(events)
+    builtin = [speed if convergence_tol is not None else _never, too_large]
     if escape_observable is not None:
 
         def escape(_t, y):
             return compiled.observable(escape_observable, y, p) - escape_level
 
         escape.direction = 1
-        events.append(escape)
+        builtin.append(escape)
+    if dense_output is None:
+        dense_output = t_eval is None
+    options = {"jac": jac} if method in _USES_JACOBIAN else {}
     start = rhs(0.0, y0)
     if not np.all(np.isfinite(start)):
         raise DomainError(f"the right-hand side is not finite at the start {y0.tolist()}")
     if convergence_tol is not None and np.abs(start).max() < convergence_tol:
         t, y = np.array([0.0, t_max]), np.stack([y0, y0], axis=1)
         trajectory = Trajectory(t, y, converged_time=0.0, message="started at a fixed point")
+        trajectory.event_times = [np.empty(0) for _ in extra]
+        trajectory.event_states = [np.empty((0, len(y0))) for _ in extra]
+        if dense_output:
+            trajectory.dense = _constant(y0)
         return _with_observables(compiled, trajectory, p, escape_observable, escape_level)
     solution = solve_ivp(
         rhs,
         (0.0, float(t_max)),
         y0,
         method=method,
-        jac=jac,
         rtol=rtol,
         atol=atol,
-        events=events,
+        events=builtin + extra,
         t_eval=t_eval,
-        dense_output=t_eval is None,
+        dense_output=dense_output,
+        **options,
     )
     if solution.status < 0 or not np.all(np.isfinite(solution.y)):
         raise DomainError(f"the flow could not be integrated: {solution.message}")
@@ -223,14 +261,20 @@ def integrate(
             f"the flow blows up (a state exceeds {blowup:g} at t = {solution.t_events[1][0]:.4g})"
         )
     t, y = solution.t, solution.y
-    if t_eval is not None and len(t) < len(t_eval):  # stopped at a fixed point: it stays there
+    converged = len(solution.t_events[0]) > 0
+    if t_eval is not None and len(t) < len(t_eval) and converged:  # a fixed point: it stays
         y = np.concatenate([y, np.repeat(y[:, -1:], len(t_eval) - len(t), axis=1)], axis=1)
         t = np.asarray(t_eval, dtype=float)
-    if t_eval is None and len(t) < 400:
+    if t_eval is None and solution.sol is not None and len(t) < 400:
         grid = np.unique(np.concatenate([t, np.geomspace(max(t[1], 1e-6), t[-1], 400)]))
         t, y = grid, solution.sol(grid)
-    trajectory = Trajectory(t, y, message=solution.message)
-    if len(solution.t_events[0]):
+    trajectory = Trajectory(t, y, message=solution.message, dense=solution.sol)
+    first = len(builtin)
+    trajectory.event_times = [np.asarray(e, dtype=float) for e in solution.t_events[first:]]
+    trajectory.event_states = [
+        np.asarray(e, dtype=float).reshape(-1, len(y0)) for e in solution.y_events[first:]
+    ]
+    if converged:
         trajectory.converged_time = float(solution.t_events[0][0])
     if escape_observable is not None and len(solution.t_events[2]):
         trajectory.escape_time = float(solution.t_events[2][0])
@@ -249,6 +293,19 @@ def _with_observables(compiled, trajectory, p, escape_observable, escape_level):
 
 def _never(_t, _y):
     return 1.0
+
+
+#: ``solve_ivp`` methods that take the Jacobian (the others warn when given one)
+_USES_JACOBIAN = ("Radau", "BDF", "LSODA")
+
+
+def _constant(y0: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The dense output of a solution that stays at ``y0``."""
+
+    def value(t):
+        return np.multiply.outer(y0, np.ones(np.shape(t)))
+
+    return value
 
 
 @dataclass(frozen=True)

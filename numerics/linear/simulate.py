@@ -10,21 +10,24 @@ predictor, otherwise the induced flow (7)) is integrated in ``(rho, zeta)``:
     d rho/dt  = N rho^(2-2/N) (K(rho) - (2 c0/pi) sigmoid(-zeta)),
     d zeta/dt = (2 c0/pi) rho^(1-2/N),
 
-which keeps ``1 - cos theta = 2 sigmoid(-zeta)`` accurate far below machine epsilon.
+which keeps ``1 - cos theta = 2 sigmoid(-zeta)`` accurate far below machine epsilon.  The
+system is :func:`featcheck.theory.linear.flow_system`, compiled by
+:func:`featcheck.numerics.ode.compile_system` with ``DataLaw.K`` as the numeric ``K`` and
+integrated by :func:`featcheck.numerics.ode.integrate`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
-from scipy.integrate import solve_ivp
 from scipy.special import expit, gammaln
 
+from featcheck.numerics.ode import CompiledSystem, compile_system, integrate
 from featcheck.theory.errors import DomainError, InputError, NumericalError
-from featcheck.theory.linear import c0_closed_form, check_law
+from featcheck.theory.linear import c0_closed_form, check_law, flow_system
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(80)
 _NODES01 = (_NODES + 1) / 2
@@ -94,6 +97,10 @@ class DataLaw:
     def K(self, rho) -> np.ndarray:
         """``K(rho) = E[|X| sigmoid(-rho |X|)] = c0/pi - G(rho)``."""
         return self.abs_expectation(lambda u, p: u * expit(-p * u), rho)
+
+    def K_derivative(self, rho) -> np.ndarray:
+        """``K'(rho) = -E[X^2 sigmoid(rho |X|) sigmoid(-rho |X|)]``."""
+        return self.abs_expectation(lambda u, p: -(u**2) * expit(p * u) * expit(-p * u), rho)
 
     def G(self, rho) -> np.ndarray:
         """``G(rho) = (1/2) E[|X| tanh(rho |X| / 2)]``."""
@@ -186,21 +193,27 @@ class Flow:
         }
 
 
-def flow_rhs(law: DataLaw, depth: int):
-    """The right side of the ``(rho, zeta)`` system and the turning event ``d rho/dt = 0``."""
-    k = 2 * law.c0 / math.pi
-    up, side = 2 - 2 / depth, 1 - 2 / depth
+def _shaped(values):
+    """``values(rho)`` for ``rho`` of any shape (``DataLaw`` works on flat arrays)."""
 
-    def turning(_t, y):
-        return float(law.K(abs(y[0]))[0] - k * expit(-y[1]))
+    def function(rho):
+        rho = np.asarray(rho, dtype=float)
+        return values(rho.ravel()).reshape(rho.shape)
 
-    def rhs(_t, y):
-        radius = abs(y[0])
-        drive = law.K(radius)[0] - k * expit(-y[1])
-        return [depth * radius**up * drive, k * radius**side]
+    return function
 
-    turning.direction = 1.0
-    return rhs, turning
+
+@lru_cache(maxsize=16)
+def _flow_system(depth: int):
+    return flow_system(depth)
+
+
+@lru_cache(maxsize=64)
+def compiled_flow(law: DataLaw, depth: int) -> CompiledSystem:
+    """:func:`featcheck.theory.linear.flow_system` of ``depth``, compiled with ``law``'s ``K``
+    (once per law and depth; ``c0`` stays the parameter ``c_0``, one system per depth)."""
+    namespace = {"RadialK": _shaped(law.K), "RadialKDerivative": _shaped(law.K_derivative)}
+    return compile_system(_flow_system(depth), namespace=namespace)
 
 
 def integrate_flow(
@@ -217,7 +230,8 @@ def integrate_flow(
     """Integrate the depth-``depth`` flow from ``w0`` (or from ``rho0, zeta0``) up to ``t_max``.
 
     ``T`` is the first time where ``d rho/dt`` turns from negative to non-negative (0 if the
-    norm increases from the start); it is found by an event of ``solve_ivp``.
+    norm increases from the start; inf, with a NaN state, if it never turns before
+    ``t_max``); it is an event of :func:`featcheck.numerics.ode.integrate` (DOP853).
     """
     depth = check_depth(depth)
     if w0 is not None:
@@ -226,29 +240,47 @@ def integrate_flow(
         raise DomainError("give w0 or a positive rho0 and a finite zeta0")
     if not (t_max > 0 and math.isfinite(t_max)):
         raise DomainError(f"t_max must be positive and finite, got {t_max}")
-    rhs, turning = flow_rhs(law, depth)
+    compiled = compiled_flow(law, depth)
+    p = compiled.parameters({"c_0": law.c0})
+
+    def turning(_t, y):  # d rho/dt; rho > 0, so its sign is that of K - (2 c0/pi) sigmoid(-zeta)
+        return float(compiled.rhs(y, p)[0])
+
+    turning.direction = 1.0
     y0 = [float(rho0), float(zeta0)]
-    sol = solve_ivp(
-        rhs,
-        (0.0, float(t_max)),
+    trajectory = integrate(
+        compiled,
         y0,
+        {"c_0": law.c0},
+        float(t_max),
+        escape_observable=None,
+        convergence_tol=None,
+        blowup=math.inf,
         method="DOP853",
         rtol=rtol,
         atol=atol,
+        events=[turning],
         dense_output=True,
-        events=turning,
     )
-    if sol.status < 0:  # pragma: no cover - integrator failure is reported, not hidden
-        raise DomainError(f"the flow could not be integrated: {sol.message}")
+    times, states = trajectory.event_times[0], trajectory.event_states[0]
     if turning(0.0, y0) >= 0:
         T, rho_T, zeta_T = 0.0, float(rho0), float(zeta0)
-    elif sol.t_events[0].size:
-        T = float(sol.t_events[0][0])
-        rho_T, zeta_T = (float(v) for v in sol.y_events[0][0])
+    elif times.size:
+        T = float(times[0])
+        rho_T, zeta_T = (float(v) for v in states[0])
     else:
         T, rho_T, zeta_T = math.inf, math.nan, math.nan
     return Flow(
-        law, depth, float(rho0), float(zeta0), float(t_max), T, rho_T, zeta_T, sol.sol, rtol
+        law,
+        depth,
+        float(rho0),
+        float(zeta0),
+        float(t_max),
+        T,
+        rho_T,
+        zeta_T,
+        trajectory.dense,
+        rtol,
     )
 
 

@@ -5,15 +5,17 @@ import math
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.integrate import quad
+from scipy.integrate import quad, solve_ivp
 from scipy.special import expit
 from scipy.stats import t as student
 
 from featcheck.numerics.linear.simulate import (
     DataLaw,
     balanced_layers,
+    compiled_flow,
     end_to_end,
     gradient_by_quadrature,
     gradient_descent,
@@ -24,6 +26,7 @@ from featcheck.numerics.linear.simulate import (
     sgd,
     step_sizes,
 )
+from featcheck.theory import linear as th
 from featcheck.theory.errors import DomainError, InputError
 
 
@@ -114,6 +117,113 @@ def test_flow_turning_time_and_monotone_angle():
 def test_flow_that_grows_from_the_start_has_T_zero():
     flow = integrate_flow(DataLaw(), 4, (0.6, 0.8), t_max=5)
     assert flow.T == 0.0
+    assert (flow.rho_T, flow.zeta_T) == polar_state((0.6, 0.8))
+
+
+def test_flow_that_has_not_turned_by_t_max_has_T_infinite():
+    law = DataLaw()
+    flow = integrate_flow(law, 1, (0.6, -0.8), t_max=1.0)  # it turns at T = 2.45
+    assert math.isinf(flow.T) and math.isnan(flow.rho_T) and math.isnan(flow.zeta_T)
+    rho, zeta = flow.state(np.linspace(0, 1, 11))
+    assert np.all(np.diff(rho) < 0) and np.all(np.diff(zeta) > 0)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    depth=st.integers(1, 5),
+    log_rho=st.floats(-3, 3),
+    zeta=st.floats(-20, 20),
+    kind=st.sampled_from(["sphere", "gaussian"]),
+    dim=st.integers(2, 9),
+)
+def test_compiled_flow_is_the_theory_odes_with_K_by_quadrature(depth, log_rho, zeta, kind, dim):
+    # The integrated right-hand side against reduced_odes in (rho, theta), with G from
+    # adaptive quadrature and d zeta/dt = -2/sin(theta) d theta/dt.
+    law = DataLaw(kind, dim)
+    radius, theta = math.exp(log_rho), 2 * math.atan(math.exp(-zeta / 2))
+    odes = th.reduced_odes(depth)
+    args = (th.rho, th.theta, th.c0, th.G(th.rho))
+    g_value = law.c0 / math.pi - _reference_K(law, radius)
+    drho = sp.lambdify(args, odes["rho"])(radius, theta, law.c0, g_value)
+    dtheta = sp.lambdify(args, odes["theta"])(radius, theta, law.c0, g_value)
+    compiled = compiled_flow(law, depth)
+    value = compiled.rhs(np.array([radius, zeta]), (law.c0,))
+    assert value[0] == pytest.approx(drho, rel=1e-8, abs=1e-10 * radius ** (2 - 2 / depth))
+    assert value[1] == pytest.approx(-2 / math.sin(theta) * dtheta, rel=1e-12)
+
+
+@pytest.mark.parametrize("law", [DataLaw("sphere", 2), DataLaw("gaussian", 4)])
+def test_K_derivative_and_the_compiled_jacobian(law):
+    for radius in (0.05, 0.7, 4.0, 30.0):
+        h = 1e-4 * radius
+        slope = (_reference_K(law, radius + h) - _reference_K(law, radius - h)) / (2 * h)
+        assert law.K_derivative(radius)[0] == pytest.approx(slope, rel=1e-6)
+    compiled = compiled_flow(law, 3)
+    y, p = np.array([1.3, -0.4]), (law.c0,)
+    jacobian = compiled.jacobian(y, p)
+    for j in range(2):
+        step = np.zeros(2)
+        step[j] = 1e-6
+        column = (compiled.rhs(y + step, p) - compiled.rhs(y - step, p)) / 2e-6
+        np.testing.assert_allclose(jacobian[:, j], column, rtol=1e-6, atol=1e-9)
+
+
+def test_the_flow_is_compiled_once_per_law_and_depth():
+    assert compiled_flow(DataLaw("sphere", 3), 2) is compiled_flow(DataLaw("sphere", 3), 2)
+    assert compiled_flow(DataLaw("sphere", 3), 2) is not compiled_flow(DataLaw("sphere", 4), 2)
+
+
+def _hand_written_flow(law, depth, rho0, zeta0, t_max):
+    """The (rho, zeta) system written out by hand, with its turning event, by solve_ivp."""
+    k = 2 * law.c0 / math.pi
+
+    def drive(y):
+        return law.K(y[0])[0] - k * expit(-y[1])
+
+    def rhs(_t, y):
+        return [depth * y[0] ** (2 - 2 / depth) * drive(y), k * y[0] ** (1 - 2 / depth)]
+
+    def turning(_t, y):
+        return drive(y)
+
+    turning.direction = 1.0
+    solution = solve_ivp(
+        rhs,
+        (0, t_max),
+        [rho0, zeta0],
+        method="DOP853",
+        rtol=1e-12,
+        atol=1e-14,
+        dense_output=True,
+        events=turning,
+    )
+    return solution, turning(0, [rho0, zeta0]) >= 0
+
+
+@pytest.mark.parametrize(
+    ("law", "depth", "rho0", "zeta0"),
+    [
+        (DataLaw("sphere", 2), 1, 1.0, -1.4),
+        (DataLaw("sphere", 5), 3, 0.2, -4.0),  # has not turned by t = 12
+        (DataLaw("gaussian", 3), 4, 2.0, -2.5),
+        (DataLaw("sphere", 2), 2, 0.5, 1.0),
+    ],
+)
+def test_integrated_flow_matches_a_hand_written_integration(law, depth, rho0, zeta0):
+    flow = integrate_flow(law, depth, rho0=rho0, zeta0=zeta0, t_max=12.0)
+    reference, grows = _hand_written_flow(law, depth, rho0, zeta0, 12.0)
+    times = np.linspace(0, 12, 49)
+    rho, zeta = flow.state(times)
+    np.testing.assert_allclose(rho, reference.sol(times)[0], rtol=1e-8)
+    np.testing.assert_allclose(zeta, reference.sol(times)[1], rtol=1e-8, atol=1e-9)
+    if grows:
+        assert flow.T == 0.0
+    elif reference.t_events[0].size == 0:
+        assert math.isinf(flow.T)
+    else:
+        turn = flow.T
+        assert turn == pytest.approx(reference.t_events[0][0], rel=1e-8)
+        assert (flow.rho_T, flow.zeta_T) == pytest.approx(reference.y_events[0][0], rel=1e-8)
 
 
 def test_small_step_gradient_descent_follows_the_flow():

@@ -102,3 +102,60 @@ def test_derivation_document_renders():
     assert "Lemma 1" in text and "Theorem 5" in text
     assert "derived reading" in text
     assert doc.to_latex().startswith(r"\documentclass")
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4, 7])
+def test_flow_system_is_the_reduced_odes_in_rho_zeta(depth):
+    # Back to (rho, theta): zeta = 2 artanh(cos theta), K = c0/pi - G.  The rho equation
+    # must become reduced_odes' exactly, and d zeta/dt must equal the chain rule applied
+    # to reduced_odes' theta equation.
+    system = th.flow_system(depth)
+    assert system.state == (th.rho, th.zeta) and system.parameters == (th.c0,)
+    odes = th.reduced_odes(depth)
+    back = {th.zeta: (2 * sp.atanh(sp.cos(th.theta))).rewrite(sp.log)}
+    drho = system.rhs[0].subs(back).subs(th.RadialK(th.rho), th.c0 / sp.pi - th.G(th.rho))
+    assert sp.simplify(drho - odes["rho"]) == 0
+    chain = sp.diff(2 * sp.atanh(sp.cos(th.theta)), th.theta) * odes["theta"]
+    assert sp.simplify(sp.powsimp(system.rhs[1] - chain, force=True)) == 0
+    assert sp.simplify(sp.powsimp(system.rhs[1] - odes["zeta"], force=True)) == 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    depth=st.integers(1, 6),
+    log_rho=st.floats(-3, 3),
+    theta=st.floats(0.01, 3.13),
+    g=st.floats(0, 1),
+    c=st.floats(0.2, 2),
+)
+def test_flow_system_agrees_with_the_reduced_odes_at_random_points(depth, log_rho, theta, g, c):
+    # Numbers for rho, theta, c0 and the value G(rho): the two forms give the same rates.
+    rho_value = sp.exp(sp.Float(log_rho, 30))
+    system = th.flow_system(depth)
+    zeta_value = 2 * sp.atanh(sp.cos(sp.Float(theta, 30)))
+    values = {th.rho: rho_value, th.c0: sp.Float(c, 30)}
+    k_value = sp.Float(c, 30) / sp.pi - sp.Float(g, 30)
+    flow = [
+        sp.N(e.subs(th.RadialK(th.rho), k_value).subs({**values, th.zeta: zeta_value}), 25)
+        for e in system.rhs
+    ]
+    odes = th.reduced_odes(depth)
+    on_theta = {**values, th.theta: sp.Float(theta, 30)}
+    drho = sp.N(odes["rho"].subs(th.G(th.rho), sp.Float(g, 30)).subs(on_theta), 25)
+    dtheta = sp.N(odes["theta"].subs(on_theta), 25)
+    # d zeta/dt = -2/sin(theta) * d theta/dt
+    dzeta = sp.N(-2 / sp.sin(sp.Float(theta, 30)) * dtheta, 25)
+    assert abs(flow[0] - drho) <= 1e-18 * (1 + abs(drho))
+    assert abs(flow[1] - dzeta) <= 1e-18 * (1 + abs(dzeta))
+
+
+def test_flow_system_with_exact_c0_and_bad_depths():
+    system = th.flow_system(3, th.c0_closed_form("sphere", 3))
+    assert system.parameters == ()
+    assert th.c0 not in set().union(*(e.free_symbols for e in system.rhs))
+    assert sp.simplify(system.rhs[1] - sp.Rational(1, 2) * th.rho ** sp.Rational(1, 3)) == 0
+    # K's derivative is the second function, so the Jacobian is closed
+    assert system.jacobian()[0, 0].has(th.RadialKDerivative(th.rho))
+    for depth in (0, -1, 2.0, True):
+        with pytest.raises(DomainError):
+            th.flow_system(depth)

@@ -17,7 +17,8 @@ The flows are written in ``(rho, zeta)`` with ``zeta = 2 artanh(cos theta) =
 
 Modules: :mod:`~featcheck.theory.linear.symbols` (the sympy symbols),
 :mod:`~featcheck.theory.linear.laws` (data laws, marginals, ``c0``),
-:mod:`~featcheck.theory.linear.reduction` (Lemma 1, the reduced gradient, the ODEs),
+:mod:`~featcheck.theory.linear.reduction` (Lemma 1, the reduced gradient, the ODEs and
+the flow in ``(rho, zeta)`` as an ``OdeSystem``),
 :mod:`~featcheck.theory.linear.bounds` (the printed bounds) and
 :mod:`~featcheck.theory.linear.derivation` (the documents of ``featcheck derive linear``).
 """
@@ -48,8 +49,11 @@ from featcheck.theory.linear.laws import (
     radius_density,
 )
 from featcheck.theory.linear.reduction import (
+    RadialK,
+    RadialKDerivative,
     asymptotic_exponents,
     cartesian_flow,
+    flow_system,
     label_flip_integrals,
     label_identity,
     lemma1_drift,
@@ -89,6 +93,8 @@ __all__ = [
     "K",
     "N",
     "PrintedBound",
+    "RadialK",
+    "RadialKDerivative",
     "S_n",
     "T",
     "asymptotic_exponents",
@@ -101,6 +107,7 @@ __all__ = [
     "check_law",
     "closed_form_steps",
     "delta",
+    "flow_system",
     "gd_sum",
     "label_flip_integrals",
     "label_identity",

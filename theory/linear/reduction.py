@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from featcheck.theory.linear.symbols import G, N, c0, phi, rho, s, theta
+from featcheck.theory.derivation import Derivation
+from featcheck.theory.dynamics import OdeSystem
+from featcheck.theory.errors import DomainError
+from featcheck.theory.linear.symbols import G, N, c0, phi, rho, s, t, theta, zeta
 
 
 def logistic_derivative(arg: sp.Expr) -> sp.Expr:
@@ -109,3 +112,109 @@ def asymptotic_exponents(depth: int | sp.Expr = N) -> dict[str, sp.Expr]:
     dzeta = odes["zeta"].subs(rho, ansatz.subs(p, p_value))
     beta = sp.simplify(sp.expand_log(sp.log(dzeta), force=True).diff(t) * t + 1)
     return {"rho": sp.simplify(p_value), "zeta": beta}
+
+
+class RadialK(sp.Function):
+    """``K(rho) = E[|X| sigmoid(-rho |X|)] = c0/pi - G(rho)``, a function of the data law.
+
+    It has no elementary closed form for the sphere or the Gaussian; numeric values come
+    from the caller (``featcheck.numerics.linear.simulate.DataLaw.K`` is passed to
+    ``compile_system`` under the name ``RadialK``).  Its derivative is
+    :class:`RadialKDerivative`.
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return RadialKDerivative(self.args[0])
+
+    def _latex(self, printer, exp=None) -> str:
+        out = rf"K\!\left({printer._print(self.args[0])}\right)"
+        return f"{out}^{{{exp}}}" if exp else out
+
+
+class RadialKDerivative(sp.Function):
+    """``K'(rho) = -E[X^2 sigmoid(rho |X|) sigmoid(-rho |X|)]`` (numeric values from the
+    caller, as for :class:`RadialK`)."""
+
+    nargs = 1
+
+    def _latex(self, printer, exp=None) -> str:
+        out = rf"K'\!\left({printer._print(self.args[0])}\right)"
+        return f"{out}^{{{exp}}}" if exp else out
+
+
+def flow_system(depth: int, c0_value: sp.Expr | None = None) -> OdeSystem:
+    """The flow of depth ``depth`` in ``(rho, zeta)`` as an :class:`OdeSystem`.
+
+    ``zeta = 2 artanh(cos theta)``, so ``cos theta = tanh(zeta/2) = 1 - 2/(1 + e^zeta)`` and,
+    by the chain rule on the ``theta`` equation of :func:`reduced_odes`,
+    ``d zeta/dt = (2/(1 - cos^2 theta)) d cos(theta)/dt
+    = d(2 artanh(cos theta))/d theta * d theta/dt``.  Substituting ``cos theta`` and
+    ``G = c0/pi - K`` into the ``rho`` equation gives
+
+        d rho/dt  = N rho^(2-2/N) (K(rho) - (2 c0/pi) / (1 + e^zeta)),
+        d zeta/dt = (2 c0/pi) rho^(1-2/N),
+
+    both computed here from :func:`reduced_odes` and checked against these forms.  In
+    ``zeta`` the factor ``1 - cos theta = 2/(1 + e^zeta)`` stays accurate far below machine
+    epsilon.  ``K`` is :class:`RadialK`, whose numeric implementation the caller passes to
+    ``compile_system(..., namespace=)``.  ``c0`` is the parameter ``c_0``, or the exact
+    value ``c0_value`` (for example from ``c0_closed_form``) substituted.
+    """
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise DomainError(f"the depth must be an integer >= 1, got {depth!r}")
+    d = sp.Integer(depth)
+    odes = reduced_odes(d)
+    out = Derivation(
+        f"Flow of depth {depth} in (rho, zeta)",
+        "zeta = 2 artanh(cos theta); the (rho, theta) equations of the reduced flow rewritten.",
+    )
+    # d zeta/dt by the chain rule from the theta equation
+    dzeta = sp.simplify(sp.diff(2 * sp.atanh(sp.cos(theta)), theta) * odes["theta"])
+    pull = 2 * c0 / sp.pi
+    expected_zeta = pull * rho ** (1 - 2 / d)
+    if sp.simplify(sp.powsimp(dzeta - expected_zeta, force=True)) != 0:  # pragma: no cover
+        raise AssertionError("the zeta equation does not follow from the theta equation")
+    if sp.simplify(sp.powsimp(dzeta - odes["zeta"], force=True)) != 0:  # pragma: no cover
+        raise AssertionError("the zeta equation differs from reduced_odes")
+    half_angle = 1 - 2 / (1 + sp.exp(zeta))
+    if sp.simplify((sp.tanh(zeta / 2) - half_angle).rewrite(sp.exp)) != 0:  # pragma: no cover
+        raise AssertionError("tanh(zeta/2) = 1 - 2/(1 + e^zeta) fails")
+    drho = odes["rho"].subs(sp.cos(theta), half_angle).subs(G(rho), c0 / sp.pi - RadialK(rho))
+    drive = RadialK(rho) - pull / (1 + sp.exp(zeta))
+    expected_rho = d * rho ** (2 - 2 / d) * drive
+    if sp.simplify(drho - expected_rho) != 0:  # pragma: no cover
+        raise AssertionError("the rho equation does not follow from reduced_odes")
+    out.add(
+        "Angle in logit scale",
+        [sp.Eq(zeta, 2 * sp.atanh(sp.cos(theta))), sp.Eq(sp.cos(theta), half_angle)],
+        "cos(theta) = tanh(zeta/2) = 1 - 2/(1 + e^zeta), so 1 - cos(theta) = 2 sigmoid(-zeta).",
+    )
+    out.add(
+        "Angular equation",
+        sp.Eq(sp.Derivative(zeta, t), expected_zeta),
+        "Chain rule: d zeta/dt = d(2 artanh(cos theta))/d theta * d theta/dt = "
+        "(-2/sin theta) * (-(c0/pi) sin(theta) rho^(1-2/N)).",
+    )
+    out.add(
+        "Norm equation",
+        sp.Eq(sp.Derivative(rho, t), expected_rho),
+        "Substitute cos(theta) = 1 - 2/(1 + e^zeta) and G = c0/pi - K into the rho equation.",
+    )
+    rhs = (expected_rho, expected_zeta)
+    parameters: tuple[sp.Symbol, ...] = (c0,)
+    if c0_value is not None:
+        rhs = tuple(e.subs(c0, sp.sympify(c0_value)) for e in rhs)
+        parameters = ()
+    return OdeSystem(
+        f"linear flow, depth {depth}",
+        (rho, zeta),
+        parameters,
+        rhs,
+        out,
+        notes=[
+            "K has no closed form: compile with namespace= implementations of RadialK "
+            "and RadialKDerivative"
+        ],
+    )
