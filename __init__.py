@@ -31,7 +31,7 @@ Groups (see ``docs/api.md`` for each name):
 * Exponents: :func:`predict_exponent`, :func:`preconditioning_gain`.
 * Derivation documents: :class:`Derivation`.
 * Claims: :func:`claim`, :class:`Provenance` (with :func:`printed`, :func:`derived`,
-  :func:`reading`, :class:`Paper`), :class:`ClaimContext`, :class:`Evidence`,
+  :func:`reading`, :func:`open_question`, :class:`Paper`), :class:`ClaimContext`, :class:`Evidence`,
   :class:`Check`, the rules :func:`within`, :func:`contains`, :func:`holds_if`,
   :func:`run_claim`, :func:`load_claims`, :func:`load_user_claims`; pytest helpers in
   :mod:`featcheck.testing`.
@@ -126,6 +126,7 @@ _EXPORTS: dict[str, str] = {
     "printed": "featcheck.numerics.claims.provenance:printed",
     "derived": "featcheck.numerics.claims.provenance:derived",
     "reading": "featcheck.numerics.claims.provenance:reading",
+    "open_question": "featcheck.numerics.claims.provenance:open_question",
     # property testing
     "strategies": "featcheck.numerics.strategies:",
     # errors
@@ -192,6 +193,7 @@ __all__ = [
     "load_user_claims",
     "mehler",
     "onestep",
+    "open_question",
     "parse_expression",
     "parse_function",
     "preconditioning_gain",
@@ -257,7 +259,14 @@ if TYPE_CHECKING:  # static analysers see the real objects
         run_claim,
         within,
     )
-    from featcheck.numerics.claims.provenance import Paper, Provenance, derived, printed, reading
+    from featcheck.numerics.claims.provenance import (
+        Paper,
+        Provenance,
+        derived,
+        open_question,
+        printed,
+        reading,
+    )
     from featcheck.numerics.committee.dynamics import (
         CommitteeSimulation,
         CommitteeTrajectory,

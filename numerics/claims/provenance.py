@@ -1,6 +1,6 @@
 """Where a claim comes from, as data: the paper, the place in it, and the kind of statement.
 
-Three kinds of statement are distinguished, because a reader draws different
+Four kinds of statement are distinguished, because a reader draws different
 conclusions from a violation of each:
 
 ``printed``
@@ -15,6 +15,10 @@ conclusions from a violation of each:
     an interpretation of the paper: an ``O(.)`` read as ``Theta(.)``, a rate read
     as tight, a statement taken from a summary rather than the paper's text. A
     violation says the reading is wrong, not the paper.
+``open``
+    a question the paper leaves open, stated by featcheck as a conjecture and
+    measured (exploratory): its status reports what the measurement shows, for the
+    sizes and models named in the statement, and says nothing against the paper.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from typing import Any, Literal
 
 from featcheck.theory.errors import InputError
 
-Kind = Literal["printed", "derived", "reading"]
-KINDS: tuple[Kind, ...] = ("printed", "derived", "reading")
+Kind = Literal["printed", "derived", "reading", "open"]
+KINDS: tuple[Kind, ...] = ("printed", "derived", "reading", "open")
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,11 @@ def derived(paper: Paper | None, where: str, derivation: str) -> Provenance:
 def reading(paper: Paper | None, where: str) -> Provenance:
     """An interpretation of the paper's statement (say which in the claim's statement)."""
     return Provenance(paper, where, "reading")
+
+
+def open_question(paper: Paper | None, where: str) -> Provenance:
+    """A question the paper leaves open, stated and measured by featcheck (exploratory)."""
+    return Provenance(paper, where, "open")
 
 
 # The papers featcheck covers, and the standard references its identities come from.

@@ -365,8 +365,11 @@ def _derive(model: CommitteeModel) -> CommitteeOde:
         return value * (1 / alpha if preconditioned else alpha)
 
     def renormalise(k: int) -> sp.Expr:
-        """The rate of ``log ||w_k||`` before renormalisation (spherical variants)."""
-        return ETA * first(k, k) + (ETA**2 * second(k, k) / 2 if sgd else 0)
+        """The rate of ``log ||w_k||`` before renormalisation (spherical variants).
+
+        Divided by ``Q_kk`` (1 on the sphere): the projection ``I - w_k w_k^T/||w_k||^2``
+        then conserves ``Q_kk`` exactly, so the integrator does not drift off the sphere."""
+        return (ETA * first(k, k) + (ETA**2 * second(k, k) / 2 if sgd else 0)) / fields.q(k, k)
 
     named: list[sp.Expr] = []
     for k in range(K):
@@ -768,7 +771,11 @@ def _variant_step(derivation: Derivation, model: CommitteeModel) -> None:
         + (r" - Q_{kl}(r_k + r_l)" if learner.spherical else "")
     )
     if learner.spherical:
-        eqs.append(r"r_k = \eta\, f_k(w_k)" + (r" + \tfrac{\eta^2}{2} g_{kk}" if sgd else ""))
+        eqs.append(
+            r"r_k = \big(\eta\, f_k(w_k)"
+            + (r" + \tfrac{\eta^2}{2} g_{kk}" if sgd else "")
+            + r"\big) / Q_{kk}"
+        )
     if learner.variant == "preconditioned":
         f = (
             r"f_k(v) = \frac{\mathbb{E}[\tilde\delta_k \langle x, \Sigma^{-1} v \rangle]}"
@@ -803,7 +810,8 @@ def _variant_step(derivation: Derivation, model: CommitteeModel) -> None:
         "(lambda, nu, xi) and in the Gram matrix of (W, U, Theta), so the increments stay "
         "exact. Renormalising w_k (spherical, normalized) divides <w_k, v> by "
         "||w_k + h_k|| = 1 + <w_k, h_k> + ||h_k||^2/2 + ..., with <w_k, h_k> of order 1/d "
-        "and ||h_k||^2 = (eta/d)^2 delta_k^2 ||x||^2 of order 1/d too: the rate r_k. "
+        "and ||h_k||^2 = (eta/d)^2 delta_k^2 ||x||^2 of order 1/d too: the rate r_k (divided "
+        "by Q_kk = 1, so that dQ_kk/dt = 0 holds identically and not only on the sphere). "
         "||x||^2/d -> alpha (||Sigma^(-1) x||^2/d -> 1/alpha); the parts of the step along "
         "Sigma w_k or w_k add O(1/d^2) to ||h_k||^2. The normalized fields lambda_k/sqrt(s_k) "
         "have unit variance: every expectation is taken in them and the covariance entries "

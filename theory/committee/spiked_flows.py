@@ -17,6 +17,10 @@ one spike and gradient flow:
 The engine evaluates its Gaussian expectations by Stein's lemma, tilting and sign laws; the
 flows go through the Hermite coefficients of ``phi(sigma .)`` and the frame ``(w, theta, u)``.
 Two independent routes to the same right-hand sides: :func:`instance_rates` evaluates both.
+
+:func:`two_index_model` adds a second, orthogonal index to the same setting:
+``y = g(<u_1, x>/sigma_1) + g(<u_2, x>/sigma_2)`` with ``u_1 = theta`` (aligned with the spike)
+and ``u_2`` orthogonal to it, learned by one neuron.
 """
 
 from __future__ import annotations
@@ -109,3 +113,47 @@ def instance_rates(
     theirs = [sp.N(r.xreplace(at), digits) for r in family.rhs]
     ours = [engine[S11], engine[M11]] + ([engine[Q11]] if len(family.state) == 3 else [])
     return ours, theirs
+
+
+def two_index_model(
+    variant: str,
+    *,
+    kappa: sp.Expr,
+    start: tuple[sp.Expr, sp.Expr],
+    activation: FunctionLike = "relu",
+    link: FunctionLike = "-he(4, z)/sqrt(24)",
+    algorithm: str = "gradient-flow",
+    learning_rate: sp.Expr = sp.S.One,
+) -> CommitteeModel:
+    """One neuron learning ``F = g(nu_1/sigma_1) + g(nu_2/sigma_2)`` under ``Sigma = (I + kappa
+    theta theta^T)/(1 + kappa)`` (the unit scale), ``u_1 = theta``, ``u_2`` orthogonal to
+    ``theta``, so ``sigma_1 = 1`` and ``sigma_2^2 = 1/(1 + kappa)``; the neuron starts on the unit
+    sphere with ``<w, u_1> = <w, theta> = start[0]`` and ``<w, u_2> = start[1]``.
+
+    ``variant`` is a learner variant of the engine (``spherical`` is the spiked flows' plain
+    flow); the default link ``-h_4`` (``h_4 = He_4/sqrt(24)``) is the one under which the plain
+    single-index flow of a ReLU neuron fails to leave the equator.
+    """
+    kappa = sp.nsimplify(kappa)
+    g = as_function(link)
+    sigma_2 = sp.sqrt(1 / (1 + kappa))
+    z1, z2 = sp.symbols("z1 z2", real=True)
+    expr = g.expr.subs(z, z1) + g.expr.subs(z, z2 / sigma_2)
+    m1, m2 = (sp.nsimplify(v) for v in start)
+    return committee_model(
+        student_activation=activation,
+        student_width=1,
+        link=expr,
+        teacher_width=2,
+        algorithm=algorithm,
+        learning_rate=learning_rate,
+        variant=variant,
+        Q0=[[1]],
+        M0=[[m1, m2]],
+        covariance="spiked",
+        kappa=[kappa],
+        convention="unit",
+        spike_overlaps=[[1], [0]],
+        S0=[[m1]],
+        name=f"spiked-two-index-{variant}",
+    )
