@@ -29,7 +29,7 @@ def test_ode_path_is_family_free():
     code = (
         "import sys, featcheck.numerics.ode\n"
         "print(','.join(sorted(m for m in sys.modules if m.startswith('featcheck.')"
-        " and m.split('.')[-1] in ('spiked', 'linear', 'onestep', 'exponents'))))\n"
+        " and m.split('.')[-1] in ('spiked', 'linear', 'onestep', 'exponents', 'committee'))))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
