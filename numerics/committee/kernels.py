@@ -8,6 +8,10 @@ Every kernel uses numpy's floating-point error model (``error_model="numpy"``): 
 by zero gives ``inf`` or ``nan`` (which the blow-up check then reports) instead of raising,
 and the checks that Python's model adds to every division and power cost about 70 ns per
 call of the interpreter, most of a step.  Results are unchanged bit for bit.
+
+The simulator runs programs with :func:`run_many`, which decodes each opcode once for a batch
+of points (the students of a step, the teacher over many steps); :func:`run` evaluates one
+point and serves :func:`featcheck.numerics.committee.programs.evaluate`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ CONST, VAR, ADD, MUL, POW, SQRT = 0, 1, 2, 3, 4, 5
 MAX, MIN, POWI = 6, 7, 8
 ERF, ERFC, EXP, LOG, TANH, SIN, COS, TAN, SINH, COSH = 10, 11, 12, 13, 14, 15, 16, 17, 18, 19
 ATAN, ATANH, ASIN, ACOS, ABS, SIGN, STEP = 20, 21, 22, 23, 24, 25, 26
+ADDC, MULC = 27, 28  # add or multiply the top of the stack by constants[operand]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -39,6 +44,10 @@ def run(ops, operands, constants, start, end, x, stack):
         elif op == VAR:
             stack[top] = x[operands[i]]
             top += 1
+        elif op == MULC:
+            stack[top - 1] *= constants[operands[i]]
+        elif op == ADDC:
+            stack[top - 1] += constants[operands[i]]
         elif op == ADD:
             top -= 1
             stack[top - 1] += stack[top]
@@ -103,6 +112,113 @@ def run(ops, operands, constants, start, end, x, stack):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def run_many(ops, operands, constants, start, end, x, count, stack):
+    """Run one program on ``count`` points at once: variable ``j`` of point ``b`` is
+    ``x[j, b]``; the values end in ``stack[0, :count]`` (``stack`` is ``depth x count`` or
+    wider).  Each opcode is decoded once for all the points, so the interpreter's dispatch is
+    paid once per batch rather than once per point."""
+    top = 0
+    for i in range(start, end):
+        op = ops[i]
+        if op == VAR:
+            j = operands[i]
+            for b in range(count):
+                stack[top, b] = x[j, b]
+            top += 1
+        elif op == MULC:
+            value = constants[operands[i]]
+            for b in range(count):
+                stack[top - 1, b] *= value
+        elif op == ADDC:
+            value = constants[operands[i]]
+            for b in range(count):
+                stack[top - 1, b] += value
+        elif op == CONST:
+            value = constants[operands[i]]
+            for b in range(count):
+                stack[top, b] = value
+            top += 1
+        elif op == ADD:
+            top -= 1
+            for b in range(count):
+                stack[top - 1, b] += stack[top, b]
+        elif op == MUL:
+            top -= 1
+            for b in range(count):
+                stack[top - 1, b] *= stack[top, b]
+        elif op == POW:
+            top -= 1
+            for b in range(count):
+                stack[top - 1, b] = stack[top - 1, b] ** stack[top, b]
+        elif op == MAX:
+            top -= 1
+            for b in range(count):
+                stack[top - 1, b] = max(stack[top - 1, b], stack[top, b])
+        elif op == MIN:
+            top -= 1
+            for b in range(count):
+                stack[top - 1, b] = min(stack[top - 1, b], stack[top, b])
+        elif op == POWI:
+            n = operands[i]
+            for b in range(count):
+                v = stack[top - 1, b]
+                w = v
+                for _ in range(abs(n) - 1):
+                    w *= v
+                stack[top - 1, b] = w if n > 0 else 1.0 / w
+        elif op == ERF:
+            for b in range(count):
+                stack[top - 1, b] = math.erf(stack[top - 1, b])
+        elif op == EXP:
+            for b in range(count):
+                stack[top - 1, b] = math.exp(stack[top - 1, b])
+        elif op == TANH:
+            for b in range(count):
+                stack[top - 1, b] = math.tanh(stack[top - 1, b])
+        elif op == STEP:
+            for b in range(count):
+                v = stack[top - 1, b]
+                stack[top - 1, b] = 1.0 if v > 0 else (0.0 if v < 0 else 0.5)
+        else:
+            for b in range(count):
+                stack[top - 1, b] = unary(op, stack[top - 1, b])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def unary(op, v):
+    """The less common one-argument opcodes of :func:`run_many`."""
+    if op == SQRT:
+        return math.sqrt(v)
+    if op == ERFC:
+        return math.erfc(v)
+    if op == LOG:
+        return math.log(v)
+    if op == SIN:
+        return math.sin(v)
+    if op == COS:
+        return math.cos(v)
+    if op == TAN:
+        return math.tan(v)
+    if op == SINH:
+        return math.sinh(v)
+    if op == COSH:
+        return math.cosh(v)
+    if op == ATAN:
+        return math.atan(v)
+    if op == ATANH:
+        return math.atanh(v)
+    if op == ASIN:
+        return math.asin(v)
+    if op == ACOS:
+        return math.acos(v)
+    if op == ABS:
+        return abs(v)
+    if op == SIGN:
+        return 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
+    return v
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def cholesky_psd(A, L):
     """``L L^T = A`` for a positive semi-definite ``A`` (zero columns where a pivot is zero)."""
     n = A.shape[0]
@@ -130,6 +246,8 @@ def cholesky_psd(A, L):
 
 #: The learner variants, as the kernels see them (both simulators use this table).
 PLAIN, SPHERICAL, NORMALIZED, PRECONDITIONED = 0, 1, 2, 3
+#: Steps whose teacher fields and labels :func:`replica` draws and evaluates at once.
+BATCH = 64
 VARIANT_CODES = {
     "plain": PLAIN,
     "spherical": SPHERICAL,
@@ -294,10 +412,21 @@ def replica(
     the scale of ``Sigma = alpha (I + sum_r kappa_r theta_r theta_r^T)`` and ``variant`` a
     code of :data:`VARIANT_CODES`.
 
-    The Gram matrix of ``(w, u, theta)`` is ``L L^T``; the rows ``l_r`` of ``L`` for the spikes
-    are orthonormal, so with ``g ~ N(0, I_n)`` the coordinates of ``x = Sigma^(1/2) z`` are
-    ``h = sqrt(alpha) (g + sum_r (sqrt(1 + kappa_r) - 1) <l_r, g> l_r)``, the fields ``L h``
-    and ``|x|^2 = |h|^2 + alpha chi^2_(d-n)``.
+    The Gram matrix of ``(theta, u, w)``, in that order, is ``L L^T`` with ``L`` lower
+    triangular.  The spikes are orthonormal, so their rows of ``L`` are ``e_1, ..., e_R`` and
+    with ``g ~ N(0, I_n)`` the coordinates of ``x = Sigma^(1/2) z`` are ``h = sqrt(alpha) g``
+    with ``g_r`` scaled by ``sqrt(1 + kappa_r)``; the fields are ``L h`` and ``|x|^2 = |h|^2 +
+    alpha chi^2_(d-n)``.  The rows of the spikes and the teacher do not change: they are
+    factored once, and each step computes only the students' K rows (forward substitution on
+    the fixed rows, then a square-root-free ``U D U^T`` factorisation of the Schur complement;
+    a zero column where a pivot vanishes).  The teacher's fields ``nu = L_u h``
+    and labels ``y = F(nu) (+ noise)`` depend only on the first ``R + M`` coordinates, so they
+    are drawn and evaluated :data:`BATCH` steps at a time (one pass of the interpreter for the
+    batch); each step then draws the students' ``K`` coordinates and the chi-square
+    (Marsaglia and Tsang's exact gamma sampler with its constants computed once).  Programs 0
+    and 1 (``phi`` and ``phi'``) are stored one after the other and run as one, for all ``K``
+    students at once.  The law is that of independent fresh inputs at every step, and each
+    replica's numbers depend only on its generator.
 
     With ``c = eta/d``, ``lambda_k = <w_k, x>`` and ``delta_k = a_k phi'(lambda_k)(y - yhat)``,
     the plain and spherical steps ``w_k <- w_k + c delta_k x`` give
@@ -316,16 +445,23 @@ def replica(
     K = Q.shape[0]
     M = Mm.shape[1]
     R = Sm.shape[1]
-    n = K + M + R
+    F = R + M  # the fixed rows: the spikes, then the teacher
+    n = K + F
     normalized = variant in (NORMALIZED, PRECONDITIONED)
     omega = np.empty((n, n))
-    L = np.empty((n, n))
-    g = np.empty(n)
+    L = np.zeros((n, F))  # the factor in the order (theta, u, w), its first F columns
+    inverse = np.zeros(F)  # 1/L[j, j] on the fixed rows, 0 for a zero pivot
+    unit = np.zeros((K, K))  # the students' block of the factor is unit sqrt(pivot)
+    pivot = np.empty(K)
+    inverse_pivot = np.empty(K)
+    root = np.empty(K)
+    e = np.empty(K)
+    h = np.empty(n)
     field = np.empty(n)
     phi = np.empty(K)
     dphi = np.empty(K)
     delta = np.empty(K)
-    lt = np.empty(K)
+    lt = np.empty((1, K))
     norms = np.empty(K)
     A = np.empty(K)
     B = np.empty(K)
@@ -334,8 +470,12 @@ def replica(
     mu = np.empty(K)
     tau = np.empty((K, K))
     norm2_parts = np.empty(2)
-    stack = np.empty(depth)
-    x = np.empty(max(M, 1))
+    batch = BATCH
+    fixed = np.empty((F, batch))  # the fixed rows' fields over a batch of steps
+    fixed_h = np.empty((F, batch))
+    fixed_norm2 = np.empty(batch)
+    labels = np.empty(batch)
+    stack = np.empty((depth, max(batch, K)))
     for m in range(M):
         for o in range(M):
             omega[K + m, K + o] = P[m, o]
@@ -345,10 +485,38 @@ def replica(
             omega[K + M + r, K + m] = T[m, r]
         for q in range(R):
             omega[K + M + r, K + M + q] = 1.0 if r == q else 0.0
+    # the Gram matrix of (theta, u) and its factor, once: the spikes' rows are e_r
+    gram = np.zeros((F, F))
+    for r in range(R):
+        gram[r, r] = 1.0
+        for m in range(M):
+            gram[R + m, r] = T[m, r]
+            gram[r, R + m] = T[m, r]
+    for m in range(M):
+        for o in range(M):
+            gram[R + m, R + o] = P[m, o]
+    fixed_L = np.empty((F, F))
+    cholesky_psd(gram, fixed_L)
+    fixed_scale = 0.0
+    for i in range(F):
+        fixed_scale = max(fixed_scale, gram[i, i])
+        for j in range(i + 1):
+            L[i, j] = fixed_L[i, j]
+        if L[i, i] > 0:
+            inverse[i] = 1.0 / L[i, i]
+    # h = sqrt(alpha) A g: the spikes' coordinates are scaled by sqrt(1 + kappa_r)
+    scale_h = np.empty(n)
+    root_alpha = math.sqrt(alpha)
+    for i in range(n):
+        scale_h[i] = root_alpha
+    for r in range(R):
+        scale_h[r] = root_alpha * (1.0 + spike[r])
     df = float(d - n)
+    # chi^2_df = 2 Gamma(df/2) by Marsaglia and Tsang's method, its constants once
+    gamma_b = df / 2.0 - 1.0 / 3.0
+    gamma_c = 1.0 / math.sqrt(9.0 * gamma_b) if df > 2.0 else 0.0
     c = eta / d
     c_a = eta_a / d
-    root_alpha = math.sqrt(alpha)
     total = snap_steps[-1]
     j = 0
     while j < snap_steps.size and snap_steps[j] == 0:
@@ -357,63 +525,135 @@ def replica(
         out_S[j] = Sm
         out_a[j] = a
         j += 1
+    used = batch
     for step in range(1, total + 1):
+        if used == batch:
+            # the teacher's and spikes' fields, labels and noise for the next batch of steps
+            # (they do not depend on the student)
+            for b in range(batch):
+                s2 = 0.0
+                for i in range(F):
+                    v = scale_h[i] * gen.standard_normal()
+                    fixed_h[i, b] = v
+                    s2 += v * v
+                fixed_norm2[b] = s2
+                for i in range(F):
+                    s = 0.0
+                    for k in range(i + 1):
+                        s += L[i, k] * fixed_h[k, b]
+                    fixed[i, b] = s
+            run_many(ops, operands, constants, starts[2], ends[2], fixed[R:], batch, stack)
+            for b in range(batch):
+                labels[b] = stack[0, b]
+            if sigma > 0:
+                for b in range(batch):
+                    labels[b] += sigma * gen.standard_normal()
+            used = 0
+        # the students' rows of the factor: their coordinates on the fixed rows, C L_F^(-T) by
+        # forward substitution, then the Schur complement Q - X X^T factored as U D U^T
+        # (unit lower U, so no square root lies between one pivot and the next; the factor's
+        # block is U sqrt(D), a zero column where a pivot vanishes)
+        scale = fixed_scale
         for k in range(K):
-            for o in range(K):
-                omega[k, o] = Q[k, o]
-            for m in range(M):
-                omega[k, K + m] = Mm[k, m]
-                omega[K + m, k] = Mm[k, m]
-            for r in range(R):
-                omega[k, K + M + r] = Sm[k, r]
-                omega[K + M + r, k] = Sm[k, r]
-        cholesky_psd(omega, L)
-        for i in range(n):
-            g[i] = gen.standard_normal()
-        for r in range(R):
-            row = K + M + r
-            s = 0.0
-            for i in range(n):
-                s += L[row, i] * g[i]
-            s *= spike[r]
-            for i in range(n):
-                g[i] += s * L[row, i]
-        if alpha != 1.0:
-            for i in range(n):
-                g[i] *= root_alpha
-        norm2 = 0.0
-        for i in range(n):
-            norm2 += g[i] * g[i]
-        chi2 = gen.chisquare(df) if df > 0 else 0.0
+            scale = max(scale, abs(Q[k, k]))
+        tiny = 1e-14 * max(scale, 1e-300)
+        for k in range(K):
+            i = F + k
+            for col in range(F):
+                s = Sm[k, col] if col < R else Mm[k, col - R]
+                for q in range(col):
+                    s -= L[i, q] * L[col, q]
+                L[i, col] = s * inverse[col]
+        for k in range(K):
+            i = F + k
+            for o in range(k + 1):
+                s = Q[k, o]
+                for q in range(F):
+                    s -= L[i, q] * L[F + o, q]
+                for q in range(o):
+                    s -= unit[k, q] * unit[o, q] * pivot[q]
+                if o < k:
+                    unit[k, o] = s * inverse_pivot[o]
+                elif s > tiny:
+                    pivot[k] = s
+                    inverse_pivot[k] = 1.0 / s
+                    root[k] = math.sqrt(s)
+                else:
+                    pivot[k] = 0.0
+                    inverse_pivot[k] = 0.0
+                    root[k] = 0.0
+        for i in range(F):
+            h[i] = fixed_h[i, used]
+        norm2 = fixed_norm2[used]
+        for k in range(K):
+            v = scale_h[F + k] * gen.standard_normal()
+            h[F + k] = v
+            norm2 += v * v
+        if df > 2.0:
+            while True:
+                X = gen.standard_normal()
+                V = 1.0 + gamma_c * X
+                if V <= 0.0:
+                    continue
+                V = V * V * V
+                U = gen.random()
+                if U < 1.0 - 0.0331 * (X * X) * (X * X):
+                    break
+                if math.log(U) < 0.5 * X * X + gamma_b * (1.0 - V + math.log(V)):
+                    break
+            chi2 = 2.0 * gamma_b * V
+        elif df > 0:
+            chi2 = gen.chisquare(df)
+        else:
+            chi2 = 0.0
         norm2_parts[0] = norm2
         norm2_parts[1] = chi2
         if df > 0:
             norm2 += alpha * chi2
-        for i in range(n):
-            s = 0.0
-            for k in range(i + 1):
-                s += L[i, k] * g[k]
-            field[i] = s
         for m in range(M):
-            x[m] = field[K + m]
-        y = run(ops, operands, constants, starts[2], ends[2], x, stack)
-        if sigma > 0:
-            y += sigma * gen.standard_normal()
-        yhat = 0.0
+            field[K + m] = fixed[R + m, used]
+        for r in range(R):
+            field[K + M + r] = fixed[r, used]
         for k in range(K):
-            if normalized:
+            e[k] = root[k] * h[F + k]
+        for k in range(K):
+            i = F + k
+            s = e[k]
+            for q in range(F):
+                s += L[i, q] * h[q]
+            for o in range(k):
+                s += unit[k, o] * e[o]
+            field[k] = s
+        y = labels[used]
+        used += 1
+        if normalized:
+            for k in range(K):
+                for o in range(K):
+                    omega[k, o] = Q[k, o]
+                for m in range(M):
+                    omega[k, K + m] = Mm[k, m]
+                    omega[K + m, k] = Mm[k, m]
+                for r in range(R):
+                    omega[k, K + M + r] = Sm[k, r]
+                    omega[K + M + r, k] = Sm[k, r]
+            for k in range(K):
                 s = Q[k, k]
                 for r in range(R):
                     s += kappa[r] * Sm[k, r] * Sm[k, r]
-                x[0] = field[k] / math.sqrt(alpha * s)
-            else:
-                x[0] = field[k]
-            lt[k] = x[0]
-            phi[k] = run(ops, operands, constants, starts[0], ends[0], x, stack)
-            dphi[k] = run(ops, operands, constants, starts[1], ends[1], x, stack)
+                lt[0, k] = field[k] / math.sqrt(alpha * s)
+        else:
+            for k in range(K):
+                lt[0, k] = field[k]
+        # phi and phi' are programs 0 and 1, one after the other: run as one, they leave
+        # phi on the first row of the stack and phi' on the second
+        run_many(ops, operands, constants, starts[0], ends[1], lt, K, stack)
+        yhat = 0.0
+        for k in range(K):
+            phi[k] = stack[0, k]
             yhat += a[k] * phi[k]
         error = y - yhat
         for k in range(K):
+            dphi[k] = stack[1, k]
             delta[k] = a[k] * dphi[k] * error
         if normalized:
             normalized_step(
@@ -423,7 +663,7 @@ def replica(
                 kappa,
                 omega,
                 field,
-                lt,
+                lt[0],
                 norm2_parts,
                 delta,
                 Q,

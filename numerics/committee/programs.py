@@ -26,6 +26,7 @@ from featcheck.numerics.committee.kernels import (
     ABS,
     ACOS,
     ADD,
+    ADDC,
     ASIN,
     ATAN,
     ATANH,
@@ -39,6 +40,7 @@ from featcheck.numerics.committee.kernels import (
     MAX,
     MIN,
     MUL,
+    MULC,
     POW,
     POWI,
     SIGN,
@@ -107,13 +109,17 @@ def compile_programs(expressions: list[sp.Expr], variables: list[sp.Symbol]) -> 
     )
 
 
+def _constant(expr: sp.Expr) -> float:
+    value = complex(expr)
+    if value.imag != 0 or not math.isfinite(value.real):
+        raise InputError(f"cannot simulate with the constant {expr}")
+    return value.real
+
+
 def _emit(expr: sp.Expr, index, ops, operands, constants) -> int:
     """Append the postfix code of ``expr``; return the stack depth it needs."""
     if expr.is_Number or expr in (sp.pi, sp.E) or (expr.is_number and not expr.free_symbols):
-        value = complex(expr)
-        if value.imag != 0 or not math.isfinite(value.real):
-            raise InputError(f"cannot simulate with the constant {expr}")
-        constants.append(value.real)
+        constants.append(_constant(expr))
         ops.append(CONST)
         operands.append(len(constants) - 1)
         return 1
@@ -128,16 +134,22 @@ def _emit(expr: sp.Expr, index, ops, operands, constants) -> int:
     if isinstance(expr, sp.Add | sp.Mul | sp.Max | sp.Min):
         code = {sp.Add: ADD, sp.Mul: MUL, sp.Max: MAX, sp.Min: MIN}[type(expr)]
         args = list(expr.args)
-        if code in (ADD, MUL):  # fold the numeric terms or factors into one constant
+        folded = None
+        if code in (ADD, MUL):  # the numeric terms or factors: one constant, applied last
             numbers = [a for a in args if a.is_number and not a.free_symbols]
-            if len(numbers) > 1:
+            rest = [a for a in args if a not in numbers]
+            if numbers and rest:
                 folded = sp.Add(*numbers) if code == ADD else sp.Mul(*numbers)
-                args = [folded] + [a for a in args if a not in numbers]
+                args = rest
         depth = _emit(args[0], index, ops, operands, constants)
         for arg in args[1:]:
             depth = max(depth, 1 + _emit(arg, index, ops, operands, constants))
             ops.append(code)
             operands.append(0)
+        if folded is not None:
+            constants.append(_constant(folded))
+            ops.append(ADDC if code == ADD else MULC)
+            operands.append(len(constants) - 1)
         return depth
     if isinstance(expr, sp.Pow):
         base, exponent = expr.args

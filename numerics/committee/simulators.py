@@ -14,8 +14,8 @@ of ``V``, so ``B B^T = Omega = [[Q, M], [M^T, P]]``.  For ``x ~ N(0, I_d)`` the 
 ``chi^2 ~ chi^2_(d-n)`` independent of ``g``.  Any ``L`` with ``L L^T = Omega`` is ``B R``
 for an orthogonal ``R``, and ``R g`` has the law of ``g`` with the same norm, so one step is
 sampled exactly from ``n`` standard normals and one chi-square: ``O(n^3)`` work whatever ``d``
-(a positive semi-definite Cholesky factor of ``Omega``, rebuilt each step).  Label noise
-adds one normal.
+(a positive semi-definite Cholesky factor of ``Omega``; the teacher's rows, which do not move,
+are factored once and only the students' rows each step).  Label noise adds one normal.
 
 The kernel (:mod:`featcheck.numerics.committee.kernels`) is compiled by numba with the
 activation, its derivative and the link as stack programs

@@ -1,6 +1,6 @@
 """Online SGD of the learner variants (spherical, normalized, preconditioned) and of the unit
 scale of a spiked covariance: the exact reduced simulator against the full-d oracle, both
-against the derived ODE, the invariants of each step, and the plain step left unchanged."""
+against the derived ODE, the invariants of each step, and the plain step's numbers pinned."""
 
 from __future__ import annotations
 
@@ -222,9 +222,17 @@ def test_preconditioned_step_conserves_the_sigma_norm_to_first_order(kappa, conv
     assert np.all((ratio > 3.2) & (ratio < 4.8)), ratio
 
 
-def test_plain_variant_numbers_are_unchanged():
-    """The plain step gives, bit for bit, the numbers it gave before the variants existed
-    (values recorded from that version, same seeds)."""
+def test_plain_variant_numbers_are_pinned():
+    """The plain step gives, bit for bit, the numbers recorded here (same seeds): a change of
+    these numbers is a change of the simulators that has to be deliberate.
+
+    The full simulator's values are those it gave before the variants existed.  The reduced
+    simulator's were recorded again when its kernel started drawing the teacher's fields a
+    batch of steps ahead, factoring the Gram matrix in the order (spikes, teacher, students)
+    and drawing the chi-square inline: the same law from other random numbers.  The law
+    itself is what the reduced-vs-full KS tests and the ODE agreement tests of this file and
+    of test_committee_simulators.py and test_committee_spiked_simulators.py check; this test
+    only pins the numbers."""
     spiked = _model("plain", 2, 1, (3.0, -0.5))
     trained = committee_model(
         student_activation="relu",
@@ -238,14 +246,14 @@ def test_plain_variant_numbers_are_unchanged():
         train_second_layer=True,
     )
     recorded = {
-        ("spiked", "reduced"): [0.6288890191454609, -0.25426676440090723, 0.6748352651957924],
+        ("spiked", "reduced"): [0.5124338962254054, -0.24222646583034602, 0.7465937562483465],
         ("spiked", "full"): [0.4859167010268272, -0.27829298331317753, 0.7294683989067399],
-        ("trained", "reduced"): [0.4277988082585563, 0.14607642017287215, 0.2954667094802543],
+        ("trained", "reduced"): [0.4187454501437189, 0.09204131648458434, 0.3405209008551798],
         ("trained", "full"): [0.43823152165212653, 0.11698188130248471, 0.4037888394919085],
     }
     recorded_tail = {
-        ("spiked", "reduced"): -0.1306729704591313,
-        ("trained", "reduced"): 0.8857131362552336,
+        ("spiked", "reduced"): -0.12315499508077939,
+        ("trained", "reduced"): 0.9200561511561924,
         ("trained", "full"): 0.8506219048976376,
     }
     for name, model in (("spiked", spiked), ("trained", trained)):
