@@ -168,9 +168,9 @@ def find_fixed_points(ode: CommitteeOde) -> tuple[list[FixedPointReport], str]:
             reports.append(_report(ode, compiled, "symmetric", state, p))
         notes.append(
             "symmetric fixed points: scipy.optimize.root (Levenberg-Marquardt, then hybrid) from "
-            "a grid of starts on the "
-            "subspace Q_kk = q, Q_kl = c, M_km = r; stability from the eigenvalues of the full "
-            "Jacobian (central differences); zeros no start reaches are missed"
+            "a grid of starts on the subspace Q_kk = q (1 on the sphere), Q_kl = c, M_km = r; "
+            "stability from the eigenvalues of the full Jacobian (central differences); zeros "
+            "no start reaches are missed"
         )
     teacher = teacher_state(ode)
     if teacher is not None:
@@ -205,7 +205,7 @@ def _symmetric_zeros(ode, subspace, reduced: CompiledSystem, p: tuple) -> list[n
             with np.errstate(all="ignore"):
                 y = root(f, start, method=method, options={"xtol": 1e-14}).x
             residual = np.abs(reduced.rhs(y, p)).max() if np.all(np.isfinite(y)) else np.inf
-            if residual <= RESIDUAL * scale and y[0] > 0:
+            if residual <= RESIDUAL * scale and (variables[0] != "q" or y[0] > 0):
                 break
         else:
             continue

@@ -8,7 +8,8 @@ student units and with every permutation of the teacher units.  The subspace
     Q_kk = q,   Q_kl = c (k != l),   M_km = r,   (a_k = a when trained)
 
 is then invariant: a state in it is fixed by those permutations, and so is its velocity.
-Restricted to it the dynamics has three variables (four with a trained second layer); its
+Restricted to it the dynamics has three variables (four with a trained second layer; one
+fewer for the spherical variants, where ``q = 1`` is not a variable since ``Q_kk`` stays 1); its
 fixed points are the *symmetric* (unspecialised) fixed points of Saad and Solla,
 Phys. Rev. E 52, 4225 (1995), whose instability in the directions that break the symmetry
 sets the length of the plateau: from a distance ``delta`` off the subspace the trajectory
@@ -72,15 +73,20 @@ def symmetric_subspace(ode: CommitteeOde) -> SymmetricSubspace | None:
         return None
     fields = ode.fields
     K = model.K
+    sphere = model.learner.spherical  # Q_kk = 1 for good: q is not a variable
+    diagonal = sp.Integer(1) if sphere else q_sym
     embedding: dict[sp.Symbol, sp.Expr] = {}
     for k in range(K):
         for j in range(k, K):
-            embedding[fields.q(k, j)] = q_sym if k == j else c_sym
+            embedding[fields.q(k, j)] = diagonal if k == j else c_sym
     for k in range(K):
         for m in range(M):
             embedding[fields.m(k, m)] = r_sym
-    variables: tuple[sp.Symbol, ...] = (q_sym, c_sym, r_sym) if K > 1 else (q_sym, r_sym)
-    representatives = [fields.q(0, 0)] + ([fields.q(0, 1)] if K > 1 else []) + [fields.m(0, 0)]
+    variables: tuple[sp.Symbol, ...] = ((c_sym,) if K > 1 else ()) + (r_sym,)
+    representatives = ([fields.q(0, 1)] if K > 1 else []) + [fields.m(0, 0)]
+    if not sphere:
+        variables = (q_sym, *variables)
+        representatives = [fields.q(0, 0), *representatives]
     if student.trained:
         for k in range(K):
             embedding[fields.a(k)] = a_sym
