@@ -50,6 +50,7 @@ ADMISSIBLE = 1e-9
 SAME = 1e-7
 ZERO_ERROR = 1e-12
 SEED_DISTANCE = 1e-3
+NEWTON_STEPS = 10
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,8 @@ def find_fixed_points(
         notes.append(
             "other fixed points: scipy.optimize.root (hybrid, then Levenberg-Marquardt) from "
             "the slow points of the trajectory (local minima of |d state/dt|, and its end; "
-            f"{searched} not already at a fixed point); kept when max|f| <= 1e-10 of its "
+            f"{searched} of {len(starts)} searched, the others next to a point found already); "
+            "kept when max|f| <= 1e-10 of its "
             "largest value along the trajectory and the Gram matrix of (W, U, Theta) is "
             "positive semi-definite; constant coordinates (Q_kk on the sphere) held fixed"
         )
@@ -322,7 +324,9 @@ def _newton(
     ode: CommitteeOde, compiled: CompiledSystem, p: tuple, start: np.ndarray
 ) -> np.ndarray | None:
     """A zero of the right-hand side near ``start`` in the free coordinates (the others held
-    at their value in ``start``), or None if neither method converges to a finite point."""
+    at their value in ``start``; at most ``NEWTON_STEPS (n + 1)`` evaluations per method, so
+    a start far from any zero costs little), or None if neither method ends at a finite
+    point."""
     free = free_coordinates(ode)
     state = np.array(start, dtype=float)
 
@@ -339,9 +343,11 @@ def _newton(
         return compiled.jacobian(full(y), p)[np.ix_(free, free)]
 
     best, best_residual = None, np.inf
+    budget = NEWTON_STEPS * (len(free) + 1)  # near a zero a few steps do; far off, give up
+    options = {"hybr": {"xtol": 1e-14, "maxfev": budget}, "lm": {"xtol": 1e-14, "maxiter": budget}}
     for method in ("hybr", "lm"):
         with np.errstate(all="ignore"):
-            y = root(f, state[free], jac=jac, method=method, options={"xtol": 1e-14}).x
+            y = root(f, state[free], jac=jac, method=method, options=options[method]).x
         if not np.all(np.isfinite(y)):
             continue
         residual = np.abs(compiled.rhs(full(y), p)).max()
