@@ -1,14 +1,16 @@
 """Library functions behind ``featcheck ode`` and ``featcheck simulate``.
 
 :func:`integrate_committee` derives a model's overlap ODEs, integrates them with
-:func:`featcheck.numerics.ode.integrate`, finds the symmetric fixed points and the teacher
-fixed point, and measures the escape time from the plateau the trajectory visits.
+:func:`featcheck.numerics.ode.integrate`, finds fixed points (symmetric ones, the teacher, and
+those the trajectory slows down near: :func:`~featcheck.numerics.committee.fixed_points.
+find_fixed_points`) and measures the escape time from the plateau the trajectory visits.
 :func:`simulate_committee` runs online SGD (the exact reduced simulator, or the full
 ``d``-dimensional one) and summarises the replicas by their mean and a 95% confidence band
 at each time.  Both return frozen dataclasses with ``to_json()``.
 
-Escape time: the plateau is the unstable symmetric fixed point (``eps_g > 0``) that the
-trajectory comes closest to, if it comes within :data:`PLATEAU_DISTANCE` of it (largest
+Escape time: the plateau is the unstable fixed point (``eps_g > 0``; symmetric, or found
+from the slow points of the trajectory, so under a spike and for every learner variant too)
+that the trajectory comes closest to, if it comes within :data:`PLATEAU_DISTANCE` of it (largest
 difference of an overlap); the escape time is the first time after that closest approach at
 which the generalisation error falls below half the plateau's.  For a simulation it is the
 median over replicas of the first sampled time at which this happens (None when fewer than
@@ -199,7 +201,7 @@ def _plateau(
 ) -> Plateau | None:
     best = None
     for point in fixed_points:
-        if point.kind != "symmetric" or point.stability != "unstable":
+        if point.stability != "unstable":
             continue
         if point.generalization_error <= 0:
             continue
@@ -259,7 +261,7 @@ def integrate_committee(
         t, y = np.array([0.0]), y0[:, None]
     p = compiled.parameters(ode.parameter_values)
     eps = non_negative(compiled.observable("generalization_error", y, p))
-    fixed_points, note = find_fixed_points(ode)
+    fixed_points, note = find_fixed_points(ode, y)
 
     def refine(start: np.ndarray, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         grid = np.linspace(0.0, t1 - t0, 401)

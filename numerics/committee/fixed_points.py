@@ -1,32 +1,56 @@
-"""Fixed points of a committee model's overlap ODE: symmetric (plateaus) and the teacher.
+"""Fixed points of a committee model's overlap ODE: symmetric (plateaus), the teacher, and
+those the integrated trajectory slows down near.
 
 Symmetric fixed points are zeros of the reduced right-hand side on the symmetric subspace
-(:func:`featcheck.theory.committee.plateaus.symmetric_subspace`), found by
-``scipy.optimize.root`` (Levenberg-Marquardt, then the hybrid method) from a grid of starts
-(outside the admissible overlaps, where the right-hand side is not finite, a large constant
-pushes the iteration back); a zero is kept when the
-reduced right-hand side is below ``1e-11`` (relative to its largest value on the grid) and
-the embedded overlaps are admissible (``[[Q, M], [M^T, P]]`` positive semi-definite).  Their
-stability comes from the eigenvalues of the Jacobian of the *full* system there (directions
-that break the symmetry included); the largest positive one is the predicted escape rate.
-Numeric: zeros that no start reaches are missed.
+(:func:`featcheck.theory.committee.plateaus.symmetric_subspace`; isotropic models with
+interchangeable units), found by ``scipy.optimize.root`` (Levenberg-Marquardt, then the hybrid
+method) from a grid of starts (outside the admissible overlaps, where the right-hand side is
+not finite, a large constant pushes the iteration back); a zero is kept when the reduced
+right-hand side is below ``1e-11`` (relative to its largest value on the grid) and the
+embedded overlaps are admissible.  These include plateaus no trajectory visits.
+
+Every model, spiked or not and for every learner variant, gets a general search
+(:func:`find_fixed_points`): the teacher configurations of
+:func:`~featcheck.theory.committee.plateaus.teacher_candidates` tested by their residual, and
+Newton-type root finding (hybrid, then Levenberg-Marquardt, with the Jacobian) on the full
+system from the slow points of the trajectory (:func:`slow_points`: the local minima of
+``|d state/dt|`` and the end point).  A zero is kept when ``max|f|`` is at most ``1e-10`` of
+its largest value along the trajectory and the Gram matrix of ``(W, U, Theta)`` is positive
+semi-definite (:func:`admissible`); coinciding zeros are merged.  Coordinates that do not move
+(``Q_kk = 1`` of the spherical variants) are held fixed and left out of the root finding and
+of the Jacobian, which would otherwise have a spurious zero eigenvalue for each.
+
+Stability comes from the eigenvalues of the Jacobian (central differences of the right-hand
+side; directions that break the symmetry included) in the free coordinates: ``unstable``
+when the leading real part exceeds ``1e-7`` of the largest modulus, ``stable`` when it is
+below minus that, ``degenerate`` otherwise; the largest positive one is the predicted escape
+rate.  Numeric: zeros that no start reaches are missed.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 from scipy.optimize import root
+from scipy.signal import argrelmin
 
 from featcheck.numerics.jsonable import JsonResult, plain
 from featcheck.numerics.ode import CompiledSystem, compile_system
 from featcheck.theory.committee.overlap_ode import CommitteeOde
-from featcheck.theory.committee.plateaus import symmetric_subspace, teacher_state
+from featcheck.theory.committee.plateaus import symmetric_subspace, teacher_candidates
 
 ZERO_EIGENVALUE = 1e-7
 RESIDUAL = 1e-11
+GENERAL_RESIDUAL = 1e-10
+ADMISSIBLE = 1e-9
+SAME = 1e-7
+ZERO_ERROR = 1e-12
+SEED_DISTANCE = 1e-3
+NEWTON_STEPS = 10
 
 
 @dataclass(frozen=True)
@@ -75,6 +99,8 @@ class FixedPointReport(JsonResult):
     def describe(self) -> str:
         rate = f", escape rate {self.escape_rate:.4g}" if self.escape_rate else ""
         leading = max(e.real for e in self.eigenvalues)
+        if self.stability == "degenerate":
+            leading = 0.0  # below ZERO_EIGENVALUE of the largest: rounding, not a rate
         return (
             f"{self.kind}: eps_g = {self.generalization_error:.6g}, {self.stability} "
             f"(leading eigenvalue {leading:.4g}{rate})"
@@ -109,19 +135,59 @@ def unpack_spike(state: np.ndarray, K: int, M: int, R: int) -> list:
     return np.asarray(state[start : start + K * R]).reshape(K, R).tolist()
 
 
-def _admissible(ode: CommitteeOde, state: np.ndarray) -> bool:
-    K, M = ode.model.K, ode.model.M
-    Q, Mm, _ = unpack(state, K, M, ode.model.student.trained, ode.model.R)
-    P = np.array([[float(v) for v in row] for row in ode.model.teacher.overlaps])
-    omega = np.block([[np.array(Q), np.array(Mm)], [np.array(Mm).T, P]])
+def gram(ode: CommitteeOde, state: np.ndarray) -> np.ndarray:
+    """The Gram matrix ``[[Q, M, S], [M^T, P, T], [S^T, T^T, I]]`` of ``(W, U, Theta)`` at
+    ``state`` (``[[Q, M], [M^T, P]]`` for isotropic data)."""
+    model = ode.model
+    K, M, R = model.K, model.M, model.R
+    Q, Mm, _ = unpack(state, K, M, model.student.trained, R)
+    P = np.array([[float(v) for v in row] for row in model.teacher.overlaps])
+    blocks = [[np.array(Q), np.array(Mm)], [np.array(Mm).T, P]]
+    if R:
+        S = np.array(unpack_spike(state, K, M, R))
+        T = np.array([[float(v) for v in row] for row in model.teacher.spike_overlaps])
+        blocks[0].append(S)
+        blocks[1].append(T)
+        blocks.append([S.T, T.T, np.eye(R)])
+    return np.block(blocks)
+
+
+def admissible(ode: CommitteeOde, state: np.ndarray) -> bool:
+    """True when the overlaps at ``state`` are those of actual vectors: the Gram matrix
+    (:func:`gram`) positive semi-definite up to ``1e-9`` of its largest entry."""
+    if not np.all(np.isfinite(state)):
+        return False
+    omega = gram(ode, state)
     scale = max(1.0, np.abs(omega).max())
-    return bool(np.linalg.eigvalsh(omega).min() >= -1e-9 * scale)
+    return bool(np.linalg.eigvalsh(omega).min() >= -ADMISSIBLE * scale)
+
+
+_admissible = admissible
+
+
+def free_coordinates(ode: CommitteeOde) -> np.ndarray:
+    """Indices of the state coordinates that move: all but those whose right-hand side is
+    identically zero, and ``Q_kk`` for the spherical variants (their right-hand side vanishes
+    on the sphere, whether or not sympy cancels it to zero)."""
+    cached = ode.__dict__.get("_free_coordinates")
+    if cached is not None:
+        return cached
+    model = ode.model
+    fixed = set()
+    if model.learner.spherical:
+        pairs = zip(*np.triu_indices(model.K), strict=True)
+        fixed = {i for i, (k, j) in enumerate(pairs) if k == j}
+    rhs = ode.system.rhs
+    free = np.array([i for i, r in enumerate(rhs) if i not in fixed and sp.sympify(r) != 0])
+    ode.__dict__["_free_coordinates"] = free
+    return free
 
 
 def _report(
     ode: CommitteeOde, compiled: CompiledSystem, kind: str, state: np.ndarray, p: tuple
 ) -> FixedPointReport:
-    jacobian = compiled.jacobian(state, p)
+    free = free_coordinates(ode)
+    jacobian = compiled.jacobian(state, p)[np.ix_(free, free)]
     eigenvalues = np.linalg.eigvals(jacobian)
     order = np.argsort(-eigenvalues.real)
     eigenvalues = eigenvalues[order]
@@ -134,6 +200,9 @@ def _report(
     else:
         stability = "degenerate"
     error = non_negative(float(compiled.observable("generalization_error", state, p)))
+    initial = float(compiled.observable("generalization_error", _initial(ode), p))
+    if abs(error) <= ZERO_ERROR * max(abs(initial), 1e-300):
+        error = 0.0  # rounding of an exact zero (a normalized teacher, say)
     K, M, R = ode.model.K, ode.model.M, ode.model.R
     Q, Mm, a = unpack(state, K, M, ode.model.student.trained, R)
     return FixedPointReport(
@@ -149,36 +218,212 @@ def _report(
     )
 
 
-def find_fixed_points(ode: CommitteeOde) -> tuple[list[FixedPointReport], str]:
-    """Symmetric fixed points and the teacher fixed point, with a note on the method."""
+def find_fixed_points(
+    ode: CommitteeOde,
+    trajectory: np.ndarray | None = None,
+    *,
+    seeds: Sequence = (),
+    symmetric: bool = True,
+) -> tuple[list[FixedPointReport], str]:
+    """Fixed points of the overlap ODE, with a note on how they were found.
+
+    * ``symmetric``: zeros on the symmetric subspace (isotropic models with interchangeable
+      units only), from a grid of starts (skipped with ``symmetric=False``);
+    * ``teacher``: a configuration of :func:`~featcheck.theory.committee.plateaus.
+      teacher_candidates` (``W = U``, or the unit vectors along ``U`` on the sphere) whose
+      residual passes the test below;
+    * ``visited``: zeros found by root finding from the slow points of ``trajectory`` (the
+      integrated states, one column per time: :func:`slow_points`) and from ``seeds``.
+
+    A zero is kept when ``max|f| <= 1e-10`` times the largest ``max|f|`` along the
+    trajectory (at the initial state and the seeds without one; at least ``1e-14``) and the
+    Gram matrix of ``(W, U, Theta)`` is positive semi-definite (:func:`admissible`).
+    Coordinates whose right-hand side vanishes identically (``Q_kk = 1`` of the spherical
+    variants) are constants of the motion: they are held at the seed's value, the root
+    finding moves the others only, and the stability comes from the Jacobian restricted to
+    the free coordinates (the full one has a spurious zero eigenvalue per constant).  Zeros
+    that coincide (within ``1e-7`` in every overlap, up to a permutation of interchangeable
+    student units) are reported once, the first kind in the order above.
+    """
     compiled = compile_system(ode.system)
     p = compiled.parameters(ode.parameter_values)
-    reports: list[FixedPointReport] = []
+    points: list[tuple[str, np.ndarray]] = []
     notes = []
-    subspace = symmetric_subspace(ode)
-    if subspace is None:
+    subspace = symmetric_subspace(ode) if symmetric else None
+    if symmetric and subspace is None:
         notes.append(
             "no symmetric subspace (the teacher is not a committee of interchangeable units, "
-            "or the second-layer weights differ)"
+            "the second-layer weights differ, or the covariance is spiked)"
         )
-    else:
+    elif subspace is not None:
         reduced = compile_system(subspace.system)
         for location in _symmetric_zeros(ode, subspace, reduced, p):
             state = np.array([float(v) for v in subspace.embed(tuple(location))])
-            reports.append(_report(ode, compiled, "symmetric", state, p))
+            points.append(("symmetric", state))
         notes.append(
             "symmetric fixed points: scipy.optimize.root (Levenberg-Marquardt, then hybrid) from "
             "a grid of starts on the "
-            "subspace Q_kk = q, Q_kl = c, M_km = r; stability from the eigenvalues of the full "
-            "Jacobian (central differences); zeros no start reaches are missed"
+            "subspace Q_kk = q (1 on the sphere), Q_kl = c, M_km = r; stability from the "
+            "eigenvalues of the full Jacobian (central differences; in the free coordinates); "
+            "zeros no start reaches are missed"
         )
-    teacher = teacher_state(ode)
-    if teacher is not None:
-        state = np.array([float(v) for v in teacher])
-        residual = np.abs(compiled.rhs(state, p)).max()
-        if residual < 1e-9:
-            reports.append(_report(ode, compiled, "teacher", state, p))
-    return reports, "; ".join(notes)
+    starts = [np.asarray(s, dtype=float) for s in seeds]
+    if trajectory is not None:
+        trajectory = np.asarray(trajectory, dtype=float)
+        starts += slow_points(ode, compiled, p, trajectory)
+        speeds = np.abs(compiled.rhs(trajectory, p))
+    else:
+        at = [_initial(ode), *starts]
+        speeds = np.abs(np.array([compiled.rhs(s, p) for s in at]))
+    finite = speeds[np.isfinite(speeds)]
+    tolerance = max(GENERAL_RESIDUAL * (float(finite.max()) if finite.size else 0.0), 1e-14)
+    same = _equivalence(ode)
+    for candidate in teacher_candidates(ode):
+        state = np.array([float(v) for v in candidate])
+        if _accept(ode, compiled, p, state, tolerance):
+            points.append(("teacher", state))
+    searched = 0
+    for start in starts:
+        if any(same(start, s, SEED_DISTANCE) for _, s in points):
+            continue  # the iteration would end where an earlier one did
+        state = _newton(ode, compiled, p, start)
+        searched += 1
+        if state is None or not _accept(ode, compiled, p, state, tolerance):
+            continue
+        if not any(same(state, s, SAME) for _, s in points):
+            points.append(("visited", state))
+    if trajectory is not None or starts:
+        notes.append(
+            "other fixed points: scipy.optimize.root (hybrid, then Levenberg-Marquardt) from "
+            "the slow points of the trajectory (local minima of |d state/dt|, and its end; "
+            f"{searched} of {len(starts)} searched, the others next to a point found already); "
+            "kept when max|f| <= 1e-10 of its "
+            "largest value along the trajectory and the Gram matrix of (W, U, Theta) is "
+            "positive semi-definite; constant coordinates (Q_kk on the sphere) held fixed"
+        )
+    return [_report(ode, compiled, kind, state, p) for kind, state in points], "; ".join(notes)
+
+
+def _initial(ode: CommitteeOde) -> np.ndarray:
+    return np.array([float(v) for v in ode.initial_state])
+
+
+def _accept(
+    ode: CommitteeOde, compiled: CompiledSystem, p: tuple, state: np.ndarray, tolerance: float
+) -> bool:
+    """A zero to keep: finite, residual at most ``tolerance``, admissible overlaps."""
+    if not np.all(np.isfinite(state)):
+        return False
+    residual = compiled.rhs(state, p)
+    if not np.all(np.isfinite(residual)) or np.abs(residual).max() > tolerance:
+        return False
+    return admissible(ode, state)
+
+
+def _newton(
+    ode: CommitteeOde, compiled: CompiledSystem, p: tuple, start: np.ndarray
+) -> np.ndarray | None:
+    """A zero of the right-hand side near ``start`` in the free coordinates (the others held
+    at their value in ``start``; at most ``NEWTON_STEPS (n + 1)`` evaluations per method, so
+    a start far from any zero costs little), or None if neither method ends at a finite
+    point."""
+    free = free_coordinates(ode)
+    state = np.array(start, dtype=float)
+
+    def full(y: np.ndarray) -> np.ndarray:
+        x = state.copy()
+        x[free] = y
+        return x
+
+    def f(y: np.ndarray) -> np.ndarray:
+        value = compiled.rhs(full(y), p)[free]  # not finite outside the admissible overlaps
+        return value if np.all(np.isfinite(value)) else np.full_like(value, 1e3)
+
+    def jac(y: np.ndarray) -> np.ndarray:
+        return compiled.jacobian(full(y), p)[np.ix_(free, free)]
+
+    best, best_residual = None, np.inf
+    budget = NEWTON_STEPS * (len(free) + 1)  # near a zero a few steps do; far off, give up
+    options = {"hybr": {"xtol": 1e-14, "maxfev": budget}, "lm": {"xtol": 1e-14, "maxiter": budget}}
+    for method in ("hybr", "lm"):
+        with np.errstate(all="ignore"):
+            y = root(f, state[free], jac=jac, method=method, options=options[method]).x
+        if not np.all(np.isfinite(y)):
+            continue
+        residual = np.abs(compiled.rhs(full(y), p)).max()
+        if residual < best_residual:
+            best, best_residual = full(y), residual
+        if residual <= 1e-14:
+            break
+    return best
+
+
+def slow_points(
+    ode: CommitteeOde, compiled: CompiledSystem, p: tuple, states: np.ndarray, limit: int = 6
+) -> list[np.ndarray]:
+    """Where the trajectory ``states`` (one column per time) slows down: the local minima of
+    its speed ``|d state/dt|`` at least a factor 2 below the larger of the speeds on either
+    side (the plateaus it visits), the ``limit`` deepest of them, and its end point; a point
+    within :data:`SEED_DISTANCE` of one taken already is left out."""
+    with np.errstate(all="ignore"):
+        speed = np.linalg.norm(compiled.rhs(states, p), axis=0)
+    n = states.shape[1]
+    chosen = [states[:, -1]]
+    if n < 3 or not np.all(np.isfinite(speed)):
+        return chosen
+    left = np.maximum.accumulate(speed)  # the largest speed up to each time
+    right = np.maximum.accumulate(speed[::-1])[::-1]  # and from each time on
+    dips = []
+    for i in argrelmin(speed)[0]:
+        depth = min(left[i - 1], right[i + 1]) / max(speed[i], 1e-300)
+        if depth >= 2:
+            dips.append((depth, int(i)))
+    for _, i in sorted(dips, reverse=True):
+        if len(chosen) > limit:
+            break
+        point = states[:, i]
+        if not any(np.abs(point - c).max() < SEED_DISTANCE for c in chosen):
+            chosen.append(point)
+    return chosen[1:] + chosen[:1]
+
+
+def _equivalence(ode: CommitteeOde):
+    """``same(x, y, tol)``: True when ``x`` and ``y`` differ by at most ``tol`` in every
+    coordinate up to a permutation of the student units that is a symmetry of the model
+    (units with equal fixed ``a_k``, or any when ``a`` is trained; only for ``K <= 6``)."""
+    model = ode.model
+    K, M, R = model.K, model.M, model.R
+    trained = model.student.trained
+    layer = model.student.second_layer
+    index = {}
+    rows, cols = np.triu_indices(K)
+    for i, (k, j) in enumerate(zip(rows, cols, strict=True)):
+        index[("q", k, j)] = index[("q", j, k)] = i
+    offset = len(rows)
+    n = len(ode.system.state)
+    perms = []
+    candidates = itertools.permutations(range(K)) if K <= 6 else [tuple(range(K))]
+    for pi in candidates:
+        if not trained and any(layer[pi[k]] != layer[k] for k in range(K)):
+            continue
+        order = np.empty(n, dtype=int)
+        for i, (k, j) in enumerate(zip(rows, cols, strict=True)):
+            order[i] = index[("q", pi[k], pi[j])]
+        for k in range(K):
+            for m in range(M):
+                order[offset + k * M + m] = offset + pi[k] * M + m
+            for r in range(R):
+                base = offset + K * M
+                order[base + k * R + r] = base + pi[k] * R + r
+            if trained:
+                base = offset + K * M + K * R
+                order[base + k] = base + pi[k]
+        perms.append(order)
+
+    def same(x: np.ndarray, y: np.ndarray, tolerance: float) -> bool:
+        return any(np.abs(x - y[order]).max() <= tolerance for order in perms)
+
+    return same
 
 
 def _symmetric_zeros(ode, subspace, reduced: CompiledSystem, p: tuple) -> list[np.ndarray]:
@@ -205,7 +450,7 @@ def _symmetric_zeros(ode, subspace, reduced: CompiledSystem, p: tuple) -> list[n
             with np.errstate(all="ignore"):
                 y = root(f, start, method=method, options={"xtol": 1e-14}).x
             residual = np.abs(reduced.rhs(y, p)).max() if np.all(np.isfinite(y)) else np.inf
-            if residual <= RESIDUAL * scale and y[0] > 0:
+            if residual <= RESIDUAL * scale and (variables[0] != "q" or y[0] > 0):
                 break
         else:
             continue

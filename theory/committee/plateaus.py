@@ -8,7 +8,8 @@ student units and with every permutation of the teacher units.  The subspace
     Q_kk = q,   Q_kl = c (k != l),   M_km = r,   (a_k = a when trained)
 
 is then invariant: a state in it is fixed by those permutations, and so is its velocity.
-Restricted to it the dynamics has three variables (four with a trained second layer); its
+Restricted to it the dynamics has three variables (four with a trained second layer; one
+fewer for the spherical variants, where ``q = 1`` is not a variable since ``Q_kk`` stays 1); its
 fixed points are the *symmetric* (unspecialised) fixed points of Saad and Solla,
 Phys. Rev. E 52, 4225 (1995), whose instability in the directions that break the symmetry
 sets the length of the plateau: from a distance ``delta`` off the subspace the trajectory
@@ -19,6 +20,11 @@ With ``K = M``, no label noise, ``phi = g`` and ``a = a*``, the teacher itself (
 ``Q = M = P``) is a fixed point where the generalisation error is zero
 (:func:`teacher_state`; under a spiked covariance also ``S = T``).  A spiked model has no
 symmetric subspace here: the spikes single out directions.
+
+The teacher can be a fixed point without ``phi = g``: a normalized student
+``phi(lambda_k/sqrt(s_k))`` equals a teacher ``g(nu_k/sigma_k)`` at ``w_k = u_k`` (or at
+``w_k = u_k/||u_k||`` on the sphere).  :func:`teacher_candidates` lists these configurations
+without comparing activations; whether one is a fixed point is for its residual to decide.
 """
 
 from __future__ import annotations
@@ -72,15 +78,20 @@ def symmetric_subspace(ode: CommitteeOde) -> SymmetricSubspace | None:
         return None
     fields = ode.fields
     K = model.K
+    sphere = model.learner.spherical  # Q_kk = 1 for good: q is not a variable
+    diagonal = sp.Integer(1) if sphere else q_sym
     embedding: dict[sp.Symbol, sp.Expr] = {}
     for k in range(K):
         for j in range(k, K):
-            embedding[fields.q(k, j)] = q_sym if k == j else c_sym
+            embedding[fields.q(k, j)] = diagonal if k == j else c_sym
     for k in range(K):
         for m in range(M):
             embedding[fields.m(k, m)] = r_sym
-    variables: tuple[sp.Symbol, ...] = (q_sym, c_sym, r_sym) if K > 1 else (q_sym, r_sym)
-    representatives = [fields.q(0, 0)] + ([fields.q(0, 1)] if K > 1 else []) + [fields.m(0, 0)]
+    variables: tuple[sp.Symbol, ...] = ((c_sym,) if K > 1 else ()) + (r_sym,)
+    representatives = ([fields.q(0, 1)] if K > 1 else []) + [fields.m(0, 0)]
+    if not sphere:
+        variables = (q_sym, *variables)
+        representatives = [fields.q(0, 0), *representatives]
     if student.trained:
         for k in range(K):
             embedding[fields.a(k)] = a_sym
@@ -131,6 +142,34 @@ def teacher_state(ode: CommitteeOde) -> tuple[sp.Expr, ...] | None:
     if student.trained:
         values += list(teacher.second_layer)
     return tuple(values)
+
+
+def teacher_candidates(ode: CommitteeOde) -> list[tuple[sp.Expr, ...]]:
+    """The configurations where the student may coincide with the teacher (``K = M``):
+    ``W = U`` (``Q = M = P``, ``S = T``) or, for the spherical variants, the unit vectors
+    ``w_k = u_k/||u_k||`` instead (``Q_kl = P_kl/sqrt(P_kk P_ll)``, ``M_km = P_km/sqrt(P_kk)``,
+    ``S_kr = T_kr/sqrt(P_kk)``), with ``a = a*`` when the second layer is trained (the
+    student's initial ``a`` for a link teacher).  Nothing is checked here: a candidate is a
+    fixed point only if the right-hand side vanishes there."""
+    model = ode.model
+    teacher, student = model.teacher, model.student
+    K, M, R = model.K, model.M, model.R
+    if K != M:
+        return []
+    P, T = teacher.overlaps, teacher.spike_overlaps
+    layer = teacher.second_layer if teacher.is_committee else student.second_layer
+    scalings = [[sp.Integer(1)] * K]
+    if model.learner.spherical:
+        scalings = [[1 / sp.sqrt(P[k][k]) for k in range(K)]]
+    candidates = []
+    for c in scalings:
+        values = [c[k] * c[j] * P[k][j] for k in range(K) for j in range(k, K)]
+        values += [c[k] * P[k][m] for k in range(K) for m in range(M)]
+        values += [c[k] * T[k][r] for k in range(K) for r in range(R)]
+        if student.trained:
+            values += list(layer)
+        candidates.append(tuple(sp.sympify(v) for v in values))
+    return candidates
 
 
 def escape_time(rate: float, distance: float, exit_distance: float = 1.0) -> float:
