@@ -29,6 +29,8 @@ FAMILIES = {
     "preconditioning-gain": ["preconditioning-gain", "--comparator", "normalized"],
     "onestep": ["onestep", "--activation", "relu"],
     "linear": ["linear", "--data", "gaussian", "--dim", "3", "--depth", "2"],
+    "committee": ["ode", "saad-solla"],
+    "committee-spiked-variant": ["ode", "spiked-normalized"],
 }
 
 #: the committed LaTeX documents and the ``featcheck derive`` arguments that write them
