@@ -53,6 +53,8 @@ from featcheck.theory.parsing import parse_expression
 ALGORITHMS = ("online-sgd", "gradient-flow")
 #: How a step moves ``w_k`` (see :class:`Learner`).
 VARIANTS = ("plain", "spherical", "normalized", "preconditioned")
+#: One-sample losses: ``(y - yhat)^2/2`` or ``-y yhat``.
+LOSSES = ("square", "correlation")
 COVARIANCES = ("isotropic", "spiked")
 #: Scales of a spiked covariance: ``ba`` (``Sigma = I + sum_r kappa_r theta_r theta_r^T``) and
 #: ``unit`` (the same divided by its largest eigenvalue), as in the spiked single-index flows.
@@ -237,14 +239,19 @@ class Learner:
       gradient projected on the tangent space of the sphere; the spiked flows' ``plain``);
     * ``normalized``: the student ``phi(<w_k, x>/||Sigma^(1/2) w_k||)``, its gradient step,
       then ``w_k <- w_k/||w_k||``;
-    * ``preconditioned``: the normalized student, the step multiplied by ``Sigma^(-1)``, not
-      renormalised.
+    * ``preconditioned``: the normalized student, the step multiplied by ``Sigma^(-1)``, then
+      ``w_k`` rescaled so that ``w_k^T Sigma w_k`` keeps its value (gradient flow conserves it;
+      online SGD would let it grow at second order).
+
+    ``loss`` is the one-sample loss: ``square`` ``(y - yhat)^2/2`` (``delta_k = a_k
+    phi'(.)(y - yhat)``) or ``correlation`` ``-y yhat`` (``delta_k = a_k phi'(.) y``).
     """
 
     algorithm: str = "online-sgd"
     learning_rate: Number = sp.S.One
     second_layer_learning_rate: Number | None = None
     variant: str = "plain"
+    loss: str = "square"
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -255,6 +262,10 @@ class Learner:
         if self.variant not in VARIANTS:
             raise InputError(
                 f"[learner] variant must be one of {', '.join(VARIANTS)}, got {self.variant!r}"
+            )
+        if self.loss not in LOSSES:
+            raise InputError(
+                f"[learner] loss must be one of {', '.join(LOSSES)}, got {self.loss!r}"
             )
         for name in ("learning_rate", "second_layer_learning_rate"):
             value = getattr(self, name)
@@ -420,8 +431,9 @@ class CommitteeModel:
         learner = self.learner
         rate = f"eta = {learner.learning_rate}"
         algorithm = learner.algorithm
-        if learner.variant != "plain":
-            algorithm += f" ({learner.variant})"
+        details = [v for v in (learner.variant, learner.loss) if v not in ("plain", "square")]
+        if details:
+            algorithm += f" ({', '.join(details)})"
         return (
             f"teacher: {self.teacher.describe()}; student: K = {s.width}, "
             f"phi = {s.activation.name}, {layer}; {algorithm}, {rate}"
@@ -557,6 +569,7 @@ def committee_model(
     learning_rate: Any = 1,
     second_layer_learning_rate: Any = None,
     variant: str = "plain",
+    loss: str = "square",
     Q0: Any,
     M0: Any,
     covariance: str = "isotropic",
@@ -640,6 +653,7 @@ def committee_model(
         if second_layer_learning_rate is None
         else number(second_layer_learning_rate, "[learner] second_layer_learning_rate"),
         variant,
+        loss,
     )
     initial = Initial(
         matrix(Q0, "[initial] Q"),
@@ -668,7 +682,7 @@ TOML_KEYS: dict[str, tuple[str, ...]] = {
         "spike_overlaps",
     ),
     "student": ("activation", "width", "second_layer", "trained"),
-    "learner": ("algorithm", "variant", "learning_rate", "second_layer_learning_rate"),
+    "learner": ("algorithm", "variant", "loss", "learning_rate", "second_layer_learning_rate"),
     "initial": ("Q", "M", "S"),
 }
 REQUIRED_TABLES = ("teacher", "student", "initial")
@@ -750,6 +764,7 @@ def model_from_mapping(spec: Mapping[str, Any], name: str = "model") -> Committe
         learning_rate=learner.get("learning_rate", 1),
         second_layer_learning_rate=learner.get("second_layer_learning_rate"),
         variant=_string(learner, "variant", "learner") or "plain",
+        loss=_string(learner, "loss", "learner") or "square",
         Q0=initial["Q"],
         M0=initial["M"],
         covariance=covariance,
