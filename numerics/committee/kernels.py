@@ -254,6 +254,9 @@ VARIANT_CODES = {
     "normalized": NORMALIZED,
     "preconditioned": PRECONDITIONED,
 }
+#: The one-sample losses, as the kernels see them: ``(y - yhat)^2/2`` and ``-y yhat``.
+SQUARE, CORRELATION = 0, 1
+LOSS_CODES = {"square": SQUARE, "correlation": CORRELATION}
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -273,6 +276,26 @@ def renormalise(Q, Mm, Sm, norms):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def restore_sigma_norms(Q, Mm, Sm, kappa, alpha, target, factors):
+    """``w_k <- w_k sqrt(target_k/s_k)`` with ``s_k = w_k^T Sigma w_k = alpha (Q_kk + sum_r
+    kappa_r S_kr^2)`` on the overlaps: with ``f_k = sqrt(target_k/s_k)``, ``Q_kl *= f_k f_l``,
+    ``M_km *= f_k``, ``S_kr *= f_k`` (``factors`` is scratch of length K)."""
+    K = Q.shape[0]
+    for k in range(K):
+        s = Q[k, k]
+        for r in range(Sm.shape[1]):
+            s += kappa[r] * Sm[k, r] * Sm[k, r]
+        factors[k] = math.sqrt(target[k] / (alpha * s))
+    for k in range(K):
+        for o in range(K):
+            Q[k, o] *= factors[k] * factors[o]
+        for m in range(Mm.shape[1]):
+            Mm[k, m] *= factors[k]
+        for r in range(Sm.shape[1]):
+            Sm[k, r] *= factors[k]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def normalized_step(
     variant, c, alpha, kappa, omega, field, lt, norm2, delta, Q, Mm, Sm, A, B, pi, Y, mu, tau
 ):
@@ -280,8 +303,9 @@ def normalized_step(
 
     ``omega`` is the Gram matrix of ``v = (w_1, ..., w_K, u_1, ..., u_M, theta_1, ...,
     theta_R)`` before the step, ``field[i] = <v_i, x>`` (so ``lambda_k``, ``nu_m``, ``xi_r``),
-    ``lt[k] = lambda_k/sqrt(s_k)`` with ``s_k = w_k^T Sigma w_k``, ``delta[k] = dt_k =
-    a_k phi'(lt_k)(y - yhat)`` and ``norm2 = (|x_V|^2, chi^2)``: the squared norm of the part
+    ``lt[k] = lambda_k/sqrt(s_k)`` with ``s_k = w_k^T Sigma w_k``, ``delta[k] = dt_k``
+    (``a_k phi'(lt_k)(y - yhat)`` for the square loss, ``a_k phi'(lt_k) y`` for the
+    correlation loss) and ``norm2 = (|x_V|^2, chi^2)``: the squared norm of the part
     of ``x`` in ``V = span(v)`` and the chi-square of the complement (there
     ``x = sqrt(alpha) z``, so its squared norm is ``alpha chi^2``).  With ``c = eta/d``,
     ``A_k = c dt_k/sqrt(s_k)`` and ``B_k = c dt_k lt_k/s_k``, both steps are
@@ -310,10 +334,11 @@ def normalized_step(
       ``|p|^2 = (|x_V|^2 - sum_r b_r (2 - b_r) xi_r^2)/alpha^2 + chi^2/alpha``,
       ``Y_ik = omega_ik``, ``mu_k = pi_k``, ``tau_kl = Q_kl``.
 
-    The normalized learner then renormalises (:func:`renormalise`).  In both,
-    ``A_k lambda_k - B_k s_k = 0``: the step is orthogonal to ``w_k`` (normalized) or
-    ``Sigma``-orthogonal to it (preconditioned), so ``s_k`` only grows, by
-    ``Delta_k^T Sigma Delta_k``, a second-order term.
+    In both, ``A_k lambda_k - B_k s_k = 0``: the step is orthogonal to ``w_k`` (normalized)
+    or ``Sigma``-orthogonal to it (preconditioned), so ``s_k`` changes only by the
+    second-order ``Delta_k^T Sigma Delta_k``.  The caller then undoes that: the normalized
+    learner renormalises (:func:`renormalise`), the preconditioned one rescales ``w_k`` so
+    that ``s_k`` keeps its value before the step (:func:`restore_sigma_norms`).
     """
     K = Q.shape[0]
     M = Mm.shape[1]
@@ -394,6 +419,7 @@ def replica(
     variant,
     a,
     trained,
+    loss,
     ops,
     operands,
     constants,
@@ -409,8 +435,8 @@ def replica(
     """One replica of online SGD in the overlaps; ``Q``, ``Mm``, ``Sm``, ``a`` are updated in
     place.  ``Sm`` (K x R) and ``T`` (M x R) are the overlaps with the spikes, ``spike`` holds
     ``sqrt(1 + kappa_r) - 1`` and ``kappa`` the strengths (R = 0 for isotropic data), ``alpha``
-    the scale of ``Sigma = alpha (I + sum_r kappa_r theta_r theta_r^T)`` and ``variant`` a
-    code of :data:`VARIANT_CODES`.
+    the scale of ``Sigma = alpha (I + sum_r kappa_r theta_r theta_r^T)``, ``variant`` a
+    code of :data:`VARIANT_CODES` and ``loss`` one of :data:`LOSS_CODES`.
 
     The Gram matrix of ``(theta, u, w)``, in that order, is ``L L^T`` with ``L`` lower
     triangular.  The spikes are orthonormal, so their rows of ``L`` are ``e_1, ..., e_R`` and
@@ -428,16 +454,21 @@ def replica(
     students at once.  The law is that of independent fresh inputs at every step, and each
     replica's numbers depend only on its generator.
 
-    With ``c = eta/d``, ``lambda_k = <w_k, x>`` and ``delta_k = a_k phi'(lambda_k)(y - yhat)``,
-    the plain and spherical steps ``w_k <- w_k + c delta_k x`` give
+    With ``c = eta/d``, ``lambda_k = <w_k, x>``, the error ``e = y - yhat`` for the square loss
+    ``(y - yhat)^2/2`` and ``e = y`` for the correlation loss ``-y yhat`` (``y`` with its label
+    noise), and ``delta_k = a_k phi'(lambda_k) e``, the plain and spherical steps ``w_k <- w_k
+    + c delta_k x`` give
 
         Q'_kl = Q_kl + c (delta_k lambda_l + delta_l lambda_k) + c^2 delta_k delta_l |x|^2,
         M'_km = M_km + c delta_k nu_m,      S'_kr = S_kr + c delta_k xi_r,
 
     and the spherical one then renormalises (:func:`renormalise`).  The normalized and
     preconditioned students see ``lt_k = lambda_k/sqrt(s_k)``, ``s_k = w_k^T Sigma w_k =
-    alpha (Q_kk + sum_r kappa_r S_kr^2)``; their step is :func:`normalized_step`.  A trained
-    second layer moves by ``a_k <- a_k + (eta_a/d)(y - yhat) phi(lt_k)`` (``lt_k = lambda_k``
+    alpha (Q_kk + sum_r kappa_r S_kr^2)`` and ``delta_k = a_k phi'(lt_k) e``; their step is
+    :func:`normalized_step`, after which the normalized student renormalises and the
+    preconditioned one rescales ``w_k <- w_k sqrt(s_k/s'_k)`` (``s_k`` before the step,
+    ``s'_k`` after; :func:`restore_sigma_norms`), so that ``s_k`` keeps its initial value.  A
+    trained second layer moves by ``a_k <- a_k + (eta_a/d) e phi(lt_k)`` (``lt_k = lambda_k``
     for the plain and spherical students).
 
     Returns -1, or the step at which the overlaps stopped being finite or exceeded 1e8.
@@ -463,6 +494,7 @@ def replica(
     delta = np.empty(K)
     lt = np.empty((1, K))
     norms = np.empty(K)
+    sigma_norm = np.empty(K)  # s_k before the step
     A = np.empty(K)
     B = np.empty(K)
     pi = np.empty(n)
@@ -640,6 +672,7 @@ def replica(
                 s = Q[k, k]
                 for r in range(R):
                     s += kappa[r] * Sm[k, r] * Sm[k, r]
+                sigma_norm[k] = alpha * s
                 lt[0, k] = field[k] / math.sqrt(alpha * s)
         else:
             for k in range(K):
@@ -651,7 +684,8 @@ def replica(
         for k in range(K):
             phi[k] = stack[0, k]
             yhat += a[k] * phi[k]
-        error = y - yhat
+        # the square loss's error, or the label itself for the correlation loss
+        error = y - yhat if loss == SQUARE else y
         for k in range(K):
             dphi[k] = stack[1, k]
             delta[k] = a[k] * dphi[k] * error
@@ -689,6 +723,8 @@ def replica(
                     Sm[k, r] += c * delta[k] * field[K + M + r]
         if variant in (SPHERICAL, NORMALIZED):
             renormalise(Q, Mm, Sm, norms)
+        elif variant == PRECONDITIONED:
+            restore_sigma_norms(Q, Mm, Sm, kappa, alpha, sigma_norm, norms)
         if trained:
             for k in range(K):
                 a[k] += c_a * error * phi[k]

@@ -5,7 +5,10 @@ fresh input ``x``, so the new overlaps depend on ``x`` only through the local fi
 ``s = (lambda, nu) = (W x, U x)`` and ``|x|^2``:
 
     Q'_kl = Q_kl + (eta/d)(delta_k lambda_l + delta_l lambda_k) + (eta/d)^2 delta_k delta_l |x|^2
-    M'_km = M_km + (eta/d) delta_k nu_m,      a'_k = a_k + (eta_a/d)(y - yhat) phi(lambda_k).
+    M'_km = M_km + (eta/d) delta_k nu_m,      a'_k = a_k + (eta_a/d) e phi(lambda_k),
+
+with ``delta_k = a_k phi'(lambda_k) e`` and the error ``e = y - yhat`` for the square loss
+``(y - yhat)^2/2``, ``e = y`` for the correlation loss ``-y yhat`` (``y`` with its noise).
 
 Let ``V`` be an ``n``-dimensional subspace (``n = K + M``) containing ``span(W, U)``, ``B`` the
 ``n x n`` matrix of coordinates of ``w_1, ..., w_K, u_1, ..., u_M`` in an orthonormal basis
@@ -42,18 +45,21 @@ theta_r theta_r^T)`` (``alpha = 1``, or ``1/(1 + max(0, kappa_r))`` in the ``uni
 convention) the coordinates of ``x`` are ``sqrt(alpha) h`` and the complement contributes
 ``alpha chi^2`` to ``|x|^2``.  With ``s_k = w_k^T Sigma w_k`` and ``lt_k = lambda_k/sqrt(s_k)``:
 
-* ``plain``: ``w_k <- w_k + (eta/d) delta_k x``, ``delta_k = a_k phi'(lambda_k)(y - yhat)``;
+* ``plain``: ``w_k <- w_k + (eta/d) delta_k x``, ``delta_k = a_k phi'(lambda_k) e``;
 * ``spherical``: the plain step, then ``w_k <- w_k/||w_k||``, on the overlaps
   ``Q_kl /= sqrt(Q_kk Q_ll)``, ``M_km /= sqrt(Q_kk)``, ``S_kr /= sqrt(Q_kk)``;
-* ``normalized``: ``yhat = sum_j a_j phi(lt_j)``, ``dt_k = a_k phi'(lt_k)(y - yhat)``,
+* ``normalized``: ``yhat = sum_j a_j phi(lt_j)``, ``dt_k = a_k phi'(lt_k) e``,
   ``w_k <- w_k + (eta/d) dt_k (x/sqrt(s_k) - lt_k Sigma w_k/s_k)``, then renormalised;
-* ``preconditioned``: ``w_k <- w_k + (eta/d) dt_k (Sigma^(-1) x/sqrt(s_k) - lt_k w_k/s_k)``.
+* ``preconditioned``: ``w_k <- w_k + (eta/d) dt_k (Sigma^(-1) x/sqrt(s_k) - lt_k w_k/s_k)``,
+  then ``w_k <- w_k sqrt(s_k/s'_k)`` (``s'_k`` the value after the step), so that ``s_k``
+  keeps its initial value as under gradient flow; on the overlaps ``Q_kl`` is multiplied by
+  ``sqrt(s_k s_l/(s'_k s'_l))`` and ``M_km``, ``S_kr`` by ``sqrt(s_k/s'_k)``.
 
 Every new overlap is an inner product of ``x`` or ``Sigma^(-1) x`` and vectors of ``V`` (where
 ``Sigma`` and ``Sigma^(-1)`` act through the Gram matrix), plus the complement's ``alpha
 chi^2`` or ``chi^2/alpha``: still exact, ``O(n^3)`` per step
 (:func:`featcheck.numerics.committee.kernels.normalized_step` has the formulas).  A trained
-second layer moves by ``(eta_a/d)(y - yhat) phi(lt_k)``.
+second layer moves by ``(eta_a/d) e phi(lt_k)``.
 
 **Full-dimensional (the oracle).**  ``W`` is stored as ``(replicas, K, d)`` and every step
 draws ``x ~ N(0, I_d)`` for each replica, vectorised over replicas with numpy; the initial
@@ -74,9 +80,11 @@ import numpy as np
 import sympy as sp
 
 from featcheck.numerics.committee.kernels import (
+    LOSS_CODES,
     NORMALIZED,
     PRECONDITIONED,
     SPHERICAL,
+    SQUARE,
     VARIANT_CODES,
     replica,
 )
@@ -140,6 +148,7 @@ class _Setup:
     kappa: np.ndarray
     alpha: float
     variant: int
+    loss: int
     a0: np.ndarray
     trained: bool
     eta: float
@@ -158,6 +167,12 @@ def _setup(model: CommitteeModel) -> _Setup:
         raise InputError(
             f"the simulators do not know the learner variant {model.learner.variant!r} "
             f"(known: {', '.join(VARIANT_CODES)})"
+        )
+    loss = LOSS_CODES.get(model.learner.loss)
+    if loss is None:
+        raise InputError(
+            f"the simulators do not know the loss {model.learner.loss!r} "
+            f"(known: {', '.join(LOSS_CODES)})"
         )
     alpha = float(model.data.alpha)
     if not (math.isfinite(alpha) and alpha > 0):
@@ -185,6 +200,7 @@ def _setup(model: CommitteeModel) -> _Setup:
         np.array([float(k) for k in model.data.kappa], dtype=np.float64),
         alpha,
         variant,
+        loss,
         np.array([float(v) for v in model.student.second_layer]),
         model.student.trained,
         float(model.learner.learning_rate),
@@ -268,6 +284,7 @@ def simulate_reduced(
             setup.variant,
             setup.a0.copy(),
             setup.trained,
+            setup.loss,
             p.ops,
             p.operands,
             p.constants,
@@ -402,7 +419,8 @@ def simulate_full(
             s = np.einsum("rkd,rkd->rk", W, sigma_w)
             lam = lam / np.sqrt(s)  # the normalized field lt_k
         values = f_phi(lam)
-        error = y - np.sum(a * values, axis=1)
+        # the square loss's error y - yhat, or the label itself for the correlation loss
+        error = y - np.sum(a * values, axis=1) if setup.loss == SQUARE else y
         delta = a * f_dphi(lam) * error[:, None]
         if setup.variant == NORMALIZED:
             # w_k += c dt_k (x/sqrt(s_k) - lt_k Sigma w_k/s_k)
@@ -419,6 +437,10 @@ def simulate_full(
                 (delta / np.sqrt(s))[:, :, None] * inverse_x[:, None, :]
                 - (delta * lam / s)[:, :, None] * W
             )
+            # then w_k <- w_k sqrt(s_k/s'_k): w_k^T Sigma w_k keeps its value before the step
+            sigma_w = W + ((W @ Theta.T) * setup.kappa) @ Theta if R else W.copy()
+            sigma_w *= setup.alpha
+            W *= np.sqrt(s / np.einsum("rkd,rkd->rk", W, sigma_w))[:, :, None]
         else:
             W += c * delta[:, :, None] * x[:, None, :]
         if setup.variant in (SPHERICAL, NORMALIZED):
