@@ -283,12 +283,18 @@ def _derive(model: CommitteeModel) -> CommitteeOde:
     def student(*factors: Factor) -> sp.Expr:
         return sp.Add(*[a[j] * book(*factors, ("phi", j)) for j in range(K)])
 
+    correlation = learner.loss == "correlation"
+
     def residual(*factors: Factor) -> sp.Expr:
-        """``E[factors * (F(nu) - yhat)]``."""
+        """``E[factors * (F(nu) - yhat)]``; ``E[factors * F(nu)]`` for the correlation loss
+        ``-y yhat`` (whose ``delta_k`` is ``a_k phi' y``)."""
+        if correlation:
+            return teacher(*factors)
         return teacher(*factors) - student(*factors)
 
-    def square(*factors: Factor) -> sp.Expr:
-        """``E[factors * (F(nu) - yhat)^2]``."""
+    def square(*factors: Factor, loss: bool = False) -> sp.Expr:
+        """``E[factors * (F(nu) - yhat)^2]`` (with ``loss``, for the correlation loss:
+        ``E[factors * F(nu)^2]``, the square of its ``delta_k/(a_k phi')`` without noise)."""
         if committee:
             tt = sp.Add(
                 *[
@@ -302,6 +308,8 @@ def _derive(model: CommitteeModel) -> CommitteeOde:
             )
         else:
             tt = book(*factors, ("F", 0), ("F", 0))
+        if loss and correlation:
+            return tt
         ts = sp.Add(*[a[j] * teacher(*factors, ("phi", j)) for j in range(K)])
         ss = sp.Add(
             *[
@@ -359,17 +367,25 @@ def _derive(model: CommitteeModel) -> CommitteeOde:
         """``(d/eta)^2 E[<h_k, h_j>]``: ``E[delta_k delta_j] ||x||^2/d``, ``||x||^2/d ->
         alpha`` (``1/alpha`` for ``Sigma^-1 x`` when preconditioned)."""
         noise = sigma2 * book(("dphi", k), ("dphi", j)) if sigma2 else 0
-        value = a[k] * a[j] * (square(("dphi", k), ("dphi", j)) + noise)
+        value = a[k] * a[j] * (square(("dphi", k), ("dphi", j), loss=True) + noise)
         if normalized:
             value = value / (norms[k] * norms[j])
         return value * (1 / alpha if preconditioned else alpha)
 
     def renormalise(k: int) -> sp.Expr:
-        """The rate of ``log ||w_k||`` before renormalisation (spherical variants).
+        """The rate of ``log ||w_k||`` (spherical variants) or of ``log ||Sigma^(1/2) w_k||``
+        (preconditioned online SGD) that the rescaling after each step removes.
 
-        Divided by ``Q_kk`` (1 on the sphere): the projection ``I - w_k w_k^T/||w_k||^2``
-        then conserves ``Q_kk`` exactly, so the integrator does not drift off the sphere."""
+        Spherical: divided by ``Q_kk`` (1 on the sphere), so that the projection ``I - w_k
+        w_k^T/||w_k||^2`` conserves ``Q_kk`` exactly and the integrator cannot drift off the
+        sphere.  Preconditioned: the step is Sigma-orthogonal to ``w_k``, so ``s_k`` grows by
+        ``<Sigma h_k, h_k> = (eta/d)^2 dt_k^2 ||z||^2/s_k`` only (``x = Sigma^(1/2) z``), a
+        rate ``eta^2 E[dt_k^2]/(2 s_k^2) = eta^2 alpha g_kk/(2 s_k)`` of ``log sqrt(s_k)``."""
+        if preconditioned:
+            return ETA**2 * alpha * second(k, k) / (2 * norms[k] ** 2)
         return (ETA * first(k, k) + (ETA**2 * second(k, k) / 2 if sgd else 0)) / fields.q(k, k)
+
+    rescaled = spherical or (preconditioned and sgd)
 
     named: list[sp.Expr] = []
     for k in range(K):
@@ -377,14 +393,14 @@ def _derive(model: CommitteeModel) -> CommitteeOde:
             rhs = ETA * (first(k, j) + first(j, k))
             if sgd:
                 rhs += ETA**2 * second(k, j)
-            if spherical:
+            if rescaled:
                 rhs -= fields.q(k, j) * (renormalise(k) + renormalise(j))
             named.append(rhs)
     for start, stop in ((K, K + M), (K + M, K + M + R)):  # M row by row, then S
         for k in range(K):
             for j in range(start, stop):
                 rhs = ETA * first(k, j)
-                if spherical:
+                if rescaled:
                     rhs -= gram[k, j] * renormalise(k)
                 named.append(rhs)
     parameters: tuple[sp.Symbol, ...] = (ETA,)
@@ -529,6 +545,7 @@ def _derivation(
         else r"x \sim \mathcal{N}(0, I_d)"
     )
     plain = model.learner.variant == "plain"
+    correlation = model.learner.loss == "correlation"
     statements = [
         r"y = F(\nu) + \sigma \varepsilon,\quad \nu_m = \langle u_m, x \rangle,\quad "
         + law
@@ -543,18 +560,23 @@ def _derivation(
         + r",\quad "
         + a_text,
         (r"w_k \leftarrow w_k + \frac{\eta}{d} \delta_k x,\quad " if plain else "")
-        + r"\delta_k = a_k \varphi'(\lambda_k) (y - \hat y),\quad t = \frac{\text{steps}}{d},"
+        + r"\delta_k = a_k \varphi'(\lambda_k) "
+        + (r"y" if correlation else r"(y - \hat y)")
+        + r",\quad t = \frac{\text{steps}}{d},"
         r"\quad \eta = " + sp.latex(model.learner.learning_rate),
     ]
     if model.student.trained:
         statements.append(
-            r"a_k \leftarrow a_k + \frac{\eta_a}{d} (y - \hat y) \varphi(\lambda_k),\quad "
+            r"a_k \leftarrow a_k + \frac{\eta_a}{d} "
+            + (r"y" if correlation else r"(y - \hat y)")
+            + r" \varphi(\lambda_k),\quad "
             r"\eta_a = " + sp.latex(model.learner.eta_second_layer)
         )
     derivation.add(
         "Model and conventions",
         statements,
-        "Square loss (y - yhat)^2/2; one fresh sample per step; time t counts steps in units "
+        ("Correlation loss -y yhat" if correlation else "Square loss (y - yhat)^2/2")
+        + "; one fresh sample per step; time t counts steps in units "
         f"of d. Learner: {model.learner.algorithm}"
         + ("" if plain else f", {model.learner.variant} variant (its step below)")
         + (
@@ -741,12 +763,15 @@ def _variant_step(derivation: Derivation, model: CommitteeModel) -> None:
     """The step of a spherical, normalized or preconditioned learner and its limit."""
     learner = model.learner
     sgd = learner.stochastic
+    precond_sgd = learner.variant == "preconditioned" and sgd
+    rescaled = learner.spherical or precond_sgd
     eqs = []
     if learner.normalized:
         eqs.append(
             r"\hat y = \sum_k a_k \varphi(\tilde\lambda_k),\quad \tilde\lambda_k = "
             r"\frac{\lambda_k}{\sqrt{s_k}},\quad s_k = w_k^\top \Sigma w_k,\quad "
-            r"\tilde\delta_k = a_k \varphi'(\tilde\lambda_k)(y - \hat y)"
+            r"\tilde\delta_k = a_k \varphi'(\tilde\lambda_k)"
+            + (r" y" if learner.loss == "correlation" else r"(y - \hat y)")
         )
         direction = (
             r"\Sigma^{-1} x / \sqrt{s_k} - \tilde\lambda_k w_k / s_k"
@@ -760,16 +785,20 @@ def _variant_step(derivation: Derivation, model: CommitteeModel) -> None:
         eqs.append(r"w_k \leftarrow w_k + \frac{\eta}{d} \delta_k x")
     if learner.spherical:
         eqs.append(r"w_k \leftarrow w_k / \lVert w_k \rVert")
+    if precond_sgd:
+        eqs.append(r"w_k \leftarrow w_k \sqrt{s_k / s_k'},\quad s_k' = w_k^\top \Sigma w_k")
     eqs.append(
         r"\frac{d \langle w_k, v \rangle}{dt} = \eta\, f_k(v)"
-        + (r" - \langle w_k, v \rangle\, r_k" if learner.spherical else "")
+        + (r" - \langle w_k, v \rangle\, r_k" if rescaled else "")
         + r",\quad v \in \{u_m, \theta_r\}"
     )
     eqs.append(
         r"\frac{dQ_{kl}}{dt} = \eta\,(f_k(w_l) + f_l(w_k))"
         + (r" + \eta^2 g_{kl}" if sgd else "")
-        + (r" - Q_{kl}(r_k + r_l)" if learner.spherical else "")
+        + (r" - Q_{kl}(r_k + r_l)" if rescaled else "")
     )
+    if precond_sgd:
+        eqs.append(r"r_k = \frac{\eta^2 \alpha\, g_{kk}}{2 s_k}")
     if learner.spherical:
         eqs.append(
             r"r_k = \big(\eta\, f_k(w_k)"
@@ -812,7 +841,10 @@ def _variant_step(derivation: Derivation, model: CommitteeModel) -> None:
         "||w_k + h_k|| = 1 + <w_k, h_k> + ||h_k||^2/2 + ..., with <w_k, h_k> of order 1/d "
         "and ||h_k||^2 = (eta/d)^2 delta_k^2 ||x||^2 of order 1/d too: the rate r_k (divided "
         "by Q_kk = 1, so that dQ_kk/dt = 0 holds identically and not only on the sphere). "
-        "||x||^2/d -> alpha (||Sigma^(-1) x||^2/d -> 1/alpha); the parts of the step along "
+        "||x||^2/d -> alpha (||Sigma^(-1) x||^2/d -> 1/alpha); the preconditioned step is "
+        "Sigma-orthogonal to w_k, so rescaling to keep s_k removes only its second-order "
+        "growth <Sigma h_k, h_k> = (eta/d)^2 dt_k^2 ||z||^2/s_k (x = Sigma^(1/2) z): the rate "
+        "r_k there; the parts of the step along "
         "Sigma w_k or w_k add O(1/d^2) to ||h_k||^2. The normalized fields lambda_k/sqrt(s_k) "
         "have unit variance: every expectation is taken in them and the covariance entries "
         "divided by sqrt(s_k s_l). For the normalized student E[delta_k lambda_k]/sqrt(s_k) "
