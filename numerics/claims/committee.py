@@ -47,7 +47,11 @@ from featcheck.theory.committee.expectations import (
 )
 from featcheck.theory.committee.model import committee_model
 from featcheck.theory.committee.overlap_ode import derive_ode
-from featcheck.theory.committee.spiked_flows import instance_rates, two_index_model
+from featcheck.theory.committee.spiked_flows import (
+    admissible_state,
+    instance_rates,
+    two_index_model,
+)
 from featcheck.theory.functions import as_function, z
 from featcheck.theory.hermite import hermite_coefficients
 
@@ -830,8 +834,9 @@ def spiked_flow_instances(ctx: ClaimContext) -> Evidence:
                 for _ in range(ctx.pick(quick=2, full=10)):
                     kappa, c = rng.uniform(0.05, 30), rng.uniform(-0.95, 0.95)
                     q = rng.uniform(0.3, 3.0) if flow == "preconditioned" else 1.0
-                    a = rng.uniform(-0.95, 0.95) * math.sqrt(q)
-                    b = a * c + rng.uniform(-0.9, 0.9) * math.sqrt((q - a * a) * (1 - c * c))
+                    a, b = admissible_state(
+                        c, q, rng.uniform(-0.95, 0.95), rng.uniform(-0.9, 0.9)
+                    )
                     point = {k: sp.Rational(round(v * 1e6), 10**6) for k, v in
                              dict(kappa=kappa, c=c, a=a, b=b, q=q).items()}  # fmt: skip
                     ours, theirs = instance_rates(

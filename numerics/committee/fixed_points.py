@@ -162,9 +162,6 @@ def admissible(ode: CommitteeOde, state: np.ndarray) -> bool:
     return bool(np.linalg.eigvalsh(omega).min() >= -ADMISSIBLE * scale)
 
 
-_admissible = admissible
-
-
 def free_coordinates(ode: CommitteeOde) -> np.ndarray:
     """Indices of the state coordinates that move: all but those whose right-hand side is
     identically zero, and ``Q_kk`` for the spherical variants (their right-hand side vanishes
@@ -455,7 +452,7 @@ def _symmetric_zeros(ode, subspace, reduced: CompiledSystem, p: tuple) -> list[n
         else:
             continue
         state = np.array([float(v) for v in subspace.embed(tuple(y))])
-        if not _admissible(ode, state):
+        if not admissible(ode, state):
             continue
         if not any(np.abs(y - x).max() < 1e-7 for x in found):
             found.append(y)

@@ -3,14 +3,16 @@ overlap equations equal the flows' right-hand sides, derived by another route.""
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from featcheck.theory.committee.spiked_flows import instance_rates, spiked_flow_model
+from featcheck.theory.committee.spiked_flows import (
+    admissible_state,
+    instance_rates,
+    spiked_flow_model,
+)
 from featcheck.theory.errors import InputError
 
 PAIRS = [("z**3 - z + z**2/2", "he(3, z) + he(2, z)/2"), ("relu", "he(2, z) + he(4, z)/2")]
@@ -27,9 +29,7 @@ def points(draw, preconditioned: bool):
     kappa = draw(st.floats(0.05, 30.0))
     c = draw(st.floats(-0.95, 0.95))
     q = draw(st.floats(0.3, 3.0)) if preconditioned else 1.0
-    a = draw(st.floats(-0.95, 0.95)) * math.sqrt(q)
-    t = draw(st.floats(-0.9, 0.9))
-    b = a * c + t * math.sqrt((q - a * a) * (1 - c * c))
+    a, b = admissible_state(c, q, draw(st.floats(-0.95, 0.95)), draw(st.floats(-0.9, 0.9)))
     return tuple(_rational(v) for v in (kappa, c, a, b, q))
 
 

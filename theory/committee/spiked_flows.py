@@ -25,16 +25,18 @@ and ``u_2`` orthogonal to it, learned by one neuron.
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
-from featcheck.theory.committee.model import CommitteeModel, committee_model
-from featcheck.theory.committee.overlap_ode import derive_ode
+from featcheck.theory.committee.model import CommitteeModel, committee_model, link_variables
+from featcheck.theory.committee.overlap_ode import ETA, derive_ode
 from featcheck.theory.dynamics.spiked.flows import spiked_flow
 from featcheck.theory.functions import FunctionLike, as_function, z
+from featcheck.theory.models import SpikedCovariance
 from featcheck.theory.models import a as A
 from featcheck.theory.models import b as B
 from featcheck.theory.models import c as C
-from featcheck.theory.models import covariance_scale
 from featcheck.theory.models import kappa as KAPPA
 
 #: The engine's learner variant of each spiked flow.
@@ -61,7 +63,7 @@ def spiked_flow_model(
     the state ``(a, b)`` (``q = ||w||^2`` too when preconditioned; 1 otherwise)."""
     phi, g = as_function(activation), as_function(link)
     kappa, c = sp.nsimplify(kappa), sp.nsimplify(c)
-    sigma_u = sp.sqrt(covariance_scale(convention, kappa) * (1 + kappa * c**2))
+    sigma_u = sp.sqrt(SpikedCovariance(kappa, convention).sigma_u2(c))
     return committee_model(
         student_activation=phi,
         student_width=1,
@@ -74,11 +76,20 @@ def spiked_flow_model(
         M0=[[b]],
         covariance="spiked",
         kappa=[kappa],
-        convention="unit" if convention == "unit" else "ba",
+        convention=convention,
         spike_overlaps=[[c]],
         S0=[[a]],
         name=f"spiked-{flow}",
     )
+
+
+def admissible_state(c: float, q: float, along: float, across: float) -> tuple[float, float]:
+    """``(a, b)`` of a ``w`` with ``||w||^2 = q`` beside unit ``theta`` and ``u``,
+    ``<u, theta> = c``: ``a = along sqrt(q)`` and ``b = a c + across sqrt((q - a^2)(1 - c^2))``,
+    so the Gram matrix ``[[q, b, a], [b, 1, c], [a, c, 1]]`` is positive semi-definite for
+    ``|along|, |across| <= 1`` (definite when both are below 1 and ``|c| < 1``)."""
+    a = along * math.sqrt(q)
+    return a, a * c + across * math.sqrt((q - a * a) * (1 - c * c))
 
 
 def instance_rates(
@@ -101,7 +112,7 @@ def instance_rates(
     model = spiked_flow_model(flow, activation, link, convention=convention, **point)
     ode = derive_ode(model)
     Q11, M11, S11 = ode.system.state
-    values = {Q11: point["q"], M11: point["b"], S11: point["a"], sp.Symbol("eta", positive=True): 1}
+    values = {Q11: point["q"], M11: point["b"], S11: point["a"], ETA: 1}
     engine = {
         s: sp.N(r.xreplace(values), digits)
         for s, r in zip(ode.system.state, ode.system.rhs, strict=True)
@@ -137,7 +148,7 @@ def two_index_model(
     kappa = sp.nsimplify(kappa)
     g = as_function(link)
     sigma_2 = sp.sqrt(1 / (1 + kappa))
-    z1, z2 = sp.symbols("z1 z2", real=True)
+    z1, z2 = link_variables(2)
     expr = g.expr.subs(z, z1) + g.expr.subs(z, z2 / sigma_2)
     m1, m2 = (sp.nsimplify(v) for v in start)
     return committee_model(
