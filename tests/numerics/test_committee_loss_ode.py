@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from committee_vectors import vector_model
 from scipy import stats
 
 from featcheck.numerics.claims.rules import Level
 from featcheck.numerics.committee.simulators import simulate_reduced
 from featcheck.numerics.ode import compile_system, integrate
-from featcheck.theory.committee.model import committee_model
 from featcheck.theory.committee.overlap_ode import derive_ode
 
-ERF = "erf(z/sqrt(2))"
 DIMS, REPLICAS, TIMES = (2000, 8000), 100, [0.5, 1.0, 2.0]
 
 # (variant, loss, K, spiked): the correlation loss plain, spherical and normalized, and the
@@ -30,39 +29,8 @@ IDS = [f"{v}-{loss}-K{K}" + ("-spiked" if s else "") for v, loss, K, s in CASES]
 
 
 def _model(variant, loss, K, spiked):
-    rng = np.random.default_rng(7 * K + (1 if spiked else 0))
-    n = K + 3
-    U = rng.standard_normal((1, n))
-    U /= np.linalg.norm(U)
-    W = rng.standard_normal((K, n))
-    W /= np.linalg.norm(W, axis=1, keepdims=True)
-    if variant in ("plain", "preconditioned"):
-        W *= 0.8
-    Q0 = np.round(W @ W.T, 8)
-    if variant in ("spherical", "normalized"):
-        np.fill_diagonal(Q0, 1.0)
-    Theta = np.eye(n)[:1]
-    spike = (
-        dict(
-            covariance="spiked",
-            kappa=[2],
-            spike_overlaps=np.round(U @ Theta.T, 8).tolist(),
-            S0=np.round(W @ Theta.T, 8).tolist(),
-        )
-        if spiked
-        else {}
-    )
-    return committee_model(
-        student_activation=ERF,
-        student_width=K,
-        teacher_activation=ERF,
-        teacher_width=1,
-        learning_rate="1/2",
-        variant=variant,
-        loss=loss,
-        Q0=Q0.tolist(),
-        M0=np.round(W @ U.T, 8).tolist(),
-        **spike,
+    return vector_model(
+        variant, K, 1, (2.0,) if spiked else (), eta="1/2", loss=loss, seed_offset=3
     )
 
 

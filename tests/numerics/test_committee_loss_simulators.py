@@ -6,57 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from committee_vectors import vector_model
 from scipy import stats
 
 from featcheck.numerics.claims.rules import Level
 from featcheck.numerics.committee.simulators import simulate_full, simulate_reduced
-from featcheck.theory.committee.model import committee_model
-
-ERF = "erf(z/sqrt(2))"
 
 
 def _model(variant, K, M, kappa=(), eta="1", trained=False, loss="correlation", noise=0):
-    """Initial overlaps of actual vectors (orthonormal spikes, unit teacher directions); unit
-    students for the variants that keep them on the sphere; ``loss=None`` leaves the model's
-    default."""
-    R = len(kappa)
-    rng = np.random.default_rng(1000 * K + 100 * M + 10 * R + 7)
-    n = K + M + R
-    Theta = np.eye(n + 2)[:R]
-    U = rng.standard_normal((M, n + 2))
-    U /= np.linalg.norm(U, axis=1, keepdims=True)
-    W = rng.standard_normal((K, n + 2))
-    W /= np.linalg.norm(W, axis=1, keepdims=True)
-    if variant in ("plain", "preconditioned"):
-        W *= 0.8
-    Q0 = np.round(W @ W.T, 8)
-    if variant in ("spherical", "normalized"):
-        np.fill_diagonal(Q0, 1.0)
-    spiked = (
-        dict(
-            covariance="spiked",
-            kappa=list(kappa),
-            spike_overlaps=np.round(U @ Theta.T, 8).tolist(),
-            S0=np.round(W @ Theta.T, 8).tolist(),
-        )
-        if R
-        else {}
-    )
-    chosen = {} if loss is None else {"loss": loss}
-    return committee_model(
-        student_activation=ERF,
-        student_width=K,
-        teacher_activation=ERF,
-        teacher_width=M,
-        teacher_overlaps=np.round(U @ U.T, 8).tolist(),
-        learning_rate=eta,
-        variant=variant,
-        noise=noise,
-        Q0=Q0.tolist(),
-        M0=np.round(W @ U.T, 8).tolist(),
-        train_second_layer=trained,
-        **spiked,
-        **chosen,
+    """``loss=None`` leaves the model's default loss."""
+    return vector_model(
+        variant, K, M, kappa, eta=eta, trained=trained, loss=loss, noise=noise, seed_offset=7
     )
 
 
