@@ -456,13 +456,20 @@ def replica(
 
     With ``c = eta/d``, ``lambda_k = <w_k, x>``, the error ``e = y - yhat`` for the square loss
     ``(y - yhat)^2/2`` and ``e = y`` for the correlation loss ``-y yhat`` (``y`` with its label
-    noise), and ``delta_k = a_k phi'(lambda_k) e``, the plain and spherical steps ``w_k <- w_k
-    + c delta_k x`` give
+    noise), and ``delta_k = a_k phi'(lambda_k) e``, the plain step ``w_k <- w_k + c delta_k x``
+    gives
 
         Q'_kl = Q_kl + c (delta_k lambda_l + delta_l lambda_k) + c^2 delta_k delta_l |x|^2,
-        M'_km = M_km + c delta_k nu_m,      S'_kr = S_kr + c delta_k xi_r,
+        M'_km = M_km + c delta_k nu_m,      S'_kr = S_kr + c delta_k xi_r.
 
-    and the spherical one then renormalises (:func:`renormalise`).  The normalized and
+    The spherical step projects the gradient on the tangent space first, ``w_k <- w_k + c
+    delta_k (x - g_k w_k)`` with ``g_k = lambda_k/Q_kk``:
+
+        Q'_kl = Q_kl + c delta_l (lambda_k - g_l Q_kl) + c delta_k (lambda_l - g_k Q_kl)
+                + c^2 delta_k delta_l (|x|^2 - g_k lambda_k - g_l lambda_l + g_k g_l Q_kl),
+        M'_km = M_km + c delta_k (nu_m - g_k M_km),   S'_kr = S_kr + c delta_k (xi_r - g_k S_kr),
+
+    and then renormalises (:func:`renormalise`).  The normalized and
     preconditioned students see ``lt_k = lambda_k/sqrt(s_k)``, ``s_k = w_k^T Sigma w_k =
     alpha (Q_kk + sum_r kappa_r S_kr^2)`` and ``delta_k = a_k phi'(lt_k) e``; their step is
     :func:`normalized_step`, after which the normalized student renormalises and the
@@ -710,6 +717,24 @@ def replica(
                 mu,
                 tau,
             )
+        elif variant == SPHERICAL:
+            # the step c delta_k (x - g_k w_k), g_k = lambda_k/Q_kk: the gradient projected on
+            # the sphere's tangent space at w_k
+            for k in range(K):
+                norms[k] = field[k] / Q[k, k]
+            for k in range(K):
+                for o in range(k, K):
+                    q = Q[k, o]
+                    value = q + c * delta[o] * (field[k] - norms[o] * q)
+                    value += c * delta[k] * (field[o] - norms[k] * q)
+                    inner = norm2 - norms[o] * field[o] - norms[k] * field[k]
+                    value += c * c * delta[k] * delta[o] * (inner + norms[k] * norms[o] * q)
+                    Q[k, o] = value
+                    Q[o, k] = value
+                for m in range(M):
+                    Mm[k, m] += c * delta[k] * (field[K + m] - norms[k] * Mm[k, m])
+                for r in range(R):
+                    Sm[k, r] += c * delta[k] * (field[K + M + r] - norms[k] * Sm[k, r])
         else:
             for k in range(K):
                 for o in range(k, K):

@@ -46,8 +46,11 @@ convention) the coordinates of ``x`` are ``sqrt(alpha) h`` and the complement co
 ``alpha chi^2`` to ``|x|^2``.  With ``s_k = w_k^T Sigma w_k`` and ``lt_k = lambda_k/sqrt(s_k)``:
 
 * ``plain``: ``w_k <- w_k + (eta/d) delta_k x``, ``delta_k = a_k phi'(lambda_k) e``;
-* ``spherical``: the plain step, then ``w_k <- w_k/||w_k||``, on the overlaps
-  ``Q_kl /= sqrt(Q_kk Q_ll)``, ``M_km /= sqrt(Q_kk)``, ``S_kr /= sqrt(Q_kk)``;
+* ``spherical``: the gradient projected on the sphere's tangent space,
+  ``w_k <- w_k + (eta/d) delta_k (x - lambda_k w_k/Q_kk)``, then ``w_k <- w_k/||w_k||``, on
+  the overlaps ``Q_kl /= sqrt(Q_kk Q_ll)``, ``M_km /= sqrt(Q_kk)``, ``S_kr /= sqrt(Q_kk)``
+  (the projection changes a step at second order only, so the overlap ODE is that of the
+  unprojected step; it is the spherical SGD of Ben Arous, Gheissari and Jagannath 2021);
 * ``normalized``: ``yhat = sum_j a_j phi(lt_j)``, ``dt_k = a_k phi'(lt_k) e``,
   ``w_k <- w_k + (eta/d) dt_k (x/sqrt(s_k) - lt_k Sigma w_k/s_k)``, then renormalised;
 * ``preconditioned``: ``w_k <- w_k + (eta/d) dt_k (Sigma^(-1) x/sqrt(s_k) - lt_k w_k/s_k)``,
@@ -441,6 +444,10 @@ def simulate_full(
             sigma_w = W + ((W @ Theta.T) * setup.kappa) @ Theta if R else W.copy()
             sigma_w *= setup.alpha
             W *= np.sqrt(s / np.einsum("rkd,rkd->rk", W, sigma_w))[:, :, None]
+        elif setup.variant == SPHERICAL:
+            # the gradient projected on the tangent space: x - (lambda_k/|w_k|^2) w_k
+            along = lam / np.einsum("rkd,rkd->rk", W, W)
+            W += c * delta[:, :, None] * (x[:, None, :] - along[:, :, None] * W)
         else:
             W += c * delta[:, :, None] * x[:, None, :]
         if setup.variant in (SPHERICAL, NORMALIZED):

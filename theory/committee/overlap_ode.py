@@ -781,6 +781,14 @@ def _variant_step(derivation: Derivation, model: CommitteeModel) -> None:
         eqs.append(
             r"w_k \leftarrow w_k + \frac{\eta}{d} \tilde\delta_k \left(" + direction + r"\right)"
         )
+    elif learner.spherical:
+        # the gradient projected on the tangent space; its part along w_k is the first-order
+        # part of the renormalisation rate r_k, so the equations are those of the plain step
+        # followed by the renormalisation
+        eqs.append(
+            r"w_k \leftarrow w_k + \frac{\eta}{d} \delta_k \left(x - "
+            r"\frac{\lambda_k}{Q_{kk}} w_k\right)"
+        )
     else:
         eqs.append(r"w_k \leftarrow w_k + \frac{\eta}{d} \delta_k x")
     if learner.spherical:
