@@ -401,6 +401,58 @@ def normalized_step(
             Sm[k, r] = omega[k, base + r] + A[k] * pi[base + r] - B[k] * Y[base + r, k]
 
 
+#: Hitting rules of :func:`replica`: none, the cosine of ``w_k`` with ``u_1``, or the
+#: whitened overlap ``w_k^T Sigma u_1/sqrt(s_k u_1^T Sigma u_1)``.
+NO_HIT, HIT_COSINE, HIT_WHITENED = 0, 1, 2
+HIT_CODES = {"u": HIT_COSINE, "whitened": HIT_WHITENED}
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def chisquare(gen, b, c):
+    """A ``chi^2_df`` draw for ``df > 2``, given ``b = df/2 - 1/3`` and ``c = 1/sqrt(9 b)``:
+    ``2 Gamma(df/2)`` by Marsaglia and Tsang's method, the one ``Generator.chisquare`` runs
+    (the same draws give the same result), with its two constants computed once per replica
+    instead of once per call."""
+    while True:
+        x = gen.standard_normal()
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = gen.random()
+        if u < 1.0 - 0.0331 * (x * x) * (x * x):
+            return 2.0 * b * v
+        if math.log(u) < 0.5 * x * x + b * (1.0 - v + math.log(v)):
+            return 2.0 * b * v
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def hitting_overlap(kind, absolute, Q, Mm, Sm, P, T, kappa):
+    """The largest over the students of the overlap the hitting rule ``kind`` watches
+    (:data:`HIT_CODES`), in absolute value if ``absolute``: ``M_k1/sqrt(Q_kk P_11)``, or
+    ``(M_k1 + sum_r kappa_r S_kr T_1r)/sqrt((Q_kk + sum_r kappa_r S_kr^2)(P_11 + sum_r
+    kappa_r T_1r^2))`` (the scale ``alpha`` of ``Sigma`` cancels)."""
+    K = Q.shape[0]
+    R = Sm.shape[1]
+    best = -math.inf
+    pu = P[0, 0]
+    if kind == HIT_WHITENED:
+        for r in range(R):
+            pu += kappa[r] * T[0, r] * T[0, r]
+    for k in range(K):
+        num = Mm[k, 0]
+        qk = Q[k, k]
+        if kind == HIT_WHITENED:
+            for r in range(R):
+                num += kappa[r] * Sm[k, r] * T[0, r]
+                qk += kappa[r] * Sm[k, r] * Sm[k, r]
+        value = num / math.sqrt(qk * pu)
+        if absolute:
+            value = abs(value)
+        best = max(best, value)
+    return best
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def replica(
     gen,
@@ -427,16 +479,23 @@ def replica(
     ends,
     depth,
     snap_steps,
+    total,
+    hit_rule,
+    hit_out,
     out_Q,
     out_M,
     out_S,
     out_a,
 ):
-    """One replica of online SGD in the overlaps; ``Q``, ``Mm``, ``Sm``, ``a`` are updated in
-    place.  ``Sm`` (K x R) and ``T`` (M x R) are the overlaps with the spikes, ``spike`` holds
-    ``sqrt(1 + kappa_r) - 1`` and ``kappa`` the strengths (R = 0 for isotropic data), ``alpha``
-    the scale of ``Sigma = alpha (I + sum_r kappa_r theta_r theta_r^T)``, ``variant`` a
-    code of :data:`VARIANT_CODES` and ``loss`` one of :data:`LOSS_CODES`.
+    """One replica of online SGD in the overlaps, for ``total`` steps; ``Q``, ``Mm``, ``Sm``,
+    ``a`` are updated in place.  ``hit_rule = (kind, threshold, absolute, stop)``: with ``kind``
+    of :data:`HIT_CODES` the first step at which :func:`hitting_overlap` reaches ``threshold``
+    goes to ``hit_out[0]`` (-1 if none), and the replica stops there if ``stop`` (its later
+    snapshots are left as they were).  ``Sm`` (K x R) and ``T`` (M x R) are the overlaps with
+    the spikes, ``spike`` holds ``sqrt(1 + kappa_r) - 1`` and ``kappa`` the strengths (R = 0
+    for isotropic data), ``alpha`` the scale of ``Sigma = alpha (I + sum_r kappa_r theta_r
+    theta_r^T)``, ``variant`` a code of :data:`VARIANT_CODES` and ``loss`` one of
+    :data:`LOSS_CODES`.
 
     The Gram matrix of ``(theta, u, w)``, in that order, is ``L L^T`` with ``L`` lower
     triangular.  The spikes are orthonormal, so their rows of ``L`` are ``e_1, ..., e_R`` and
@@ -556,7 +615,11 @@ def replica(
     gamma_c = 1.0 / math.sqrt(9.0 * gamma_b) if df > 2.0 else 0.0
     c = eta / d
     c_a = eta_a / d
-    total = snap_steps[-1]
+    hit_kind = int(hit_rule[0])
+    threshold = hit_rule[1]
+    absolute = hit_rule[2] != 0.0
+    stop_at_hit = hit_rule[3] != 0.0
+    hit_out[0] = -1
     j = 0
     while j < snap_steps.size and snap_steps[j] == 0:
         out_Q[j] = Q
@@ -564,6 +627,13 @@ def replica(
         out_S[j] = Sm
         out_a[j] = a
         j += 1
+    if (
+        hit_kind != NO_HIT
+        and hitting_overlap(hit_kind, absolute, Q, Mm, Sm, P, T, kappa) >= threshold
+    ):
+        hit_out[0] = 0
+        if stop_at_hit:
+            return -1
     used = batch
     for step in range(1, total + 1):
         if used == batch:
@@ -629,18 +699,7 @@ def replica(
             h[F + k] = v
             norm2 += v * v
         if df > 2.0:
-            while True:
-                X = gen.standard_normal()
-                V = 1.0 + gamma_c * X
-                if V <= 0.0:
-                    continue
-                V = V * V * V
-                U = gen.random()
-                if U < 1.0 - 0.0331 * (X * X) * (X * X):
-                    break
-                if math.log(U) < 0.5 * X * X + gamma_b * (1.0 - V + math.log(V)):
-                    break
-            chi2 = 2.0 * gamma_b * V
+            chi2 = chisquare(gen, gamma_b, gamma_c)
         elif df > 0:
             chi2 = gen.chisquare(df)
         else:
@@ -765,4 +824,14 @@ def replica(
             out_S[j] = Sm
             out_a[j] = a
             j += 1
+        if (
+            hit_kind != NO_HIT
+            and hit_out[0] < 0
+            and hitting_overlap(hit_kind, absolute, Q, Mm, Sm, P, T, kappa) >= threshold
+        ):
+            hit_out[0] = step
+            if stop_at_hit:
+                return -1
+        if j >= snap_steps.size and (hit_kind == NO_HIT or hit_out[0] >= 0):
+            return -1
     return -1

@@ -83,6 +83,7 @@ import numpy as np
 import sympy as sp
 
 from featcheck.numerics.committee.kernels import (
+    HIT_CODES,
     LOSS_CODES,
     NORMALIZED,
     PRECONDITIONED,
@@ -108,7 +109,9 @@ class SimulationRun:
 
     ``Q``: ``(replicas, times, K, K)``; ``M``: ``(replicas, times, K, M)``; ``a``:
     ``(replicas, times, K)`` when the second layer is trained, else None; ``S``:
-    ``(replicas, times, K, R)`` under a spiked covariance, else None.
+    ``(replicas, times, K, R)`` under a spiked covariance, else None.  ``hits``: with a
+    :class:`Hitting` rule, each replica's hitting step (``-1``: not within the run), and the
+    snapshots after a stopping replica's hit are NaN.
     """
 
     simulator: str
@@ -120,6 +123,7 @@ class SimulationRun:
     M: np.ndarray
     a: np.ndarray | None
     S: np.ndarray | None = None
+    hits: np.ndarray | None = None
 
     @property
     def replicas(self) -> int:
@@ -212,6 +216,92 @@ def _setup(model: CommitteeModel) -> _Setup:
     )
 
 
+@dataclass(frozen=True)
+class Hitting:
+    """A hitting time: the first step at which some student's overlap with the first teacher
+    direction reaches ``threshold``.
+
+    ``overlap = "u"`` watches ``<w_k, u_1>/(||w_k|| ||u_1||)``, ``"whitened"`` watches
+    ``w_k^T Sigma u_1/(||Sigma^(1/2) w_k|| ||Sigma^(1/2) u_1||)``; ``absolute`` takes its absolute
+    value; ``stop`` ends the replica at its hit (else it runs to its last snapshot, or on to
+    its hit within ``until``).
+    """
+
+    threshold: float
+    overlap: str = "u"
+    absolute: bool = True
+    stop: bool = True
+
+    def __post_init__(self) -> None:
+        if self.overlap not in HIT_CODES:
+            raise InputError(
+                f"unknown hitting overlap {self.overlap!r} (known: {', '.join(HIT_CODES)})"
+            )
+        if not (math.isfinite(self.threshold) and 0 < self.threshold <= 1):
+            raise InputError(f"the hitting threshold must lie in (0, 1], got {self.threshold}")
+
+    def rule(self) -> np.ndarray:
+        """``(kind, threshold, absolute, stop)`` as the kernel reads it."""
+        return np.array(
+            [HIT_CODES[self.overlap], self.threshold, float(self.absolute), float(self.stop)]
+        )
+
+
+NO_RULE = np.array([0.0, 0.0, 0.0, 0.0])
+STARTS = ("model", "uniform")
+
+
+def fixed_frame(setup: _Setup) -> np.ndarray:
+    """Coordinates of ``u_1, ..., u_M, theta_1, ..., theta_R`` (rows) in an orthonormal basis
+    of their span: ``B`` with ``B B^T`` their Gram matrix, ``p`` columns for rank ``p``."""
+    M, R = setup.M, setup.T.shape[1]
+    gram = np.empty((M + R, M + R))
+    gram[:M, :M] = setup.P
+    gram[:M, M:] = setup.T
+    gram[M:, :M] = setup.T.T
+    gram[M:, M:] = np.eye(R)
+    values, vectors = np.linalg.eigh(gram)
+    keep = values > 1e-12 * max(values.max(), 1.0)
+    return vectors[:, keep] * np.sqrt(values[keep])
+
+
+def uniform_start(
+    setup: _Setup, frame: np.ndarray, dim: int, gen: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(Q, M, S)`` of ``K`` independent students uniform on the unit sphere of ``R^dim``
+    (on the ``Sigma``-sphere ``s_k = 1`` for the preconditioned learner), drawn exactly: each
+    ``w_k`` is ``g_k/||g_k||`` with ``g_k ~ N(0, I_dim)``; its coordinates on the span of
+    ``(u, theta)`` (rank ``p``) are ``p`` normals and the Gram matrix of the rest is
+    Wishart ``W_K(dim - p, I)``, drawn by Bartlett's decomposition."""
+    K, M = setup.K, setup.M
+    p = frame.shape[1]
+    g = gen.standard_normal((K, p))
+    bartlett = np.zeros((K, K))
+    for i in range(K):
+        bartlett[i, i] = math.sqrt(gen.chisquare(dim - p - i))
+        bartlett[i, :i] = gen.standard_normal(i)
+    gram = g @ g.T + bartlett @ bartlett.T
+    norms = np.sqrt(np.diag(gram))
+    if setup.variant == PRECONDITIONED:
+        # s_k = alpha (||w_k||^2 + sum_r kappa_r <w_k, theta_r>^2) with the unit-norm w_k
+        S_unit = (g @ frame[M:].T) / norms[:, None]
+        norms = norms * np.sqrt(setup.alpha * (1.0 + (S_unit**2) @ setup.kappa))
+    Q = gram / np.outer(norms, norms)
+    overlaps = (g @ frame.T) / norms[:, None]
+    return Q, np.ascontiguousarray(overlaps[:, :M]), np.ascontiguousarray(overlaps[:, M:])
+
+
+def _run_length(steps: np.ndarray, dim: int, until: float | None, hitting) -> int:
+    total = int(steps[-1])
+    if until is not None:
+        if hitting is None:
+            raise InputError("a run length (until) is for a hitting time; give a Hitting rule")
+        if not (math.isfinite(until) and until >= 0):
+            raise InputError(f"the run length must be finite and non-negative, got {until}")
+        total = max(total, int(np.rint(until * dim)))
+    return total
+
+
 def snapshot_steps(times, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """Steps ``round(t d)`` for the requested times (sorted, without repeats) and the times
     they stand for, ``steps / d``."""
@@ -252,34 +342,54 @@ def simulate_reduced(
     dim: int,
     replicas: int,
     times,
-    seed: int = 0,
+    seed: int | np.random.SeedSequence = 0,
     threads: int | None = None,
+    start: str = "model",
+    hitting: Hitting | None = None,
+    until: float | None = None,
 ) -> SimulationRun:
-    """Online SGD of ``model`` in dimension ``dim``, exactly, in the overlaps only."""
+    """Online SGD of ``model`` in dimension ``dim``, exactly, in the overlaps only.
+
+    ``start = "model"`` starts every replica from the model's initial overlaps, ``"uniform"``
+    each from its own students drawn uniformly on the sphere (:func:`uniform_start`).
+    ``hitting`` records hitting steps (:class:`Hitting`); ``until`` (a time) lets a replica
+    run past the last snapshot to find its hit.
+    """
     setup = _setup(model)
     K, M, R = setup.K, setup.M, model.R
     _check_common(dim, replicas, K, M, R)
+    if start not in STARTS:
+        raise InputError(f"unknown start {start!r} (known: {', '.join(STARTS)})")
     steps, t = snapshot_steps(times, dim)
+    total = _run_length(steps, dim, until, hitting)
     _check_size(replicas, len(steps), K, M + R)
-    out_Q = np.empty((replicas, len(steps), K, K))
-    out_M = np.empty((replicas, len(steps), K, M))
-    out_S = np.empty((replicas, len(steps), K, R))
-    out_a = np.empty((replicas, len(steps), K))
-    children = np.random.SeedSequence(seed).spawn(replicas)
+    out_Q = np.full((replicas, len(steps), K, K), np.nan)
+    out_M = np.full((replicas, len(steps), K, M), np.nan)
+    out_S = np.full((replicas, len(steps), K, R), np.nan)
+    out_a = np.full((replicas, len(steps), K), np.nan)
+    hits = np.full((replicas, 1), -1, dtype=np.int64)
+    rule = NO_RULE if hitting is None else hitting.rule()
+    sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    children = sequence.spawn(replicas)
     p = setup.programs
+    frame = fixed_frame(setup) if start == "uniform" else None
 
     def one(r: int) -> int:
         gen = np.random.Generator(np.random.PCG64(children[r]))
+        if frame is None:
+            Q0, M0, S0 = setup.Q0.copy(), setup.M0.copy(), setup.S0.copy()
+        else:
+            Q0, M0, S0 = uniform_start(setup, frame, dim, gen)
         return replica(
             gen,
             dim,
             setup.eta,
             setup.eta_a,
             setup.sigma,
-            setup.Q0.copy(),
-            setup.M0.copy(),
+            Q0,
+            M0,
             setup.P,
-            setup.S0.copy(),
+            S0,
             setup.T,
             setup.spike,
             setup.kappa,
@@ -295,6 +405,9 @@ def simulate_reduced(
             p.ends,
             p.depth,
             steps,
+            total,
+            rule,
+            hits[r],
             out_Q[r],
             out_M[r],
             out_S[r],
@@ -318,6 +431,7 @@ def simulate_reduced(
         out_M,
         out_a if setup.trained else None,
         out_S if R else None,
+        hits[:, 0] if hitting is not None else None,
     )
 
 
@@ -368,13 +482,26 @@ def initial_frame(model: CommitteeModel, dim: int) -> tuple[np.ndarray, np.ndarr
 
 
 def simulate_full(
-    model: CommitteeModel, *, dim: int, replicas: int, times, seed: int = 0
+    model: CommitteeModel,
+    *,
+    dim: int,
+    replicas: int,
+    times,
+    seed: int | np.random.SeedSequence = 0,
+    start: str = "model",
+    hitting: Hitting | None = None,
+    until: float | None = None,
 ) -> SimulationRun:
-    """Online SGD of ``model`` with the weights in ``R^dim`` (vectorised over replicas)."""
+    """Online SGD of ``model`` with the weights in ``R^dim`` (vectorised over replicas);
+    ``start``, ``hitting`` and ``until`` as for :func:`simulate_reduced` (a uniform start is
+    ``g/||g||`` with ``g ~ N(0, I_dim)`` drawn for each student)."""
     setup = _setup(model)
     K, M, R = setup.K, setup.M, model.R
     _check_common(dim, replicas, K, M, R)
+    if start not in STARTS:
+        raise InputError(f"unknown start {start!r} (known: {', '.join(STARTS)})")
     steps, t = snapshot_steps(times, dim)
+    total = _run_length(steps, dim, until, hitting)
     _check_size(replicas, len(steps), K, M + R, extra=8 * replicas * dim * (K + 3))
     phi = model.student.activation.expr
     zs = list(model.teacher.variables)
@@ -382,29 +509,61 @@ def simulate_full(
     f_dphi = _numpy_function(sp.diff(phi, z), [z])
     f_link = _numpy_function(model.teacher.link, zs)
     W0, U, Theta = initial_frame(model, dim)
-    W = np.broadcast_to(W0, (replicas, K, dim)).copy()
-    a = np.broadcast_to(setup.a0, (replicas, K)).copy()
     rng = np.random.default_rng(seed)
-    out_Q = np.empty((replicas, len(steps), K, K))
-    out_M = np.empty((replicas, len(steps), K, M))
-    out_S = np.empty((replicas, len(steps), K, R))
-    out_a = np.empty((replicas, len(steps), K))
+    if start == "uniform":
+        W = rng.standard_normal((replicas, K, dim))
+        W /= np.linalg.norm(W, axis=2, keepdims=True)
+        if setup.variant == PRECONDITIONED:
+            W /= np.sqrt(setup.alpha * (1.0 + ((W @ Theta.T) ** 2) @ setup.kappa))[:, :, None]
+    else:
+        W = np.broadcast_to(W0, (replicas, K, dim)).copy()
+    a = np.broadcast_to(setup.a0, (replicas, K)).copy()
+    out_Q = np.full((replicas, len(steps), K, K), np.nan)
+    out_M = np.full((replicas, len(steps), K, M), np.nan)
+    out_S = np.full((replicas, len(steps), K, R), np.nan)
+    out_a = np.full((replicas, len(steps), K), np.nan)
     c, c_a = setup.eta / dim, setup.eta_a / dim
     root_alpha = math.sqrt(setup.alpha)
     normalized = setup.variant in (NORMALIZED, PRECONDITIONED)
     shrink = setup.kappa / (1 + setup.kappa)
+    hits = np.full(replicas, -1, dtype=np.int64)
+    active = np.ones(replicas, dtype=bool)  # replicas still stepping
     j = 0
 
     def record(j: int) -> None:
-        out_Q[:, j] = np.einsum("rkd,rld->rkl", W, W)
-        out_M[:, j] = np.einsum("rkd,md->rkm", W, U)
-        out_S[:, j] = np.einsum("rkd,sd->rks", W, Theta)
-        out_a[:, j] = a
+        out_Q[active, j] = np.einsum("rkd,rld->rkl", W, W)[active]
+        out_M[active, j] = np.einsum("rkd,md->rkm", W, U)[active]
+        out_S[active, j] = np.einsum("rkd,sd->rks", W, Theta)[active]
+        out_a[active, j] = a[active]
+
+    def watch(step: int) -> None:
+        if hitting is None:
+            return
+        u = U[0]
+        w_sigma = W + ((W @ Theta.T) * setup.kappa) @ Theta if R else W
+        u_sigma = u + ((Theta @ u) * setup.kappa) @ Theta if R else u
+        if hitting.overlap == "u":
+            value = (W @ u) / (np.linalg.norm(W, axis=2) * np.linalg.norm(u))
+        else:  # Sigma_0 = I + sum_r kappa_r theta_r theta_r^T (alpha cancels)
+            s = np.einsum("rkd,rkd->rk", W, w_sigma)
+            value = (W @ u_sigma) / np.sqrt(s * (u @ u_sigma))
+        if hitting.absolute:
+            value = np.abs(value)
+        new = (hits < 0) & active & (value.max(axis=1) >= hitting.threshold)
+        hits[new] = step
+        if hitting.stop:
+            active[new] = False
 
     while j < len(steps) and steps[j] == 0:
         record(j)
         j += 1
-    for step in range(1, int(steps[-1]) + 1):
+    watch(0)
+    for step in range(1, total + 1):
+        if not active.any():
+            break
+        if j >= len(steps) and (hitting is None or np.all(hits >= 0)):
+            break
+        before = W.copy() if hitting is not None and hitting.stop else None
         x = rng.standard_normal((replicas, dim))
         if R:
             x += ((x @ Theta.T) * setup.spike) @ Theta
@@ -454,6 +613,8 @@ def simulate_full(
             W /= np.linalg.norm(W, axis=2, keepdims=True)
         if setup.trained:
             a += c_a * error[:, None] * values
+        if before is not None:  # replicas stopped at their hit keep their weights
+            W[~active] = before[~active]
         if not np.all(np.isfinite(W)) or np.abs(W).max() > BLOWUP:
             raise NumericalError(
                 f"online SGD blows up at step {step} (t = {step / dim:.4g}) in dimension {dim}"
@@ -461,6 +622,7 @@ def simulate_full(
         while j < len(steps) and steps[j] == step:
             record(j)
             j += 1
+        watch(step)
     return SimulationRun(
         "full",
         dim,
@@ -471,4 +633,5 @@ def simulate_full(
         out_M,
         out_a if setup.trained else None,
         out_S if R else None,
+        hits if hitting is not None else None,
     )

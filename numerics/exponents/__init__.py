@@ -2,10 +2,9 @@
 
 * :mod:`~featcheck.numerics.exponents.spherical_sgd`: the setting (online spherical SGD
   under a spiked covariance, links, the whitened overlap);
-* :mod:`~featcheck.numerics.exponents.overlap_chain`: the exact reduced simulator, a
-  Markov chain in the overlaps, ``O(1)`` per step;
-* :mod:`~featcheck.numerics.exponents.full_dimensional`: an independent ``O(d)``-per-step
-  simulator, the oracle of the reduced one;
+* :mod:`~featcheck.numerics.exponents.overlap_chain`: a configuration as a committee model,
+  run by the committee simulators: exactly in the overlaps (``O(1)`` per step in ``d``) or
+  in ``R^d`` (the oracle);
 * :mod:`~featcheck.numerics.exponents.needed_samples`: ``n*(d)`` from hitting times,
   censoring, exponent and ratio fits with bootstrap intervals;
 * :mod:`~featcheck.numerics.exponents.sample_complexity`: sweeps of ``n*(d)`` over a grid of

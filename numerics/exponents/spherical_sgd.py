@@ -5,7 +5,8 @@ Model: ``x ~ N(0, Sigma)``,
 ``y = g(<u, x>/||Sigma^(1/2) u||) + sigma_eps * eps`` with ``||u|| = 1`` and
 ``c = <u, theta>``.  Student ``phi(p)`` with pre-activation
 
-* ``plain``:          ``p = <w, x>``, step ``w <- (w - eta P_w grad)/||.||`` (Euclidean sphere);
+* ``plain``:          ``p = <w, x>``, step ``w <- (w - eta P_w grad)/||.||`` (Euclidean sphere,
+  ``P_w = I - w w^T``);
 * ``normalized``:     ``p = <w, x>/||Sigma^(1/2) w||``, same step (the gradient is already
   orthogonal to ``w`` because ``p`` is 0-homogeneous);
 * ``preconditioned``: the normalized student with the step ``w - eta Sigma^(-1) grad``,
@@ -21,7 +22,8 @@ Links and activations are polynomials (given by their monic Hermite coefficients
 
 The simulators taking an :class:`OnlineSGD` are
 :func:`featcheck.numerics.exponents.overlap_chain.simulate` (exact, ``O(1)`` per step)
-and :func:`featcheck.numerics.exponents.full_dimensional.simulate_full` (``O(d)`` per step).
+and :func:`featcheck.numerics.exponents.overlap_chain.simulate_full` (``O(d)`` per step),
+both the committee model's simulators.
 """
 
 from __future__ import annotations

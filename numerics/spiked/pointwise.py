@@ -1,17 +1,13 @@
-"""The activation ``phi``, its derivative and the link ``g`` as fast numeric functions.
-
-``compiled_scalar`` gives a numba ``njit`` function of one float (used inside the online-SGD
-kernel); ``vectorised`` gives a numpy function of arrays (gradient descent, oracles,
-Algorithm 1).  Derivatives are taken by sympy and hold almost everywhere: at a kink the
-Dirac masses of ``phi''`` are dropped and ``Heaviside``/``sign`` are rewritten as piecewise
-expressions that numba and numpy understand.
+"""The activation ``phi``, its derivative and the link ``g`` as numpy functions of arrays
+(gradient descent, oracles, Algorithm 1).  Derivatives are taken by sympy and hold almost
+everywhere: at a kink the Dirac masses of ``phi''`` are dropped and ``Heaviside``/``sign``
+are rewritten as piecewise expressions that numpy understands.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-import numba
 import numpy as np
 import sympy as sp
 
@@ -23,14 +19,6 @@ def _numeric_expr(expr: sp.Expr) -> sp.Expr:
     if expr.has(sp.Heaviside, sp.sign):
         expr = expr.rewrite(sp.Piecewise)
     return expr
-
-
-@lru_cache(maxsize=64)
-def compiled_scalar(function: Function, derivative: int = 0):
-    """``f`` (or ``f'``) as a numba ``njit`` scalar function (derivatives a.e.)."""
-    expr = function.expr if derivative == 0 else sp.diff(function.expr, z, derivative)
-    python = sp.lambdify(z, _numeric_expr(expr), modules="math")
-    return numba.njit(cache=False)(python)
 
 
 @lru_cache(maxsize=64)

@@ -2,20 +2,24 @@
 
 Model (Mousavi-Hosseini, Wu, Suzuki, Erdogdu 2023; :mod:`featcheck.theory.models`):
 ``x ~ N(0, Sigma)``, ``Sigma = alpha (I + kappa theta theta^T)``,
-``y = g(<u, x>/sigma_u) + eps``, ``c = <u, theta>``, student ``phi``.  One-sample losses:
+``y = g(<u, x>/sigma_u) + eps``, ``c = <u, theta>``, student ``phi``.  One-sample loss
+``l = 1/2 (phi(p) - y)^2`` at the student's pre-activation ``p``:
 
-* plain: ``l = 1/2 (phi(<w,x>) - y)^2`` on the sphere; step
-  ``w <- normalize(w - eta (phi(p) - y) phi'(p) (x - p w))`` with ``p = <w, x>``;
-* normalized: student ``phi(<w,x>/r)``, ``r = ||Sigma^(1/2) w||``; its gradient
-  ``(phi(p/r) - y) phi'(p/r) (x/r - p Sigma w / r^3)`` is already tangent to the sphere;
+* plain: ``p = <w, x>`` on the sphere; step
+  ``w <- normalize(w - eta (phi(p) - y) phi'(p) (x - <w, x> w))``;
+* normalized: ``p = <w, x>/r``, ``r = ||Sigma^(1/2) w||``; its gradient
+  ``(phi(p) - y) phi'(p) (x/r - <w, x> Sigma w / r^3)`` is already tangent to the sphere;
+  then renormalised;
 * preconditioned: the same loss, direction ``Sigma^(-1) grad`` (``x``'s image
-  ``Sigma^(-1) x / r - p w / r^3``), no projection, no renormalisation.  With ``n'``
-  unlabeled samples, ``Sigma`` is replaced by the sample covariance in both places.
+  ``Sigma^(-1) x / r - <w, x> w / r^3``).  Online SGD then rescales ``w`` to keep ``r`` (the
+  gradient flow keeps it by itself); gradient descent with ``n'`` unlabeled samples replaces
+  ``Sigma`` by the sample covariance in both places.
 
 Functions:
 
-* :func:`online_sgd`: one fresh sample per step, replicas vectorised, Gaussians drawn in
-  blocks and the steps run in a numba kernel;
+* :func:`online_sgd`: one fresh sample per step: the committee model of the flow
+  (:func:`online_model`) run by the committee simulators, exactly in the overlaps
+  (:mod:`featcheck.numerics.committee.simulators`);
 * :func:`empirical_gd`: gradient descent on ``n`` fixed samples (two mat-vecs per step);
 * :func:`algorithm1`: the paper's Algorithm 1 (layer-wise training): normalized first
   layer, ``N`` random-bias ReLU features, ridge regression.
@@ -27,9 +31,7 @@ sampling noise) are in :mod:`featcheck.numerics.spiked.population`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-import numba
 import numpy as np
 
 from featcheck.numerics.sampling import (
@@ -44,116 +46,12 @@ from featcheck.numerics.spiked.inputs import (
     check_positive,
     check_seed,
 )
-from featcheck.numerics.spiked.pointwise import compiled_scalar, vectorised
+from featcheck.numerics.spiked.pointwise import vectorised
 from featcheck.theory.errors import DomainError
-from featcheck.theory.functions import Function, FunctionLike, as_function
+from featcheck.theory.functions import FunctionLike, as_function
 
 # ----------------------------------------------------------------------------
-# Online SGD (numba kernel over blocks of pre-drawn Gaussians)
-
-_FLOW_CODE = {"plain": 0, "normalized": 1, "preconditioned": 2}
-
-
-@lru_cache(maxsize=32)
-def _online_kernel(activation: Function, link: Function):
-    phi = compiled_scalar(activation)
-    dphi = compiled_scalar(activation, 1)
-    g = compiled_scalar(link)
-
-    @numba.njit(cache=False, fastmath=False)
-    def kernel(W, Z, E, theta, u, params, flow, hit, step0, S, P):
-        # params: alpha, kappa, eta, noise, sigma_u, c, level
-        alpha, kap, eta, noise, sigma_u, c, level = params
-        sa = np.sqrt(alpha)
-        beta = np.sqrt(1.0 + kap) - 1.0
-        inv_t = kap / (1.0 + kap)
-        estimated = S.shape[0] > 0
-        n_steps, n_rep, d = Z.shape
-        x = np.empty(d)
-        sw = np.empty(d)
-        px = np.empty(d)
-        for k in range(n_steps):
-            for i in range(n_rep):
-                w = W[i]
-                tz = 0.0
-                for j in range(d):
-                    tz += theta[j] * Z[k, i, j]
-                p = 0.0
-                ux = 0.0
-                tx = 0.0
-                for j in range(d):
-                    xj = sa * (Z[k, i, j] + beta * tz * theta[j])
-                    x[j] = xj
-                    p += w[j] * xj
-                    ux += u[j] * xj
-                tx = sa * (1.0 + beta) * tz
-                y = g(ux / sigma_u) + noise * E[k, i]
-                if flow == 0:
-                    coef = (phi(p) - y) * dphi(p)
-                    norm2 = 0.0
-                    for j in range(d):
-                        wj = w[j] - eta * coef * (x[j] - p * w[j])
-                        w[j] = wj
-                        norm2 += wj * wj
-                    scale = 1.0 / np.sqrt(norm2)
-                    for j in range(d):
-                        w[j] *= scale
-                else:
-                    a = 0.0
-                    ww = 0.0
-                    for j in range(d):
-                        a += theta[j] * w[j]
-                        ww += w[j] * w[j]
-                    if estimated:
-                        r2 = 0.0
-                        for j in range(d):
-                            acc = 0.0
-                            for k2 in range(d):
-                                acc += S[j, k2] * w[k2]
-                            sw[j] = acc
-                            r2 += w[j] * acc
-                    else:
-                        r2 = alpha * (ww + kap * a * a)
-                        for j in range(d):
-                            sw[j] = alpha * (w[j] + kap * a * theta[j])
-                    r = np.sqrt(r2)
-                    pn = p / r
-                    coef = (phi(pn) - y) * dphi(pn)
-                    if flow == 1:
-                        norm2 = 0.0
-                        for j in range(d):
-                            wj = w[j] - eta * coef * (x[j] / r - p * sw[j] / (r2 * r))
-                            w[j] = wj
-                            norm2 += wj * wj
-                        scale = 1.0 / np.sqrt(norm2)
-                        for j in range(d):
-                            w[j] *= scale
-                    else:
-                        if estimated:
-                            for j in range(d):
-                                acc = 0.0
-                                for k2 in range(d):
-                                    acc += P[j, k2] * x[k2]
-                                px[j] = acc
-                        else:
-                            for j in range(d):
-                                px[j] = (x[j] - inv_t * tx * theta[j]) / alpha
-                        for j in range(d):
-                            w[j] -= eta * coef * (px[j] / r - p * w[j] / (r2 * r))
-                if hit[i] < 0:
-                    a = 0.0
-                    b = 0.0
-                    ww = 0.0
-                    for j in range(d):
-                        a += theta[j] * w[j]
-                        b += u[j] * w[j]
-                        ww += w[j] * w[j]
-                    rr = np.sqrt(alpha * (ww + kap * a * a))
-                    rho = alpha * (b + kap * c * a) / (rr * sigma_u)
-                    if rho >= level:
-                        hit[i] = step0 + k + 1
-
-    return kernel
+# Online SGD (the committee simulators)
 
 
 @dataclass
@@ -213,6 +111,53 @@ def _record(W, theta, u, op, c, sigma_u):
     return a, b, rho, r, np.linalg.norm(W, axis=-1)
 
 
+def online_model(
+    flow: str,
+    activation: FunctionLike,
+    link: FunctionLike,
+    *,
+    d: int,
+    kappa: float,
+    c: float,
+    eta: float,
+    convention: str = "unit",
+    noise: float = 0.0,
+    init: tuple[float, float] = (0.0, 0.0),
+):
+    """The committee model of online SGD on ``flow`` (one student, one teacher direction, one
+    spike): the teacher ``g(z/sigma_u)``, the committee learning rate ``eta d`` (the committee
+    step is ``eta/d``), the start ``(<w, theta>, <w, u>) = init`` with ``||w|| = 1``."""
+    import sympy as sp
+
+    from featcheck.theory.committee.model import committee_model
+    from featcheck.theory.committee.spiked_flows import VARIANT_OF_FLOW
+    from featcheck.theory.functions import z
+    from featcheck.theory.models import SpikedCovariance
+
+    g = as_function(link)
+    sigma_u = sp.sqrt(SpikedCovariance(sp.nsimplify(kappa), convention).sigma_u2(sp.nsimplify(c)))
+    a0, b0 = init
+    return committee_model(
+        student_activation=as_function(activation),
+        student_width=1,
+        teacher_activation=g.expr.subs(z, z / sigma_u),
+        teacher_width=1,
+        noise=float(noise),
+        algorithm="online-sgd",
+        learning_rate=float(eta) * int(d),
+        variant=VARIANT_OF_FLOW[flow],
+        loss="square",
+        Q0=[[1]],
+        M0=[[float(b0)]],
+        covariance="spiked",
+        kappa=[float(kappa)],
+        convention=convention,
+        spike_overlaps=[[float(c)]],
+        S0=[[float(a0)]],
+        name=f"spiked-{flow}",
+    )
+
+
 def online_sgd(
     flow: str,
     activation: FunctionLike,
@@ -229,72 +174,76 @@ def online_sgd(
     noise: float = 0.0,
     record_every: int | None = None,
     init: tuple[float, float] | None = None,
-    unlabeled: int | None = None,
     level: float = 0.5,
-    block_floats: int = 1 << 20,
+    full: bool = False,
 ) -> OnlineResult:
-    """Online SGD (one fresh sample per step) for ``replicas`` independent runs in ``R^d``.
+    """Online SGD (one fresh sample per step, square loss) for ``replicas`` independent runs
+    in ``R^d``, simulated exactly in the overlaps by the committee simulator
+    (:func:`featcheck.numerics.committee.simulators.simulate_reduced`; ``full=True``: the
+    full-dimensional one, :func:`~featcheck.numerics.committee.simulators.simulate_full`).
 
-    Inputs: ``flow`` in plain / normalized / preconditioned, activation ``phi``, link ``g``,
-    dimension ``d``, spike ``kappa`` (convention ``unit`` or ``ba``), alignment
-    ``c = <u, theta>``, step ``eta``, number of ``steps``, ``replicas``, ``seed``.  Options:
-    label noise ``noise``, recording period ``record_every`` (default ``steps // 200``),
-    a start ``init = (a0, b0)`` (else uniform on the sphere), ``unlabeled = n'`` to
-    precondition with a sample covariance, ``level`` of the hitting time of ``rho``.
-    All replicas share ``theta``, ``u`` (and the sample covariance); each has its own start
-    and data.
+    Inputs: ``flow`` in plain / normalized / preconditioned (the committee learners
+    spherical / normalized / preconditioned: the plain step is the gradient projected on the
+    sphere's tangent space, then renormalised; the preconditioned ``w`` keeps its
+    ``||Sigma^(1/2) w||``), activation ``phi``, link ``g``, dimension ``d``, spike ``kappa``
+    (convention ``unit`` or ``ba``), alignment ``c = <u, theta>``, step ``eta``, number of
+    ``steps``, ``replicas``, ``seed``.  Options: label noise ``noise``, recording period
+    ``record_every`` (default ``steps // 200``), a start ``init = (a0, b0)`` with
+    ``||w|| = 1`` (else uniform on the sphere, drawn for each replica), ``level`` of the
+    hitting time of the whitened overlap ``rho``.
     """
+    from featcheck.numerics.committee.simulators import Hitting, simulate_full, simulate_reduced
+
     check_model(d, kappa, c, flow)
     check_positive("the step size eta", eta)
     check_count("steps", steps)
     check_count("replicas", replicas)
     check_seed(seed)
-    if unlabeled is not None and flow != "preconditioned":
-        raise DomainError("unlabeled samples (n') are only used by the preconditioned flow")
-    phi, g = as_function(activation), as_function(link)
-    rng = np.random.default_rng(seed)
-    theta, u, op, W = _setup(d, kappa, c, convention, rng, replicas, init)
-    S, P = _covariance_estimate(op, unlabeled, rng, d)
-    kernel = _online_kernel(phi, g)
-    sigma_u = float(np.sqrt(op.quadratic(u)))
-    params = np.array([op.alpha, kappa, eta, noise, sigma_u, c, level], dtype=float)
+    if not (0 < level <= 1):
+        raise DomainError(f"the hitting level must lie in (0, 1], got {level}")
+    model = online_model(
+        flow,
+        activation,
+        link,
+        d=d,
+        kappa=kappa,
+        c=c,
+        eta=eta,
+        convention=convention,
+        noise=noise,
+        init=(0.0, 0.0) if init is None else init,
+    )
     record_every = max(1, steps // 200) if record_every is None else int(record_every)
     record_steps = np.unique(np.r_[np.arange(0, steps + 1, record_every), steps])
-    block = max(1, min(record_every, block_floats // (replicas * d)))
-    hit = np.full(replicas, -1, dtype=np.int64)
-    out = {k: np.empty((replicas, len(record_steps))) for k in ("a", "b", "rho", "r", "norm")}
-
-    def store(j):
-        for key, value in zip(
-            ["a", "b", "rho", "r", "norm"], _record(W, theta, u, op, c, sigma_u), strict=True
-        ):
-            out[key][:, j] = value
-
-    store(0)
-    done = 0
-    for j, target in enumerate(record_steps[1:], start=1):
-        while done < target:
-            n = min(block, target - done)
-            Z = rng.standard_normal((n, replicas, d))
-            E = rng.standard_normal((n, replicas)) if noise else np.zeros((n, replicas))
-            kernel(W, Z, E, theta, u, params, _FLOW_CODE[flow], hit, done, S, P)
-            done += n
-        if not np.all(np.isfinite(W)):
-            raise DomainError("online SGD diverged (non-finite weights): lower the step size")
-        store(j)
-    hit[(hit < 0) & (out["rho"][:, 0] >= level)] = 0
+    simulate = simulate_full if full else simulate_reduced
+    run = simulate(
+        model,
+        dim=int(d),
+        replicas=int(replicas),
+        times=record_steps / d,
+        seed=int(seed),
+        start="model" if init is not None else "uniform",
+        hitting=Hitting(float(level), "whitened", absolute=False, stop=False),
+    )
+    q = run.Q[:, :, 0, 0]
+    a = run.S[:, :, 0, 0]
+    b = run.M[:, :, 0, 0]
+    alpha = float(model.data.alpha)
+    s = alpha * (q + kappa * a * a)  # ||Sigma^(1/2) w||^2
+    sigma_u = float(np.sqrt(alpha * (1 + kappa * c * c)))
+    rho = alpha * (b + kappa * c * a) / (np.sqrt(s) * sigma_u)
     parameters = dict(d=d, kappa=kappa, c=c, flow=flow, eta=eta, steps=steps, seed=seed)
-    parameters |= dict(convention=convention, noise=noise, unlabeled=unlabeled)
+    parameters |= dict(convention=convention, noise=noise, simulator=run.simulator)
     return OnlineResult(
         record_steps * eta,
         record_steps,
-        out["b"],
-        out["a"],
-        out["rho"],
-        out["r"],
-        hit,
+        b,
+        a,
+        rho,
+        np.sqrt(s),
+        run.hits,
         level,
-        out["norm"],
+        np.sqrt(q),
         parameters,
     )
 

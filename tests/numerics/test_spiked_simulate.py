@@ -139,12 +139,8 @@ def test_online_sgd_tracks_the_ode(flow):
     assert ode.y[1][-1] - ode.y[1][0] > 0.2  # the flow moved: the comparison is not vacuous
 
 
-def test_preconditioned_online_sgd_with_sample_covariance_and_gd():
+def test_preconditioned_gd_with_a_sample_covariance():
     model = dict(d=30, kappa=4.0, c=0.5, init=(0.3, 0.3), unlabeled=300)
-    res = online_sgd(
-        "preconditioned", "relu", "he(2)", eta=1e-3, steps=2000, replicas=3, seed=1, **model
-    )
-    assert np.all(np.isfinite(res.rho))
     gd = empirical_gd(
         "preconditioned", "relu", "he(2)", eta=0.05, steps=40, n=2000, replicas=2, seed=1, **model
     )
@@ -164,6 +160,19 @@ def test_simulation_input_errors():
     with pytest.raises(DomainError, match="steps"):
         _online(steps=0)
     with pytest.raises(DomainError, match="n' >= d"):
-        _online("preconditioned", unlabeled=5)
+        empirical_gd(
+            "preconditioned",
+            "relu",
+            "he(2)",
+            d=10,
+            kappa=1.0,
+            c=0.5,
+            eta=0.1,
+            steps=2,
+            n=50,
+            replicas=1,
+            seed=0,
+            unlabeled=5,
+        )
     with pytest.raises(InputError, match="seed"):
         _online(seed=-1)
