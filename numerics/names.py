@@ -57,3 +57,9 @@ DEFAULTS: dict[str, Any] = {
 #: Fewest bootstrap resamples for a 95% interval: with fewer, the percentile interval
 #: is a handful of draws (one resample gives an interval of width 0).
 MIN_RESAMPLES = 100
+
+# featcheck simulate (committee models) ------------------------------------------------
+#: Where a replica starts: the model's initial overlaps, or students uniform on the sphere.
+STARTS = ("model", "uniform")
+#: What a hitting rule watches: the cosine of ``w_k`` with ``u_1``, or their whitened overlap.
+HIT_OVERLAPS = ("u", "whitened")

@@ -16,6 +16,7 @@ from featcheck.numerics.commands.common import (
     emit_result,
     positive_float,
 )
+from featcheck.numerics.names import HIT_OVERLAPS, STARTS
 
 #: Bounds of the sizes; the full simulator's memory (replicas x dim) is checked as well.
 MAX_DIM, MAX_REPLICAS, MAX_THREADS = 10**9, 10**6, 1024
@@ -93,6 +94,27 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_seed(simulate)
     _add_times(simulate, "10")
     simulate.add_argument(
+        "--start",
+        choices=STARTS,
+        default="model",
+        help="model: every replica from the model's initial overlaps; uniform: each from its "
+        "own students drawn uniformly on the sphere (default: model)",
+    )
+    simulate.add_argument(
+        "--hit",
+        type=float,
+        metavar="THRESHOLD",
+        help="record each replica's hitting time of max_k |cos(w_k, u_1)| >= THRESHOLD "
+        "(in (0, 1]) and report their median (default: none)",
+    )
+    simulate.add_argument(
+        "--hit-overlap",
+        choices=HIT_OVERLAPS,
+        default="u",
+        help="the overlap --hit watches: u (the cosine) or whitened "
+        "(w_k^T Sigma u_1 / sqrt(w_k^T Sigma w_k u_1^T Sigma u_1)); default u",
+    )
+    simulate.add_argument(
         "--threads",
         type=bounded_int(MAX_THREADS),
         metavar="N",
@@ -133,6 +155,9 @@ def run_simulate(args: argparse.Namespace) -> int:
         times=args.times,
         t_max=args.t_max,
         threads=args.threads,
+        start=args.start,
+        hit=args.hit,
+        hit_overlap=args.hit_overlap,
     )
     return emit_result(result, args)
 

@@ -36,6 +36,7 @@ from featcheck.numerics.committee.fixed_points import (
     unpack_spike,
 )
 from featcheck.numerics.committee.simulators import (
+    Hitting,
     SimulationRun,
     simulate_full,
     simulate_reduced,
@@ -324,6 +325,8 @@ class CommitteeSimulation(JsonResult):
     plateau: Plateau | None = None
     run: SimulationRun | None = None
     S: list | None = None
+    start: str = "model"
+    hitting: dict | None = None
 
     def to_json(self) -> dict:
         out = {
@@ -348,7 +351,10 @@ class CommitteeSimulation(JsonResult):
             "escape_time": self.escape_time,
             "escaped": self.escaped,
             "plateau": None if self.plateau is None else self.plateau.to_json(),
+            "start": self.start,
         }
+        if self.hitting is not None:
+            out["hitting"] = plain(self.hitting)
         return out
 
     def summary(self) -> str:
@@ -371,6 +377,21 @@ class CommitteeSimulation(JsonResult):
                 f"escape time (median over replicas): {self.escape_time:.6g} "
                 f"({self.escaped} of {self.replicas} escaped)"
             )
+        if self.hitting is not None:
+            h = self.hitting
+            what = "|cos(w_k, u_1)|" if h["overlap"] == "u" else "|whitened overlap of w_k, u_1|"
+            head = f"hitting time of max_k {what} >= {h['threshold']:g}: "
+            if h["median"] is None:
+                lines.append(head + f"median not reached ({h['reached']} of {self.replicas})")
+            else:
+                low, high = h["median_interval"]
+                interval = "[" + ", ".join(
+                    "none" if v is None else f"{v:.6g}" for v in (low, high)
+                ) + "]"
+                lines.append(
+                    head + f"median {h['median']:.6g} {interval} (95%, order statistics), "
+                    f"{h['reached']} of {self.replicas} replicas"
+                )
         return "\n".join(lines)
 
 
@@ -405,10 +426,21 @@ def simulate_committee(
     t_max: float | None = None,
     threads: int | None = None,
     keep_run: bool = False,
+    start: str = "model",
+    hit: float | None = None,
+    hit_overlap: str = "u",
 ) -> CommitteeSimulation:
     """Online SGD of the model in dimension ``dim`` (default: to ``t = 10`` at 11 equally
-    spaced times): the exact reduced simulator, or the full-dimensional one with ``full``."""
+    spaced times): the exact reduced simulator, or the full-dimensional one with ``full``.
+
+    ``start="uniform"`` starts every replica from students uniform on the sphere
+    (:func:`~featcheck.numerics.committee.simulators.uniform_start`); the ODE, its fixed
+    points and escape time still start from the model's initial overlaps.  ``hit`` records
+    each replica's hitting time of ``max_k |overlap of w_k with u_1| >= hit`` (``hit_overlap``
+    ``"u"``: the cosine, ``"whitened"``: the whitened overlap) and summarises it by its median
+    with a distribution-free 95% interval (:func:`hitting_summary`)."""
     model = as_model(model)
+    hitting = None if hit is None else Hitting(float(hit), hit_overlap, True, False)
     report, end = output_times(times, t_max, DEFAULT_SIMULATION_T_MAX)
     if isinstance(dim, int) and dim > 0 and isinstance(replicas, int) and replicas > 0:
         total = replicas * round(end * dim)
@@ -418,12 +450,11 @@ def simulate_committee(
             )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"the seed must be a non-negative whole number, got {seed!r}")
+    common = dict(dim=dim, replicas=replicas, times=report, seed=seed, start=start)
     if full:
-        run = simulate_full(model, dim=dim, replicas=replicas, times=report, seed=seed)
+        run = simulate_full(model, hitting=hitting, **common)
     else:
-        run = simulate_reduced(
-            model, dim=dim, replicas=replicas, times=report, seed=seed, threads=threads
-        )
+        run = simulate_reduced(model, threads=threads, hitting=hitting, **common)
     ode = derive_ode(model)
     errors = simulation_errors(ode, run)
     mean_e, lo_e, hi_e = _band(errors)
@@ -466,7 +497,37 @@ def simulate_committee(
         trajectory.plateau,
         run if keep_run else None,
         S,
+        start,
+        None if hitting is None else hitting_summary(run.hits, dim, hitting),
     )
+
+
+def hitting_summary(hits: np.ndarray, dim: int, hitting: Hitting) -> dict:
+    """Hitting times ``t = step/d`` of the replicas (None: not within the run), how many
+    hit, their median and a distribution-free 95% interval for it: the order statistics
+    ``[t_(j), t_(n + 1 - j)]`` with ``j`` the largest index such that ``P(B < j) <= 0.025``
+    for ``B ~ Binomial(n, 1/2)`` (a censored replica counts as later than every hit; a
+    bound beyond the run is None)."""
+    n = hits.size
+    times = np.where(hits < 0, np.inf, hits / dim)
+    ordered = np.sort(times)
+    median = float(np.median(times))
+    j = int(stats.binom.ppf(0.025, n, 0.5))  # P(B <= j - 1) <= 0.025 < P(B <= j)
+    if stats.binom.cdf(j - 1, n, 0.5) > 0.025:
+        j -= 1
+
+    def finite(value: float) -> float | None:
+        return float(value) if np.isfinite(value) else None
+
+    interval = [None, None] if j < 1 else [finite(ordered[j - 1]), finite(ordered[n - j])]
+    return {
+        "threshold": hitting.threshold,
+        "overlap": hitting.overlap,
+        "times": [finite(v) for v in times],
+        "reached": int(np.isfinite(times).sum()),
+        "median": finite(median),
+        "median_interval": interval,
+    }
 
 
 def _simulated_escape(

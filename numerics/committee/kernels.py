@@ -21,6 +21,7 @@ import math
 import numba
 import numpy as np
 
+from featcheck.numerics.names import HIT_OVERLAPS
 from featcheck.numerics.numba_cache import use_user_cache
 
 use_user_cache()  # before any cache=True kernel is defined
@@ -404,7 +405,7 @@ def normalized_step(
 #: Hitting rules of :func:`replica`: none, the cosine of ``w_k`` with ``u_1``, or the
 #: whitened overlap ``w_k^T Sigma u_1/sqrt(s_k u_1^T Sigma u_1)``.
 NO_HIT, HIT_COSINE, HIT_WHITENED = 0, 1, 2
-HIT_CODES = {"u": HIT_COSINE, "whitened": HIT_WHITENED}
+HIT_CODES = dict(zip(HIT_OVERLAPS, (HIT_COSINE, HIT_WHITENED), strict=True))
 
 
 @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")

@@ -93,6 +93,7 @@ from featcheck.numerics.committee.kernels import (
     replica,
 )
 from featcheck.numerics.committee.programs import Programs, compile_programs
+from featcheck.numerics.names import STARTS
 from featcheck.theory.committee.model import CommitteeModel
 from featcheck.theory.errors import InputError, NumericalError
 from featcheck.theory.functions import z
@@ -248,7 +249,6 @@ class Hitting:
 
 
 NO_RULE = np.array([0.0, 0.0, 0.0, 0.0])
-STARTS = ("model", "uniform")
 
 
 def fixed_frame(setup: _Setup) -> np.ndarray:

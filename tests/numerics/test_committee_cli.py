@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from featcheck.numerics.cli import main
@@ -150,3 +151,52 @@ def test_bad_spiked_input_exits_2_with_one_line(tmp_path, capsys, old, new, mess
     assert main(["ode", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_simulate_from_uniform_starts_reports_hitting_times(spec, capsys):
+    """``--start uniform --hit``: every replica starts from its own random student (so the
+    overlaps at t = 0 differ between replicas and are of order d^(-1/2)), and the hitting
+    times' median lies in its order-statistics interval."""
+    args = ["simulate", str(spec), "--dim", "400", "--replicas", "20", "--times", "0,10"]
+    assert main([*args, "--start", "uniform", "--hit", "0.5", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["start"] == "uniform"
+    low, high = (bound[0][0] for bound in payload["band"]["M"][0])  # M_11 at t = 0
+    assert high - low > 0 and max(abs(low), abs(high)) < 0.2  # random starts near 0
+    hitting = payload["hitting"]
+    assert hitting["threshold"] == 0.5 and hitting["overlap"] == "u"
+    assert len(hitting["times"]) == 20 and hitting["reached"] == 20
+    low, high = hitting["median_interval"]
+    assert low <= hitting["median"] <= high
+    assert sorted(hitting["times"])[5] == low and sorted(hitting["times"])[14] == high
+    assert main([*args, "--hit", "0.5"]) == 0
+    assert "hitting time of max_k |cos(w_k, u_1)| >= 0.5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", [["--hit", "1.5"], ["--hit", "0"], ["--start", "random"]])
+def test_bad_hitting_options_are_one_line_and_exit_2(spec, capsys, bad):
+    args = ["simulate", str(spec), "--dim", "50", "--replicas", "2", *bad]
+    try:
+        code = main(args)
+    except SystemExit as exit_:  # argparse's own check of the choices
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err
+
+
+def test_hitting_summary_interval_and_censoring():
+    """n = 20: the 95% interval of the median is [t_(6), t_(15)] (coverage 1 - 2 P(B <= 5) =
+    0.959 for B ~ Binomial(20, 1/2)); replicas that never hit count as later than every hit
+    and give a bound of None beyond the run."""
+    from featcheck.numerics.committee.dynamics import hitting_summary
+    from featcheck.numerics.committee.simulators import Hitting
+
+    hits = np.arange(1, 21) * 10
+    summary = hitting_summary(hits, 10, Hitting(0.5))
+    assert summary["median_interval"] == [6.0, 15.0] and summary["median"] == 10.5
+    hits[12:] = -1  # 8 censored
+    summary = hitting_summary(hits, 10, Hitting(0.5))
+    assert summary["reached"] == 12 and summary["median_interval"] == [6.0, None]
+    assert summary["times"][-1] is None
+    assert hitting_summary(np.full(3, -1), 10, Hitting(0.5))["median_interval"] == [None, None]
