@@ -834,9 +834,7 @@ def spiked_flow_instances(ctx: ClaimContext) -> Evidence:
                 for _ in range(ctx.pick(quick=2, full=10)):
                     kappa, c = rng.uniform(0.05, 30), rng.uniform(-0.95, 0.95)
                     q = rng.uniform(0.3, 3.0) if flow == "preconditioned" else 1.0
-                    a, b = admissible_state(
-                        c, q, rng.uniform(-0.95, 0.95), rng.uniform(-0.9, 0.9)
-                    )
+                    a, b = admissible_state(c, q, rng.uniform(-0.95, 0.95), rng.uniform(-0.9, 0.9))
                     point = {k: sp.Rational(round(v * 1e6), 10**6) for k, v in
                              dict(kappa=kappa, c=c, a=a, b=b, q=q).items()}  # fmt: skip
                     ours, theirs = instance_rates(

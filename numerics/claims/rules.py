@@ -334,9 +334,7 @@ def convergence(
         )
     ]
     if rate is not None and slope is not None:
-        checks.append(
-            interval_check(f"{label}: rate", rate, slope, sizes=n.tolist(), **inputs)
-        )
+        checks.append(interval_check(f"{label}: rate", rate, slope, sizes=n.tolist(), **inputs))
     return checks
 
 

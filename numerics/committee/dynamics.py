@@ -385,9 +385,9 @@ class CommitteeSimulation(JsonResult):
                 lines.append(head + f"median not reached ({h['reached']} of {self.replicas})")
             else:
                 low, high = h["median_interval"]
-                interval = "[" + ", ".join(
-                    "none" if v is None else f"{v:.6g}" for v in (low, high)
-                ) + "]"
+                interval = (
+                    "[" + ", ".join("none" if v is None else f"{v:.6g}" for v in (low, high)) + "]"
+                )
                 lines.append(
                     head + f"median {h['median']:.6g} {interval} (95%, order statistics), "
                     f"{h['reached']} of {self.replicas} replicas"

@@ -25,6 +25,8 @@ EXPECTED = {
     "committee.spiked.flow-instances": Status.HOLDS,
     "committee.spiked.two-index-normalization": Status.HOLDS,
 }
+
+
 def test_every_committee_claim_is_listed_and_its_derivation_exists():
     assert {k for k in REGISTRY if k.startswith("committee.")} == set(EXPECTED)
     for claim_id in EXPECTED:

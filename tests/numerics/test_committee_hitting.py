@@ -7,10 +7,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from committee_vectors import vector_model
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from featcheck.numerics.claims.rules import Level
-from featcheck.numerics.committee.simulators import Hitting, simulate_full, simulate_reduced
+from featcheck.numerics.committee.simulators import (
+    Hitting,
+    _setup,
+    fixed_frame,
+    simulate_full,
+    simulate_reduced,
+    uniform_start,
+)
 from featcheck.theory.errors import InputError
 
 # (variant, K, M, kappa, convention, overlap watched)
@@ -112,3 +121,36 @@ def test_bad_run_options_are_input_errors(arguments, message):
 def test_bad_hitting_rules_are_input_errors(threshold, overlap):
     with pytest.raises(InputError):
         Hitting(threshold, overlap=overlap)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    K=st.integers(1, 3),
+    M=st.integers(1, 3),
+    R=st.integers(0, 2),
+    extra=st.integers(0, 5000),
+    variant=st.sampled_from(["plain", "spherical", "normalized", "preconditioned"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_uniform_starts_are_valid_states(K, M, R, extra, variant, seed):
+    """Drawn teachers and spikes (random directions, strengths in (-1, 30)) and dimensions
+    from ``K + M + R``: the uniform start's Gram matrix of ``(W, U, Theta)`` is positive
+    semi-definite, each student has unit norm (``s_k = 1`` when preconditioned)."""
+    rng = np.random.default_rng(seed)
+    kappa = tuple(float(k) for k in rng.uniform(-0.9, 30.0, R))
+    model = vector_model(variant, K, M, kappa, seed_offset=int(rng.integers(1000)))
+    setup = _setup(model)
+    dim = K + M + R + extra
+    Q, Mm, S = uniform_start(setup, fixed_frame(setup), dim, rng)
+    gram = np.block(
+        [
+            [Q, Mm, S],
+            [Mm.T, setup.P, setup.T],
+            [S.T, setup.T.T, np.eye(R)],
+        ]
+    )
+    assert np.linalg.eigvalsh(gram).min() >= -1e-10
+    norms = np.diag(Q)
+    if variant == "preconditioned":
+        norms = setup.alpha * (norms + (S**2) @ setup.kappa)
+    np.testing.assert_allclose(norms, 1.0, rtol=1e-12)

@@ -106,9 +106,7 @@ def _one_line_failure(capsys, argv, status, *fragments):
 
 
 def test_a_comment_character_in_an_inequality_is_refused(capsys):
-    _one_line_failure(
-        capsys, ["check-bound", "cos_theta >= 2 # <= 5"], 2, "'#' is not allowed"
-    )
+    _one_line_failure(capsys, ["check-bound", "cos_theta >= 2 # <= 5"], 2, "'#' is not allowed")
 
 
 @pytest.mark.parametrize("json", [[], ["--json"]])

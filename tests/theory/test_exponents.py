@@ -151,9 +151,11 @@ def test_gain_exponents_are_differences_of_sample_exponents(s_value, r2_value):
     assert preconditioning_gain("normalized").at(s_value, 0) == 0
     # the normalized learner starts from the stationary overlap kappa/sqrt(d): g = -s r2
     e_n = {k: v.subs({s: s_value, r2: r2_normalized}) for k, v in sample_exponents().items()}
-    assert preconditioning_gain("normalized").at(s_value, r2_normalized) == (
-        e_n["normalized"] - e_n["preconditioned"]
-    ) == -s_value * r2_normalized
+    assert (
+        preconditioning_gain("normalized").at(s_value, r2_normalized)
+        == (e_n["normalized"] - e_n["preconditioned"])
+        == -s_value * r2_normalized
+    )
     assert e_n["normalized-stationary"] == r2_normalized - sp.Rational(1, 2)
     # the preconditioned exponent is the spiked convention-A prediction at r1 = 0
     assert e["preconditioned"] == predict("spiked-online").at(s_value, 0, r2_value).exact

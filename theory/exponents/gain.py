@@ -106,9 +106,7 @@ def preconditioning_gain(comparator: str, effective_dimension: bool = True) -> G
             "the choice of prefactor (d or d/kappa) applies to the normalized comparator only"
         )
     e = sample_exponents()
-    eta, rho, rho0, rho_eff, kappa, n = sp.symbols(
-        "eta rho rho_0 rho_eff kappa n", positive=True
-    )
+    eta, rho, rho0, rho_eff, kappa, n = sp.symbols("eta rho rho_0 rho_eff kappa n", positive=True)
     valid = sp.And(s >= 1, r2 >= 0, r2 <= 1)
     out = Derivation(
         f"Gain of preconditioning over {comparator} online SGD",
