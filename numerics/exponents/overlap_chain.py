@@ -27,9 +27,9 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from featcheck.numerics.exponents.spherical_sgd import RELU, Link, OnlineSGD
-from featcheck.theory.committee.model import CommitteeModel, committee_model
-from featcheck.theory.committee.spiked_flows import VARIANT_OF_FLOW
+from featcheck.numerics.exponents.spherical_sgd import RELU, Link, OnlineSGD, whitened_overlap
+from featcheck.theory.committee.model import CommitteeModel
+from featcheck.theory.committee.spiked_flows import single_index_model
 from featcheck.theory.errors import DomainError
 from featcheck.theory.functions import z
 
@@ -69,26 +69,21 @@ def committee_model_of(config: OnlineSGD) -> CommitteeModel:
     data), the step size ``eta d``; the initial overlaps are a placeholder, as every run
     starts uniformly on the sphere."""
     kappa, c = float(config.kappa), float(config.c)
-    sigma_u = np.sqrt((1 + kappa * c * c) / (1 + kappa))
-    teacher = link_expression(config.link).subs(z, z / sp.Float(sigma_u, 17))
-    return committee_model(
-        student_activation=link_expression(config.student),
-        student_width=1,
-        teacher_activation=teacher,
-        teacher_width=1,
-        noise=float(config.noise),
+    return single_index_model(
+        config.variant,
+        link_expression(config.student),
+        link_expression(config.link),
+        sigma_u=sp.Float(np.sqrt((1 + kappa * c * c) / (1 + kappa)), 17),
+        convention="unit",
+        kappa=kappa,
+        c=c,
+        a=0,
+        b=0,
         algorithm="online-sgd",
         learning_rate=float(config.eta) * int(config.d),
-        variant=VARIANT_OF_FLOW[config.variant],
         loss=config.loss,
-        Q0=[[1]],
-        M0=[[0]],
+        noise=float(config.noise),
         name=f"online-sgd-{config.variant}",
-        covariance="spiked",
-        kappa=[kappa],
-        convention="unit",
-        spike_overlaps=[[c]],
-        S0=[[0]],
     )
 
 
@@ -134,10 +129,7 @@ def _run(
         if overlap == "u":
             snapshots[:, :, 2] = b / np.sqrt(q)
         else:
-            kappa, c = float(config.kappa), float(config.c)
-            snapshots[:, :, 2] = (b + kappa * c * a) / np.sqrt(
-                (q + kappa * a * a) * (1 + kappa * c * c)
-            )
+            snapshots[:, :, 2] = whitened_overlap(a, b, float(config.kappa), float(config.c), q)
     return RunResult(run.hits, snapshots, steps, int(max_steps))
 
 

@@ -129,32 +129,24 @@ def online_model(
     step is ``eta/d``), the start ``(<w, theta>, <w, u>) = init`` with ``||w|| = 1``."""
     import sympy as sp
 
-    from featcheck.theory.committee.model import committee_model
-    from featcheck.theory.committee.spiked_flows import VARIANT_OF_FLOW
-    from featcheck.theory.functions import z
+    from featcheck.theory.committee.spiked_flows import single_index_model
     from featcheck.theory.models import SpikedCovariance
 
-    g = as_function(link)
     sigma_u = sp.sqrt(SpikedCovariance(sp.nsimplify(kappa), convention).sigma_u2(sp.nsimplify(c)))
     a0, b0 = init
-    return committee_model(
-        student_activation=as_function(activation),
-        student_width=1,
-        teacher_activation=g.expr.subs(z, z / sigma_u),
-        teacher_width=1,
-        noise=float(noise),
+    return single_index_model(
+        flow,
+        activation,
+        link,
+        sigma_u=sigma_u,
+        convention=convention,
+        kappa=float(kappa),
+        c=float(c),
+        a=float(a0),
+        b=float(b0),
         algorithm="online-sgd",
         learning_rate=float(eta) * int(d),
-        variant=VARIANT_OF_FLOW[flow],
-        loss="square",
-        Q0=[[1]],
-        M0=[[float(b0)]],
-        covariance="spiked",
-        kappa=[float(kappa)],
-        convention=convention,
-        spike_overlaps=[[float(c)]],
-        S0=[[float(a0)]],
-        name=f"spiked-{flow}",
+        noise=float(noise),
     )
 
 

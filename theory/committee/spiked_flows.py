@@ -26,6 +26,7 @@ and ``u_2`` orthogonal to it, learned by one neuron.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import sympy as sp
 
@@ -61,17 +62,55 @@ def spiked_flow_model(
 ) -> CommitteeModel:
     """The committee model of the spiked ``flow`` at strength ``kappa``, alignment ``c`` and
     the state ``(a, b)`` (``q = ||w||^2`` too when preconditioned; 1 otherwise)."""
-    phi, g = as_function(activation), as_function(link)
     kappa, c = sp.nsimplify(kappa), sp.nsimplify(c)
     sigma_u = sp.sqrt(SpikedCovariance(kappa, convention).sigma_u2(c))
+    return single_index_model(
+        flow,
+        activation,
+        link,
+        sigma_u=sigma_u,
+        convention=convention,
+        kappa=kappa,
+        c=c,
+        a=a,
+        b=b,
+        q=q,
+    )
+
+
+def single_index_model(
+    flow: str,
+    activation: FunctionLike,
+    link: FunctionLike,
+    *,
+    sigma_u: Any,
+    convention: str,
+    kappa: Any,
+    c: Any,
+    a: Any,
+    b: Any,
+    q: Any = 1,
+    algorithm: str = "gradient-flow",
+    learning_rate: Any = 1,
+    loss: str = "square",
+    noise: Any = 0,
+    name: str | None = None,
+) -> CommitteeModel:
+    """One student, one teacher direction ``u`` and one spike ``theta`` with ``<u, theta> =
+    c``: the teacher ``g(z/sigma_u)`` (``sigma_u = ||Sigma^(1/2) u||``, given exact or
+    numeric), the engine's learner of ``flow`` (:data:`VARIANT_OF_FLOW`), the start
+    ``<w, theta> = a``, ``<w, u> = b``, ``||w||^2 = q``."""
+    g = as_function(link)
     return committee_model(
-        student_activation=phi,
+        student_activation=as_function(activation),
         student_width=1,
         teacher_activation=g.expr.subs(z, z / sigma_u),
         teacher_width=1,
-        algorithm="gradient-flow",
-        learning_rate=1,
+        noise=noise,
+        algorithm=algorithm,
+        learning_rate=learning_rate,
         variant=VARIANT_OF_FLOW[flow],
+        loss=loss,
         Q0=[[q]],
         M0=[[b]],
         covariance="spiked",
@@ -79,7 +118,7 @@ def spiked_flow_model(
         convention=convention,
         spike_overlaps=[[c]],
         S0=[[a]],
-        name=f"spiked-{flow}",
+        name=name or f"spiked-{flow}",
     )
 
 
