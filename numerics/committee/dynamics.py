@@ -512,9 +512,7 @@ def hitting_summary(hits: np.ndarray, dim: int, hitting: Hitting) -> dict:
     times = np.where(hits < 0, np.inf, hits / dim)
     ordered = np.sort(times)
     median = float(np.median(times))
-    j = int(stats.binom.ppf(0.025, n, 0.5))  # P(B <= j - 1) <= 0.025 < P(B <= j)
-    if stats.binom.cdf(j - 1, n, 0.5) > 0.025:
-        j -= 1
+    j = int(stats.binom.ppf(0.025, n, 0.5))  # the least j with P(B <= j) >= 0.025
 
     def finite(value: float) -> float | None:
         return float(value) if np.isfinite(value) else None

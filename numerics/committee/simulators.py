@@ -291,7 +291,10 @@ def uniform_start(
     return Q, np.ascontiguousarray(overlaps[:, :M]), np.ascontiguousarray(overlaps[:, M:])
 
 
-def _run_length(steps: np.ndarray, dim: int, until: float | None, hitting) -> int:
+def _run_length(steps: np.ndarray, dim: int, start: str, until: float | None, hitting) -> int:
+    """The number of steps of a run, after checking its start and length options."""
+    if start not in STARTS:
+        raise InputError(f"unknown start {start!r} (known: {', '.join(STARTS)})")
     total = int(steps[-1])
     if until is not None:
         if hitting is None:
@@ -358,10 +361,8 @@ def simulate_reduced(
     setup = _setup(model)
     K, M, R = setup.K, setup.M, model.R
     _check_common(dim, replicas, K, M, R)
-    if start not in STARTS:
-        raise InputError(f"unknown start {start!r} (known: {', '.join(STARTS)})")
     steps, t = snapshot_steps(times, dim)
-    total = _run_length(steps, dim, until, hitting)
+    total = _run_length(steps, dim, start, until, hitting)
     _check_size(replicas, len(steps), K, M + R)
     out_Q = np.full((replicas, len(steps), K, K), np.nan)
     out_M = np.full((replicas, len(steps), K, M), np.nan)
@@ -498,10 +499,8 @@ def simulate_full(
     setup = _setup(model)
     K, M, R = setup.K, setup.M, model.R
     _check_common(dim, replicas, K, M, R)
-    if start not in STARTS:
-        raise InputError(f"unknown start {start!r} (known: {', '.join(STARTS)})")
     steps, t = snapshot_steps(times, dim)
-    total = _run_length(steps, dim, until, hitting)
+    total = _run_length(steps, dim, start, until, hitting)
     _check_size(replicas, len(steps), K, M + R, extra=8 * replicas * dim * (K + 3))
     phi = model.student.activation.expr
     zs = list(model.teacher.variables)
