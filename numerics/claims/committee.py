@@ -31,8 +31,8 @@ from featcheck.numerics.claims.provenance import (
     printed,
     reading,
 )
+from featcheck.numerics.committee.certified import certified_gauss_hermite
 from featcheck.numerics.committee.dynamics import integrate_committee
-from featcheck.numerics.committee.evaluation import gaussian_integral, quadrature_error
 from featcheck.numerics.committee.fixed_points import find_fixed_points
 from featcheck.numerics.committee.simulators import simulate_full, simulate_reduced
 from featcheck.numerics.ode import compile_system
@@ -120,7 +120,7 @@ def _series(f_expr, h_expr, rho: float, bound2: float, degree: int = 40):
     statement="The printed closed forms of I2, I3, I4 and J2 equal featcheck's reduction of "
     "the same expectations (Gaussian tilting, Stein's lemma, the arcsine law), and agree with "
     "Mehler's series within its certified remainder (I2, J2) and with tensor Gauss-Hermite "
-    "quadrature within its error estimate (I3, I4), at random positive-definite covariances.",
+    "quadrature within its certified error (I3, I4), at random positive-definite covariances.",
 )
 def closed_forms(ctx: ClaimContext) -> Evidence:
     rng = ctx.rng()
@@ -152,15 +152,16 @@ def closed_forms(ctx: ClaimContext) -> Evidence:
             if name in integrands:
                 entries = [cov[i, j] for i in range(n) for j in range(i, n)]
                 nodes = QUADRATURE_NODES[n]
-                quadrature = float(gaussian_integral(integrands[name], *entries, nodes=nodes))
-                estimate = float(quadrature_error(integrands[name], *entries, nodes=nodes))
+                quadrature = certified_gauss_hermite(
+                    integrands[name], *entries, nodes=nodes, tolerance=1e-9
+                )
                 ev.add(
                     within(
                         f"{name} at covariance {trial}: printed form vs Gauss-Hermite quadrature",
                         theirs,
-                        quadrature,
-                        max(estimate, 1e-13),
-                        estimate=estimate,
+                        quadrature.value,
+                        quadrature.bound,
+                        certified_bound=quadrature.bound,
                     )
                 )
         for name, f, h in (("I2", _g, _g), ("J2", _dg, _dg)):
@@ -184,7 +185,8 @@ def closed_forms(ctx: ClaimContext) -> Evidence:
         ev.add(within(f"{name}: featcheck's reduction vs the printed form", 0.0, gap, 1e-12))
     ev.note = (
         "Mehler's remainder is certified (Cauchy-Schwarz and Parseval, with |g| <= 1 and "
-        "|g'| <= sqrt(2/pi)); the quadrature tolerance is the estimate |Q_N - Q_(N/2)|."
+        "|g'| <= sqrt(2/pi)); the quadrature tolerance is a certified bound (the trapezoidal "
+        "rule's aliasing and truncation bounds on a strip, plus the rule difference)."
     )
     fig, ax = new_figure(8, 4)
     gaps = [max(abs(c.measured - c.predicted), 1e-18) for c in ev.checks]

@@ -69,6 +69,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     _add_spec(ode)
     _add_times(ode, "1000")
+    ode.add_argument(
+        "--certify",
+        type=positive_float,
+        nargs="?",
+        const=1e-8,
+        metavar="TOL",
+        help="also bound the numerical evaluation of the equations at each reported time "
+        "(certified quadrature aiming at TOL per integral, default 1e-8; slow for four-field "
+        "integrals)",
+    )
     add_json(ode)
     ode.set_defaults(handler=run_ode)
 
@@ -135,7 +145,9 @@ def register_derive(topics: argparse._SubParsersAction) -> None:
 def run_ode(args: argparse.Namespace) -> int:
     from featcheck.numerics.committee.dynamics import integrate_committee
 
-    result = integrate_committee(args.spec, t_max=args.t_max, times=args.times)
+    result = integrate_committee(
+        args.spec, t_max=args.t_max, times=args.times, certify=args.certify
+    )
     return emit_result(result, args)
 
 

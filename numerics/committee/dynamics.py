@@ -19,6 +19,7 @@ half the replicas escape within the sampled times).
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ import numpy as np
 from scipy import stats
 
 from featcheck.numerics import committee as _registers  # noqa: F401  (numeric evaluators)
+from featcheck.numerics.committee.certified import certify_state
 from featcheck.numerics.committee.fixed_points import (
     FixedPointReport,
     find_fixed_points,
@@ -137,6 +139,7 @@ class CommitteeTrajectory(JsonResult):
     expectations: dict[str, int]
     notes: list[str]
     S: list | None = None
+    certificate: dict | None = None
 
     def to_json(self) -> dict:
         out = {
@@ -158,6 +161,8 @@ class CommitteeTrajectory(JsonResult):
             "expectations": self.expectations,
             "notes": list(self.notes),
         }
+        if self.certificate is not None:
+            out["certificate"] = self.certificate
         return out
 
     def summary(self) -> str:
@@ -183,7 +188,50 @@ class CommitteeTrajectory(JsonResult):
                 f"{self.plateau.generalization_error:.6g}, escape rate "
                 f"{self.plateau.escape_rate:.4g})"
             )
+        if self.certificate is not None:
+            lines += _certificate_lines(self.t, self.certificate)
         return "\n".join(lines)
+
+
+def _certificate_lines(times: list, certificate: dict) -> list[str]:
+    def shown(value: float | None) -> str:
+        return "no bound" if value is None else f"{value:.2e}"
+
+    lines = [
+        "certified evaluation errors (largest over the right-hand sides; eps_g), "
+        f"quadrature tolerance {certificate['tolerance']:g}:"
+    ]
+    for t, r, e in zip(times, certificate["rhs"], certificate["generalization_error"], strict=True):
+        lines.append(f"  t = {t:<10.4g} rhs {shown(r)}, eps_g {shown(e)}")
+    if certificate["uncertified"]:
+        lines.append(
+            "  no certificate for: "
+            + "; ".join(certificate["uncertified"])
+            + " (not analytic in a strip: the Gauss-Hermite values are unbounded estimates)"
+        )
+    return lines
+
+
+def certificate_over(ode: CommitteeOde, states: np.ndarray, tolerance: float) -> dict:
+    """Certified bounds on the evaluation of the right-hand sides (the largest over the
+    components) and of ``eps_g`` at each state (columns of ``states``); ``None`` where no
+    bound exists (:func:`featcheck.numerics.committee.certified.certify_state`)."""
+
+    def finite(value: float) -> float | None:
+        return float(value) if math.isfinite(value) else None
+
+    rhs, error, uncertified = [], [], set()
+    for column in states.T:
+        cert = certify_state(ode, column, tolerance=tolerance)
+        rhs.append(finite(max(cert.rhs, default=0.0)))
+        error.append(finite(cert.generalization_error))
+        uncertified |= set(cert.uncertified)
+    return {
+        "tolerance": tolerance,
+        "rhs": rhs,
+        "generalization_error": error,
+        "uncertified": sorted(uncertified),
+    }
 
 
 def _spike_columns(S: list) -> list[tuple[str, list[float]]]:
@@ -235,10 +283,12 @@ def _plateau(
 
 
 def integrate_committee(
-    model: ModelLike, *, t_max: float | None = None, times=None
+    model: ModelLike, *, t_max: float | None = None, times=None, certify: float | None = None
 ) -> CommitteeTrajectory:
     """Integrate the model's overlap ODEs (default: to ``t = 1000`` at 11 equally spaced
-    times) and analyse fixed points and the plateau escape."""
+    times) and analyse fixed points and the plateau escape.  With ``certify`` (a quadrature
+    tolerance) the result carries certified bounds on the numerical evaluation of the
+    equations at each reported state (:func:`certificate_over`)."""
     model = as_model(model)
     report, end = output_times(times, t_max, DEFAULT_T_MAX)
     ode = derive_ode(model)
@@ -299,6 +349,7 @@ def integrate_committee(
         _expectation_methods(ode),
         notes,
         _spike_matrices(y[:, index], ode),
+        None if certify is None else certificate_over(ode, y[:, index], certify),
     )
 
 

@@ -110,6 +110,30 @@ def _covariances(cls: type, entries) -> tuple[np.ndarray, tuple[int, ...]]:
     return C, shape
 
 
+def whitening_roots(C: np.ndarray) -> np.ndarray:
+    """``L = V sqrt(D)`` with ``L L^T = C`` for each covariance of the stack ``C`` (``C = V D
+    V^T``; a singular ``C`` is fine, negative rounding in ``D`` is clipped)."""
+    eigenvalues, vectors = np.linalg.eigh(C)
+    return vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None, :]
+
+
+def tensor_sums(function, L: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``sum_i w_i function(L z_i)`` over the tensor rule with one-dimensional nodes ``x`` and
+    weights ``w`` in ``L.shape[1]`` dimensions; ``function`` maps fields ``y`` of shape
+    ``(points, m)`` to rows of shape ``(r, points)`` and the result has shape ``(r,)``.  The
+    points are generated a chunk at a time, so the rule may be larger than memory."""
+    n = L.shape[1]
+    total = None
+    size = len(x) ** n
+    for start in range(0, size, CHUNK):
+        digits = np.unravel_index(np.arange(start, min(start + CHUNK, size)), (len(x),) * n)
+        z = np.stack([x[d] for d in digits], axis=1)
+        weights = np.prod(np.stack([w[d] for d in digits], axis=1), axis=1)
+        rows = np.atleast_2d(function(z @ L.T)) @ weights
+        total = rows if total is None else total + rows
+    return total
+
+
 def gaussian_integral(cls: type, *entries, nodes: int | None = None) -> np.ndarray:
     """``E[cls.integrand(y)]`` for ``y ~ N(0, C)``, ``C`` given by its upper-triangle entries."""
     m = cls.slots
@@ -120,8 +144,7 @@ def gaussian_integral(cls: type, *entries, nodes: int | None = None) -> np.ndarr
         )
     C, shape = _covariances(cls, entries)
     points, weights = _hermite_rule(m, nodes or HERMITE_NODES[m])
-    eigenvalues, vectors = np.linalg.eigh(C)
-    roots = vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))[:, None, :]  # L = V sqrt(D)
+    roots = whitening_roots(C)
     f = _integrand(cls)
     out = np.empty(len(C))
     for n, L in enumerate(roots):

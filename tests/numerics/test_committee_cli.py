@@ -200,3 +200,21 @@ def test_hitting_summary_interval_and_censoring():
     assert summary["reached"] == 12 and summary["median_interval"] == [6.0, None]
     assert summary["times"][-1] is None
     assert hitting_summary(np.full(3, -1), 10, Hitting(0.5))["median_interval"] == [None, None]
+
+
+def test_ode_certify_bounds_the_evaluation_at_each_time(tmp_path, capsys):
+    path = tmp_path / "tanh.toml"
+    path.write_text(SINGLE.replace("erf(z/sqrt(2))", "tanh(z)"))
+    assert main(["ode", str(path), "--times", "0,2", "--certify", "1e-7", "--json"]) == 0
+    certificate = json.loads(capsys.readouterr().out)["certificate"]
+    assert certificate["tolerance"] == 1e-7 and certificate["uncertified"] == []
+    assert len(certificate["rhs"]) == 2
+    assert all(0 < b < 1e-5 for b in certificate["rhs"] + certificate["generalization_error"])
+    path.write_text(SINGLE.replace("erf(z/sqrt(2))", "relu(z + 1/2)"))
+    assert main(["ode", str(path), "--times", "0", "--certify"]) == 0
+    out = capsys.readouterr().out
+    assert "rhs no bound" in out and "no certificate for" in out
+    for bad in ("0", "-1", "nan"):
+        with pytest.raises(SystemExit) as info:
+            main(["ode", str(path), "--certify", bad])
+        assert info.value.code == 2

@@ -26,11 +26,14 @@ Saad and Solla, Phys. Rev. E 52, 4225 (1995) (:func:`erf_i2`, :func:`erf_i3`, :f
 for ReLU the arc-cosine kernel of the pairwise term.  Terms outside these forms (``tanh``,
 ``sigmoid``, a ReLU with a bias, ...) are grouped by the fields they involve and left as
 :class:`GaussianIntegral` symbols, evaluated numerically by tensor Gauss-Hermite quadrature
-when the system is compiled (``featcheck.numerics.committee.quadrature``).
+when the system is compiled (``featcheck.numerics.committee.evaluation``).
 
 Every :class:`Expectation` records the rules it used (``method``) and its error bound: ``0``
-when exact, ``None`` when a numerical evaluation is involved (its error is then estimated
-where it is evaluated).
+when exact, ``None`` when a numerical evaluation is involved.  The error of a numerical value
+depends on the covariance, so it is bounded where it is evaluated: a :class:`GaussianIntegral`
+whose integrand has a majorant on a complex strip (:mod:`~featcheck.theory.committee.majorants`:
+``tanh``, ``erf``, ``sigmoid``, polynomials, Gaussian factors) gets a certified bound at each
+state (``featcheck.numerics.committee.certified``); the method says which kind it is.
 """
 
 from __future__ import annotations
@@ -98,9 +101,11 @@ RULE_NAMES = {
     "conditioning": "conditioning on a zero",
     "signs": "sign laws (odd products vanish, arcsine law for two)",
     "plackett": "Plackett's integral for four signs (numeric, one-dimensional)",
-    "quadrature": "tensor Gauss-Hermite quadrature (numeric)",
+    "certified-quadrature": "tensor Gauss-Hermite quadrature (numeric, certified at each state)",
+    "quadrature": "tensor Gauss-Hermite quadrature (numeric, no certified bound: the integrand "
+    "is not analytic in a strip)",
 }
-NUMERIC_RULES = frozenset({"plackett", "quadrature"})
+NUMERIC_RULES = frozenset({"plackett", "certified-quadrature", "quadrature"})
 
 
 def describe_rules(rules: frozenset[str]) -> str:
@@ -660,10 +665,11 @@ def gaussian_expectation(
         parts.append((canonical, tuple(used)))
     numeric = sp.Integer(0)
     for slots, rest in sorted(leftovers.items()):
-        numeric += numeric_integral(
+        integral = numeric_integral(
             rest, [fields[i] for i in slots], covariance.extract(slots, slots)
         )
-        rules.add("quadrature")
+        numeric += integral
+        rules.add("certified-quadrature" if _certifiable(integral) else "quadrature")
     frozen = frozenset(rules)
     return Expectation(
         sp.sympify(integrand),
@@ -712,6 +718,19 @@ def _display(value: sp.Expr, m: int) -> sp.Expr:
         generic[i, j]: sp.Symbol(f"c_{{{i + 1}{j + 1}}}") for i in range(m) for j in range(i, m)
     }
     return value.xreplace(names)
+
+
+def _certifiable(integral: sp.Expr) -> bool:
+    """Whether the :class:`GaussianIntegral` has a majorant on a strip
+    (:mod:`featcheck.theory.committee.majorants`), so that its quadrature can be certified."""
+    from featcheck.theory.committee.majorants import NotCertifiable, strip_analysis
+
+    for atom in sp.sympify(integral).atoms(GaussianIntegral):
+        try:
+            strip_analysis(type(atom).integrand, type(atom).slots)
+        except NotCertifiable:
+            return False
+    return True
 
 
 def numeric_integral(

@@ -625,7 +625,8 @@ def _derivation(
         "sign laws E[sign(u) sign(v)] = (2/pi) arcsin(rho_uv), erf(b z) = E[sign(z + eta)] "
         "with eta ~ N(0, 1/(2 b^2)) independent. Four signs: Plackett's identity, a "
         "one-dimensional integral evaluated numerically; anything else: tensor Gauss-Hermite "
-        "quadrature (numeric).",
+        "quadrature (numeric), with an error bound certified at each state when the integrand "
+        "is analytic in a strip (the trapezoidal rule's aliasing and truncation bounds).",
     )
     patterns = closed_form_patterns([e for _, e in book.entries.values()])
     if patterns:

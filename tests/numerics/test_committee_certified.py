@@ -1,0 +1,253 @@
+"""Certified quadrature: the bounds hold against independent values, and they are small.
+
+Independent references: ``mpmath.quad`` at 30 digits (one field), the closed forms of Saad
+and Solla (1995) reduced exactly (``I2``, ``I3``, ``J2``), ``scipy.integrate.dblquad`` with
+absolute tolerance ``1e-13`` (two fields).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import integrate
+
+import featcheck.numerics.committee  # noqa: F401  (registers the evaluators)
+from featcheck.numerics.committee.certified import (
+    NotCertifiable,
+    certified_gauss_hermite,
+    certified_trapezoid,
+)
+from featcheck.theory.committee.expectations import (
+    erf_i2,
+    erf_i3,
+    erf_j2,
+    gaussian_integral_class,
+    slot_symbols,
+)
+from featcheck.theory.errors import InputError
+from featcheck.theory.functions import ALLOWED_FUNCTIONS
+
+Y = slot_symbols(3)
+C3 = sp.Matrix(3, 3, lambda i, j: sp.Symbol(f"C{min(i, j)}{max(i, j)}", real=True))
+sigmoid = ALLOWED_FUNCTIONS["sigmoid"]
+
+
+def g(x):
+    return sp.erf(x / sp.sqrt(2))
+
+
+def dg(x):
+    return sp.sqrt(2) * sp.exp(-(x**2) / 2) / sp.sqrt(sp.pi)
+
+
+ONE_FIELD = [
+    lambda s, y: sp.tanh(s * y) ** 2,
+    lambda s, y: y * sp.tanh(s * y) * (1 - sp.tanh(s * y) ** 2),
+    lambda s, y: (1 - sp.tanh(s * y) ** 2) ** 2 * y**2,
+    lambda s, y: sp.expand(sigmoid(s * y) ** 2 * (1 - sigmoid(s * y))),
+    lambda s, y: sp.erf(s * y) ** 2 * y,
+]
+
+
+def _reference_1d(f_expr, variance: float) -> float:
+    f = sp.lambdify(Y[0], f_expr, modules="mpmath")
+    sd = mpmath.sqrt(variance)
+    with mpmath.workdps(30):
+        value = mpmath.quad(
+            lambda x: f(sd * x) * mpmath.npdf(x), [-mpmath.inf, -3, 0, 3, mpmath.inf]
+        )
+    return float(value)
+
+
+@settings(max_examples=25)
+@given(
+    index=st.integers(0, len(ONE_FIELD) - 1),
+    scale=st.sampled_from([sp.Rational(1, 2), sp.Integer(1), sp.Rational(3, 2)]),
+    variance=st.floats(0.05, 9.0),
+)
+def test_one_field_bounds_hold_and_are_small(index, scale, variance):
+    f = sp.expand(ONE_FIELD[index](scale, Y[0]))
+    cls = gaussian_integral_class(f, 1)
+    reference = _reference_1d(f, variance)
+    trapezoid = certified_trapezoid(cls, variance, tolerance=1e-10)
+    assert abs(trapezoid.value - reference) <= trapezoid.bound
+    assert trapezoid.bound <= 1e-9
+    gh = certified_gauss_hermite(cls, variance, tolerance=1e-10)
+    assert abs(gh.value - reference) <= gh.bound
+
+
+def test_the_certificate_sees_a_real_error_of_the_ode_rule():
+    """At variance 9, 160 Gauss-Hermite nodes miss E[tanh(y)^2] by about 3e-5: the bound
+    must cover it (and is then dominated by the rule difference)."""
+    cls = gaussian_integral_class(sp.tanh(Y[0]) ** 2, 1)
+    reference = _reference_1d(sp.tanh(Y[0]) ** 2, 9.0)
+    gh = certified_gauss_hermite(cls, 9.0, nodes=160)
+    error = abs(gh.value - reference)
+    assert error > 1e-6
+    assert error <= gh.bound <= 1.01 * error + 1e-9
+
+
+@st.composite
+def covariances(draw, n: int):
+    entries = draw(st.lists(st.integers(-10, 10), min_size=n * n, max_size=n * n))
+    L = np.array(entries, dtype=float).reshape(n, n) / 10
+    return L @ L.T + 0.4 * np.eye(n)
+
+
+@settings(max_examples=10)
+@given(cov=covariances(3))
+def test_erf_closed_forms_within_the_certified_bounds(cov):
+    values = {C3[i, j]: sp.Float(cov[i, j], 30) for i in range(3) for j in range(i, 3)}
+    cases = [
+        (g(Y[0]) * g(Y[1]), erf_i2(C3[:2, :2]), 2),
+        (dg(Y[0]) * dg(Y[1]), erf_j2(C3[:2, :2]), 2),
+        (dg(Y[0]) * Y[1] * g(Y[2]), erf_i3(C3), 3),
+    ]
+    for integrand, form, n in cases:
+        exact = float(sp.N(form.xreplace(values), 30))
+        entries = [cov[i, j] for i in range(n) for j in range(i, n)]
+        result = certified_trapezoid(gaussian_integral_class(integrand, n), *entries)
+        assert abs(result.value - exact) <= result.bound <= 1e-8
+
+
+@pytest.mark.parametrize(
+    "integrand",
+    [
+        sp.tanh(Y[0]) * sp.tanh(Y[1]),
+        Y[0] * (1 - sp.tanh(Y[0]) ** 2) * sp.tanh(2 * Y[1]),
+        sp.expand(sigmoid(Y[0]) * sigmoid(Y[1]) ** 2),
+    ],
+)
+@pytest.mark.parametrize("cov", [[[1.0, 0.6], [0.6, 2.0]], [[3.0, -1.5], [-1.5, 1.0]]])
+def test_two_fields_against_adaptive_quadrature(integrand, cov):
+    cov = np.array(cov)
+    L = np.linalg.cholesky(cov)
+    f = sp.lambdify(Y[:2], integrand, modules="numpy")
+
+    def density(b, a):
+        y = L @ np.array([a, b])
+        return float(f(*y)) * math.exp(-(a * a + b * b) / 2) / (2 * math.pi)
+
+    reference, error = integrate.dblquad(density, -12, 12, -12, 12, epsabs=1e-13, epsrel=0)
+    cls = gaussian_integral_class(integrand, 2)
+    result = certified_trapezoid(cls, cov[0, 0], cov[0, 1], cov[1, 1], tolerance=1e-9)
+    assert abs(result.value - reference) <= result.bound + error
+    assert result.bound <= 1e-8
+    gh = certified_gauss_hermite(cls, cov[0, 0], cov[0, 1], cov[1, 1], tolerance=1e-9)
+    assert abs(gh.value - reference) <= gh.bound + error
+
+
+def test_refusals_and_bad_input():
+    relu = gaussian_integral_class(sp.Heaviside(Y[0] + 1) * Y[0], 1)
+    with pytest.raises(NotCertifiable):
+        certified_trapezoid(relu, 1.0)
+    tanh = gaussian_integral_class(sp.tanh(Y[0]) * sp.tanh(Y[1]), 2)
+    with pytest.raises(InputError):
+        certified_trapezoid(tanh, 1.0, 2.0, 1.0)  # not positive semi-definite
+    with pytest.raises(InputError):
+        certified_trapezoid(tanh, 1.0, 0.0, 1.0, tolerance=0.0)
+    with pytest.raises(InputError):
+        certified_trapezoid(tanh, 1.0, 0.0)
+
+
+# ----------------------------------------------------------------------------
+# Certificates of a derived ODE
+
+
+def _model(activation: str, algorithm: str = "online-sgd"):
+    from featcheck.theory.committee.model import committee_model
+
+    return committee_model(
+        student_activation=activation,
+        student_width=1,
+        teacher_activation=activation,
+        teacher_width=1,
+        algorithm=algorithm,
+        learning_rate=0.5,
+        Q0=[[0.7]],
+        M0=[[0.2]],
+    )
+
+
+def _reference_integral(cls, entries) -> tuple[float, float]:
+    """``E[f(y)]`` by adaptive scipy quadrature in the Cholesky coordinates, with its
+    error estimate."""
+    m = cls.slots
+    C = np.zeros((m, m))
+    index = 0
+    for i in range(m):
+        for j in range(i, m):
+            C[i, j] = C[j, i] = entries[index]
+            index += 1
+    L = np.linalg.cholesky(C)
+    f = sp.lambdify(slot_symbols(m), cls.integrand, modules="numpy")
+    if m == 1:
+        value, error = integrate.quad(
+            lambda a: float(f(L[0, 0] * a)) * math.exp(-a * a / 2) / math.sqrt(2 * math.pi),
+            -14,
+            14,
+            epsabs=1e-14,
+            epsrel=0,
+            limit=200,
+        )
+        return value, error
+
+    def density(b, a):
+        y = L @ np.array([a, b])
+        return float(f(*y)) * math.exp(-(a * a + b * b) / 2) / (2 * math.pi)
+
+    return integrate.dblquad(density, -12, 12, -12, 12, epsabs=1e-13, epsrel=0)
+
+
+def test_state_certificate_bounds_the_right_hand_side_against_adaptive_quadrature():
+    from featcheck.numerics.committee.certified import certify_state
+    from featcheck.numerics.committee.evaluation import gaussian_integral
+    from featcheck.theory.committee.expectations import GaussianIntegral
+    from featcheck.theory.committee.overlap_ode import derive_ode
+
+    ode = derive_ode(_model("tanh(z)"))
+    state = [0.7, 0.2]
+    certificate = certify_state(ode, state, tolerance=1e-9)
+    values = {s: sp.Float(v, 20) for s, v in zip(ode.system.state, state, strict=True)}
+    values[ode.system.parameters[0]] = sp.Float(0.5, 20)
+    for r, named in enumerate(ode.named_rhs):
+        expr = ode.evaluate(named).xreplace(values)
+        atoms = expr.atoms(GaussianIntegral)
+        assert atoms
+        quadrature, reference, slack = {}, {}, 0.0
+        for atom in atoms:
+            entries = [float(a) for a in atom.args]
+            quadrature[atom] = sp.Float(float(gaussian_integral(type(atom), *entries)), 20)
+            value, error = _reference_integral(type(atom), entries)
+            reference[atom] = sp.Float(value, 20)
+            coefficient = sp.diff(expr.xreplace({atom: sp.Symbol("x")}), sp.Symbol("x"))
+            slack += abs(float(coefficient.xreplace(reference | quadrature))) * error
+        gap = abs(float(expr.xreplace(quadrature)) - float(expr.xreplace(reference)))
+        assert gap <= certificate.rhs[r] + slack
+        assert certificate.rhs[r] < 1e-7
+    assert 0 < certificate.generalization_error < 1e-7
+    assert certificate.uncertified == ()
+
+
+def test_kinks_have_no_certificate_and_say_so():
+    from featcheck.numerics.committee.certified import certify_state
+    from featcheck.theory.committee.overlap_ode import derive_ode
+
+    ode = derive_ode(_model("relu(z + 1/2)"))
+    certificate = certify_state(ode, [0.7, 0.2])
+    assert all(math.isinf(b) for b in certificate.rhs)
+    assert certificate.uncertified and all("Heaviside" in u for u in certificate.uncertified)
+    methods = {e.method for e in ode.expectations.values() if not e.exact}
+    assert any("no certified bound" in m for m in methods)
+    tanh = derive_ode(_model("tanh(z)"))
+    assert all(
+        "certified at each state" in e.method for e in tanh.expectations.values() if not e.exact
+    )
+    erf = derive_ode(_model("erf(z/sqrt(2))"))
+    assert certify_state(erf, [0.7, 0.2]).rhs == (0.0, 0.0)
