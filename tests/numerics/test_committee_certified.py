@@ -52,6 +52,8 @@ ONE_FIELD = [
     lambda s, y: (1 - sp.tanh(s * y) ** 2) ** 2 * y**2,
     lambda s, y: sp.expand(sigmoid(s * y) ** 2 * (1 - sigmoid(s * y))),
     lambda s, y: sp.erf(s * y) ** 2 * y,
+    lambda s, y: ALLOWED_FUNCTIONS["softplus"](s * y) ** 2,
+    lambda s, y: sp.diff(ALLOWED_FUNCTIONS["softplus"](s * y), y) ** 2 * y,
 ]
 
 
@@ -122,6 +124,9 @@ def test_erf_closed_forms_within_the_certified_bounds(cov):
         sp.tanh(Y[0]) * sp.tanh(Y[1]),
         Y[0] * (1 - sp.tanh(Y[0]) ** 2) * sp.tanh(2 * Y[1]),
         sp.expand(sigmoid(Y[0]) * sigmoid(Y[1]) ** 2),
+        sp.expand(
+            ALLOWED_FUNCTIONS["softplus"](Y[0]) * sp.diff(ALLOWED_FUNCTIONS["softplus"](Y[1]), Y[1])
+        ),
     ],
 )
 @pytest.mark.parametrize("cov", [[[1.0, 0.6], [0.6, 2.0]], [[3.0, -1.5], [-1.5, 1.0]]])

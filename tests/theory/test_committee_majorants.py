@@ -17,6 +17,7 @@ from featcheck.theory.functions import ALLOWED_FUNCTIONS
 
 Y = slot_symbols(3)
 sigmoid = ALLOWED_FUNCTIONS["sigmoid"]
+softplus = ALLOWED_FUNCTIONS["softplus"]
 
 
 def _integrands():
@@ -31,6 +32,9 @@ def _integrands():
         sp.expand(sigmoid(a) ** 2 * sigmoid(b) * b),
         sp.expand(sigmoid(a) * (1 - sigmoid(a)) * a),
         sp.sin(a) * sp.cos(b + c) + 3 * a * b - 1,
+        sp.expand(softplus(a) * softplus(b - c) ** 2),
+        sp.expand(sp.diff(softplus(a), a) * softplus(a) * sp.diff(softplus(b), b) * c),
+        sp.expand(sp.diff(softplus(a), a) ** 2 * softplus(b)),
     ]
 
 
@@ -96,7 +100,8 @@ def test_tanh_majorant_is_attained_at_the_pole_side():
     [
         sp.Heaviside(Y[0] + sp.Rational(1, 2)) * Y[0],
         sp.Abs(Y[0]),
-        sp.log(1 + sp.exp(Y[0])),
+        sp.log(2 + sp.exp(Y[0])),
+        sp.exp(Y[0]) / (1 + sp.exp(2 * Y[0])),
         sp.exp(Y[0]),
         sp.tanh(Y[0] ** 2),
         sp.sqrt(1 + Y[0] ** 2),

@@ -31,9 +31,10 @@ when the system is compiled (``featcheck.numerics.committee.evaluation``).
 Every :class:`Expectation` records the rules it used (``method``) and its error bound: ``0``
 when exact, ``None`` when a numerical evaluation is involved.  The error of a numerical value
 depends on the covariance, so it is bounded where it is evaluated: a :class:`GaussianIntegral`
-whose integrand has a majorant on a complex strip (:mod:`~featcheck.theory.committee.majorants`:
-``tanh``, ``erf``, ``sigmoid``, polynomials, Gaussian factors) gets a certified bound at each
-state (``featcheck.numerics.committee.certified``); the method says which kind it is.
+whose integrand has a majorant on a complex strip
+(:mod:`~featcheck.theory.committee.majorants`: ``tanh``, ``erf``, ``sigmoid``, ``softplus``,
+polynomials, Gaussian factors) gets a certified bound at each state
+(``featcheck.numerics.committee.certified``); the method says which kind it is.
 """
 
 from __future__ import annotations

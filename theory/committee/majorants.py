@@ -22,11 +22,16 @@ argument ``l = sum_k c_k y_k + c_0`` (real ``c``), whose imaginary part is at mo
   ``B`` negative semi-definite (``Re q(x + i eta) = q_0 + x^T B x - eta^T B eta``);
 * ``|1/D|^n <= c_0^-n`` for ``D = c_0 + sum_j c_j exp(l_j)`` with all ``c_j > 0`` and
   every ``l_j``'s imaginary part below ``pi/2`` (then ``Re D >= c_0``): the denominators of
-  ``sigmoid`` and its powers and derivatives.
+  ``sigmoid`` and its powers and derivatives;
+* ``|exp(l)/D| <= 1/(c cos v)`` when ``D`` as above has a term ``c exp(l)`` (then
+  ``Re D >= c e^(Re l) cos v``): the derivative of ``softplus``, ``e^z/(1 + e^z)``;
+* ``|log(1 + exp(l))| <= ln 2 + |Re l| + pi/2`` for ``v < pi/2`` (``Re(1 + e^l) >= 1``):
+  ``softplus``.
 
-Integrands outside these forms (steps, ``|y|``, ReLU with a bias, ``log``, growing
-exponentials) are not analytic in a strip, or not bounded there by a polynomial, and have no
-majorant: :func:`strip_analysis` raises :class:`NotCertifiable` naming the part.
+Integrands outside these forms (steps, ``|y|``, ReLU with a bias, other logarithms, growing
+exponentials without a denominator that bounds them) are not analytic in a strip, or not
+bounded there by a polynomial, and have no majorant: :func:`strip_analysis` raises
+:class:`NotCertifiable` naming the part.
 
 The admissible widths are those with every constraint ``sum_k |c_k| beta_k < v_max`` met;
 :class:`StripAnalysis` records the constraints (``limits``) and returns the majorant of given
@@ -123,8 +128,13 @@ class _Analyser:
                 out = _add(out, self.bound(a))
             return out
         if isinstance(e, sp.Mul):
+            exponentials = [a for a in e.args if self.is_growing_exponential(a)]
             out = _constant(m, 1.0)
-            for a in e.args:
+            rest = list(e.args)
+            if exponentials:
+                rest, ratio = self.exponential_ratio(e, exponentials)
+                out = _constant(m, ratio)
+            for a in rest:
                 out = _mul(out, self.bound(a))
             return out
         if isinstance(e, sp.Pow):
@@ -136,7 +146,10 @@ class _Analyser:
                     out = _mul(out, factor)
                 return out
             if exponent.is_Integer and exponent < 0:
-                return _constant(m, self.positive_exponential_sum(base) ** int(exponent))
+                c0 = self.positive_exponential_sum(base)
+                if c0 <= 0:
+                    raise NotCertifiable(f"1/({base}): no positive constant term")
+                return _constant(m, c0 ** int(exponent))
             raise NotCertifiable(f"{e}: a non-integer power")
         if isinstance(e, sp.tanh):
             weights = self.linear(e.args[0], e)
@@ -153,7 +166,89 @@ class _Analyser:
             return _constant(m, math.cosh(w))
         if isinstance(e, sp.exp):
             return _constant(m, self.gaussian_factor(e))
+        if isinstance(e, sp.log):
+            return self.softplus(e)
         raise NotCertifiable(f"{e}: no majorant on a strip for {type(e).__name__}")
+
+    def exponent_of(self, f: sp.Expr) -> sp.Expr | None:
+        """``l`` when ``f = exp(l)``, ``exp(l)^n`` (integer ``n``) or a product of such, else
+        None."""
+        if isinstance(f, sp.Mul):
+            parts = [self.exponent_of(a) for a in f.args]
+            return None if any(p is None for p in parts) else sp.Add(*parts)
+        if isinstance(f, sp.exp):
+            return f.args[0]
+        if isinstance(f, sp.Pow) and isinstance(f.args[0], sp.exp) and f.args[1].is_Integer:
+            return f.args[0].args[0] * f.args[1]
+        return None
+
+    def is_growing_exponential(self, f: sp.Expr) -> bool:
+        """An exponential of a non-constant linear form (it grows along some direction)."""
+        exponent = self.exponent_of(f)
+        if exponent is None or not exponent.free_symbols:
+            return False
+        poly = sp.Poly(sp.expand(exponent), *self.y)
+        return poly.total_degree() == 1
+
+    def exponential_ratio(self, e: sp.Mul, exponentials: list) -> tuple[list, float]:
+        """``|exp(l) / D|`` for the exponential factors of ``e`` (combined exponent ``l``) and
+        a factor ``1/D`` of ``e`` whose positive exponential sum has a term ``c exp(l)``:
+        ``Re D >= c e^(Re l) cos(v)``, so the ratio is at most ``1/(c cos v)`` (``v`` the
+        width of ``l``).  Returns the other factors and that constant."""
+        exponent = sp.expand(sum((self.exponent_of(f) for f in exponentials), sp.Integer(0)))
+        others = [a for a in e.args if a not in exponentials]
+        for index, f in enumerate(others):
+            if not (isinstance(f, sp.Pow) and f.args[1] == -1):
+                continue
+            terms = self.exponential_terms(f.args[0], f)
+            for coefficient, power in terms:
+                if sp.expand(power - exponent) == 0:
+                    self.positive_exponential_sum(f.args[0])  # the constraints of every term
+                    w = self.width(self.linear(exponent, e))
+                    if w >= HALF_PI:
+                        raise NotCertifiable(f"{e}: the strip reaches a zero")
+                    return others[:index] + others[index + 1 :], 1.0 / (coefficient * math.cos(w))
+        raise NotCertifiable(f"{e}: an exponential without a denominator that bounds it")
+
+    def exponential_terms(self, d: sp.Expr, where: sp.Expr) -> list[tuple[float, sp.Expr]]:
+        """``[(c_j, l_j)]`` of ``D = sum_j c_j exp(l_j)`` with every ``c_j > 0``."""
+        out = []
+        for term in sp.Add.make_args(sp.expand(d)):
+            coefficient, factors = term.as_coeff_mul()
+            if not (coefficient.is_number and coefficient.is_positive):
+                raise NotCertifiable(f"{where}: a term without a positive coefficient")
+            exponent = sp.Integer(0)
+            for f in factors:
+                if f.is_number and f.is_positive:
+                    coefficient *= f
+                    continue
+                power = self.exponent_of(f)
+                if power is None:
+                    raise NotCertifiable(f"{where}: {f} is not an exponential")
+                exponent += power
+            if not exponent.free_symbols:
+                coefficient, exponent = coefficient * sp.exp(exponent), sp.Integer(0)
+            out.append((float(coefficient), sp.expand(exponent)))
+        return out
+
+    def softplus(self, e: sp.log) -> Polynomial:
+        """``log(1 + exp(l))`` with ``|Im l| <= v < pi/2``: ``Re(1 + e^l) >= 1`` and
+        ``|1 + e^l| <= 1 + e^(Re l)``, so ``|log(1 + e^l)| <= ln 2 + |Re l| + pi/2``."""
+        arg = sp.expand(e.args[0])
+        constant, rest = arg.as_independent(*self.y, as_Add=True)
+        power = self.exponent_of(rest)
+        if constant != 1 or power is None:
+            raise NotCertifiable(f"{e}: only log(1 + exp(l)) has a majorant here")
+        weights = self.linear(power, e)
+        self.limits.append(Limit(weights, HALF_PI))
+        if self.width(weights) >= HALF_PI:
+            raise NotCertifiable(f"{e}: the strip reaches a branch point")
+        poly = sp.Poly(sp.expand(power), *self.y)
+        out = _constant(self.m, math.log(2) + HALF_PI + abs(float(poly.coeff_monomial(1))))
+        for k, w in enumerate(weights):
+            if w:
+                out[tuple(int(i == k) for i in range(self.m))] = w
+        return out
 
     def gaussian_factor(self, e: sp.exp) -> float:
         """``max |exp(q)|`` over the strip for ``q = q_0 + y^T B y``, ``B`` negative
@@ -181,32 +276,16 @@ class _Analyser:
 
     def positive_exponential_sum(self, d: sp.Expr) -> float:
         """``c_0`` of ``D = c_0 + sum_j c_j exp(l_j)`` (all ``c_j > 0``), recording that every
-        ``l_j``'s imaginary part must stay below ``pi/2`` (then ``Re D >= c_0 > 0``)."""
-        terms = sp.Add.make_args(sp.expand(d))
+        ``l_j``'s imaginary part must stay below ``pi/2`` (then ``Re D >= c_0``)."""
         c0 = 0.0
-        for term in terms:
-            coefficient, factors = term.as_coeff_mul()
-            if not (coefficient.is_number and coefficient.is_positive):
-                raise NotCertifiable(f"1/({d}): a term without a positive coefficient")
-            exponent = sp.Integer(0)
-            for f in factors:
-                if f.is_number and f.is_positive:
-                    coefficient *= f
-                elif isinstance(f, sp.exp):
-                    exponent += f.args[0]
-                elif isinstance(f, sp.Pow) and isinstance(f.args[0], sp.exp):
-                    exponent += f.args[0].args[0] * f.args[1]
-                else:
-                    raise NotCertifiable(f"1/({d}): {f} is not an exponential")
-            if not exponent.free_symbols:
-                c0 += float(coefficient * sp.exp(exponent))
+        for coefficient, power in self.exponential_terms(d, d):
+            if not power.free_symbols:
+                c0 += coefficient
                 continue
-            weights = self.linear(exponent, d)
+            weights = self.linear(power, d)
             self.limits.append(Limit(weights, HALF_PI))
             if self.width(weights) >= HALF_PI:
                 raise NotCertifiable(f"1/({d}): the strip reaches a zero")
-        if c0 <= 0:
-            raise NotCertifiable(f"1/({d}): no positive constant term")
         return c0
 
 
