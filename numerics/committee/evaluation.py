@@ -94,7 +94,7 @@ def _hermite_rule(dimension: int, nodes: int) -> tuple[np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=512)
 def _integrand(cls: type):
-    return sp.lambdify(slot_symbols(cls.slots), cls.integrand, modules=MODULES)
+    return sp.lambdify(slot_symbols(cls.slots), cls.integrand, modules=MODULES, cse=True)
 
 
 def _covariances(cls: type, entries) -> tuple[np.ndarray, tuple[int, ...]]:
