@@ -20,11 +20,12 @@ argument ``l = sum_k c_k y_k + c_0`` (real ``c``), whose imaginary part is at mo
 * ``|sin|, |cos| <= cosh(w)``;
 * ``|exp(q(y))| <= exp(q_0 + sum_kl |B_kl| beta_k beta_l)`` for ``q = q_0 + y^T B y`` with
   ``B`` negative semi-definite (``Re q(x + i eta) = q_0 + x^T B x - eta^T B eta``);
-* ``|1/D|^n <= c_0^-n`` for ``D = c_0 + sum_j c_j exp(l_j)`` with all ``c_j > 0`` and
-  every ``l_j``'s imaginary part below ``pi/2`` (then ``Re D >= c_0``): the denominators of
-  ``sigmoid`` and its powers and derivatives;
-* ``|exp(l)/D| <= 1/(c cos v)`` when ``D`` as above has a term ``c exp(l)`` (then
-  ``Re D >= c e^(Re l) cos v``): the derivative of ``softplus``, ``e^z/(1 + e^z)``;
+* ``|e^l / prod_i F_i| <= prod_i 1/(c_i cos v_i)`` for a fraction whose denominator factors
+  (``sympy.factor``) into sums ``F_i = sum_j c_ij exp(l_ij)`` with all ``c_ij > 0`` and every
+  ``l_ij`` within ``pi/2`` of the real axis, one term ``c_i exp(l_i)`` chosen in each factor so
+  that the chosen ``l_i`` add up to ``l`` (``Re F_i >= c_i e^(Re l_i) cos v_i``): ``sigmoid``,
+  its powers and derivatives (whose expanded denominators factor into ``(1 + e^(y_k))^p``), and
+  the derivative of ``softplus``, ``e^z/(1 + e^z)``;
 * ``|log(1 + exp(l))| <= ln 2 + |Re l| + pi/2`` for ``v < pi/2`` (``Re(1 + e^l) >= 1``):
   ``softplus``.
 
@@ -83,6 +84,15 @@ def _mul(p: Polynomial, q: Polynomial) -> Polynomial:
     return out
 
 
+def _is_integer_power(f: sp.Expr) -> bool:
+    return isinstance(f, sp.Pow) and f.args[1].is_Integer
+
+
+def _is_reciprocal(f: sp.Expr) -> bool:
+    """``D^-n`` with ``n`` a positive integer and ``D`` a sum."""
+    return _is_integer_power(f) and f.args[1] < 0 and isinstance(f.args[0], sp.Add)
+
+
 def _constant(m: int, value: float) -> Polynomial:
     return {(0,) * m: float(value)}
 
@@ -128,11 +138,10 @@ class _Analyser:
                 out = _add(out, self.bound(a))
             return out
         if isinstance(e, sp.Mul):
-            exponentials = [a for a in e.args if self.is_growing_exponential(a)]
             out = _constant(m, 1.0)
             rest = list(e.args)
-            if exponentials:
-                rest, ratio = self.exponential_ratio(e, exponentials)
+            if any(self.is_growing_exponential(a) or _is_reciprocal(a) for a in e.args):
+                rest, ratio = self.exponential_fraction(e, e.args)
                 out = _constant(m, ratio)
             for a in rest:
                 out = _mul(out, self.bound(a))
@@ -145,11 +154,8 @@ class _Analyser:
                 for _ in range(int(exponent)):
                     out = _mul(out, factor)
                 return out
-            if exponent.is_Integer and exponent < 0:
-                c0 = self.positive_exponential_sum(base)
-                if c0 <= 0:
-                    raise NotCertifiable(f"1/({base}): no positive constant term")
-                return _constant(m, c0 ** int(exponent))
+            if _is_reciprocal(e):
+                return _constant(m, self.exponential_fraction(e, [e])[1])
             raise NotCertifiable(f"{e}: a non-integer power")
         if isinstance(e, sp.tanh):
             weights = self.linear(e.args[0], e)
@@ -190,25 +196,85 @@ class _Analyser:
         poly = sp.Poly(sp.expand(exponent), *self.y)
         return poly.total_degree() == 1
 
-    def exponential_ratio(self, e: sp.Mul, exponentials: list) -> tuple[list, float]:
-        """``|exp(l) / D|`` for the exponential factors of ``e`` (combined exponent ``l``) and
-        a factor ``1/D`` of ``e`` whose positive exponential sum has a term ``c exp(l)``:
-        ``Re D >= c e^(Re l) cos(v)``, so the ratio is at most ``1/(c cos v)`` (``v`` the
-        width of ``l``).  Returns the other factors and that constant."""
-        exponent = sp.expand(sum((self.exponent_of(f) for f in exponentials), sp.Integer(0)))
-        others = [a for a in e.args if a not in exponentials]
-        for index, f in enumerate(others):
-            if not (isinstance(f, sp.Pow) and f.args[1] == -1):
+    def exponential_fraction(self, e: sp.Expr, factors) -> tuple[list, float]:
+        """``|e^l / prod_i F_i|`` for the growing exponentials (``e^l`` combined) and the
+        reciprocals among ``factors``: each reciprocal's base is factored (``sympy.factor``:
+        the expanded denominators of ``sigmoid`` products become products of ``1 + e^(y_k)``),
+        its exponential factors join ``l``, and every remaining factor ``F = sum_j c_j
+        e^(l_j)`` (``c_j > 0``, each ``l_j`` within ``pi/2`` of the real axis) satisfies
+        ``Re F >= c_j e^(Re l_j) cos v_j`` for each of its terms.  Choosing one term per
+        factor (with multiplicity) so that the chosen ``l_j`` add up to ``l`` bounds the
+        fraction by ``prod 1/(c_j cos v_j)`` (``cos v_j = 1`` for a constant term); the
+        cheapest such choice is taken.  Returns the other factors and that constant."""
+        exponent = sp.Integer(0)
+        copies: list[list[tuple[float, sp.Expr]]] = []
+        constant = 1.0
+        rest = []
+        for f in factors:
+            if self.is_growing_exponential(f):
+                exponent += self.exponent_of(f)
                 continue
-            terms = self.exponential_terms(f.args[0], f)
-            for coefficient, power in terms:
-                if sp.expand(power - exponent) == 0:
-                    self.positive_exponential_sum(f.args[0])  # the constraints of every term
-                    w = self.width(self.linear(exponent, e))
-                    if w >= HALF_PI:
-                        raise NotCertifiable(f"{e}: the strip reaches a zero")
-                    return others[:index] + others[index + 1 :], 1.0 / (coefficient * math.cos(w))
-        raise NotCertifiable(f"{e}: an exponential without a denominator that bounds it")
+            if not _is_reciprocal(f):
+                rest.append(f)
+                continue
+            n = -int(f.args[1])
+            for g in sp.Mul.make_args(sp.factor(f.args[0])):
+                power = self.exponent_of(g)
+                if g.is_number:
+                    if not g.is_positive:
+                        raise NotCertifiable(f"{e}: a denominator with a non-positive factor")
+                    constant /= float(g) ** n
+                elif power is not None:
+                    exponent -= n * power
+                else:
+                    base, p = (g.args[0], int(g.args[1])) if _is_integer_power(g) else (g, 1)
+                    terms = self.exponential_terms(base, e)
+                    for _, l_j in terms:
+                        if l_j.free_symbols:
+                            self.limits.append(Limit(self.linear(l_j, e), HALF_PI))
+                    copies += [terms] * (p * n)
+        target = self._vector(sp.expand(exponent), e)
+        best = self._cheapest(copies, target, e)
+        if best is None:
+            raise NotCertifiable(f"{e}: an exponential without a denominator that bounds it")
+        return rest, constant * best
+
+    def _vector(self, power: sp.Expr, where: sp.Expr) -> tuple:
+        poly = sp.Poly(power, *self.y) if power.free_symbols else None
+        if poly is None:
+            if power != 0:
+                raise NotCertifiable(f"{where}: a constant in an exponent")
+            return (sp.Integer(0),) * self.m
+        if poly.total_degree() > 1 or poly.coeff_monomial(1) != 0:
+            raise NotCertifiable(f"{where}: an exponent that is not a linear form")
+        return tuple(poly.coeff_monomial(v) for v in self.y)
+
+    def _cheapest(self, copies: list, target: tuple, where: sp.Expr) -> float | None:
+        """The least ``prod 1/(c_j cos v_j)`` over choices of one term per copy whose
+        exponents add up to ``target`` (None if there is none)."""
+        options = []
+        for terms in copies:
+            row = []
+            for c, l_j in terms:
+                v = self.width(self.linear(l_j, where)) if l_j.free_symbols else 0.0
+                if v >= HALF_PI:
+                    raise NotCertifiable(f"{where}: the strip reaches a zero of a denominator")
+                row.append((self._vector(l_j, where), 1.0 / (c * math.cos(v))))
+            options.append(row)
+        zero = (sp.Integer(0),) * self.m
+
+        @cache
+        def search(i: int, remaining: tuple) -> float | None:
+            if i == len(options):
+                return 1.0 if remaining == zero else None
+            found = None
+            for vector, cost in options[i]:
+                rest = search(i + 1, tuple(a - b for a, b in zip(remaining, vector, strict=True)))
+                if rest is not None and (found is None or cost * rest < found):
+                    found = cost * rest
+            return found
+
+        return search(0, target)
 
     def exponential_terms(self, d: sp.Expr, where: sp.Expr) -> list[tuple[float, sp.Expr]]:
         """``[(c_j, l_j)]`` of ``D = sum_j c_j exp(l_j)`` with every ``c_j > 0``."""
@@ -273,20 +339,6 @@ class _Analyser:
             abs(float(B[i, j])) * beta[i] * beta[j] for i in range(self.m) for j in range(self.m)
         )
         return math.exp(q0 + growth)
-
-    def positive_exponential_sum(self, d: sp.Expr) -> float:
-        """``c_0`` of ``D = c_0 + sum_j c_j exp(l_j)`` (all ``c_j > 0``), recording that every
-        ``l_j``'s imaginary part must stay below ``pi/2`` (then ``Re D >= c_0``)."""
-        c0 = 0.0
-        for coefficient, power in self.exponential_terms(d, d):
-            if not power.free_symbols:
-                c0 += coefficient
-                continue
-            weights = self.linear(power, d)
-            self.limits.append(Limit(weights, HALF_PI))
-            if self.width(weights) >= HALF_PI:
-                raise NotCertifiable(f"1/({d}): the strip reaches a zero")
-        return c0
 
 
 @dataclass(frozen=True)
