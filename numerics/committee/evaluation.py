@@ -10,7 +10,10 @@
 * :class:`~featcheck.theory.committee.expectations.GaussianIntegral` ``E[f(y)]``,
   ``y ~ N(0, C)``: a tensor Gauss-Hermite rule in the whitened variables
   (``y = L z``, ``L L^T = C`` from the eigendecomposition, so a singular ``C`` is fine),
-  with :data:`HERMITE_NODES` nodes per dimension; its derivatives by central differences;
+  with :data:`HERMITE_NODES` nodes per dimension; when the only non-smooth parts are steps
+  ``H(a y_k + c)`` of single fields (a ReLU with a bias) over at most three fields, a nested
+  Gauss-Legendre rule in the coordinates of a Cholesky factor, each coordinate cut where a
+  field crosses its kink (:func:`split_rule`); its derivatives by central differences;
 * :class:`~featcheck.theory.committee.overlap_ode.JacobianEntry`: central differences of
   the right-hand side, the whole Jacobian at once per state (cached for the last state).
 
@@ -40,6 +43,11 @@ from featcheck.theory.errors import InputError
 PLACKETT_NODES = 48
 #: Gauss-Hermite nodes per dimension, by dimension (the rule has nodes**dimension points).
 HERMITE_NODES = {1: 160, 2: 80, 3: 36, 4: 20, 5: 12, 6: 8}
+#: Steps of single fields over at most this many fields: Gauss-Legendre nodes per piece, by
+#: dimension, and the range of each whitened coordinate (the Gaussian mass beyond is 2e-19).
+MAX_SPLIT_SLOTS = 3
+SPLIT_NODES = {1: 32, 2: 32, 3: 24}
+SPLIT_RANGE = 9.0
 #: Points of a tensor rule evaluated at once (bounds the temporary arrays).
 CHUNK = 1 << 18
 MODULES = [{"erf": special.erf, "erfc": special.erfc}, "numpy"]
@@ -134,14 +142,110 @@ def tensor_sums(function, L: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.nda
     return total
 
 
+# ----------------------------------------------------------------------------
+# Steps of single fields: nested Gauss-Legendre split at the kinks
+
+
+@lru_cache(maxsize=512)
+def field_kinks(cls: type) -> tuple[tuple[float, ...], ...] | None:
+    """The kinks ``y_k = t`` of each slot when the integrand's only non-smooth parts are
+    steps ``H(a y_k + c)`` of single fields (a ReLU with a bias, ``|y|`` written with steps),
+    else None (no steps, or a step of a combination of fields)."""
+    integrand = cls.integrand
+    steps = integrand.atoms(sp.Heaviside)
+    if not steps or integrand.atoms(sp.Abs, sp.sign, sp.Max, sp.Min, sp.DiracDelta):
+        return None
+    slots = slot_symbols(cls.slots)
+    kinks: list[set[float]] = [set() for _ in slots]
+    for step in steps:
+        arg = step.args[0]
+        used = [s for s in slots if arg.has(s)]
+        if len(used) != 1:
+            return None
+        poly = sp.Poly(arg, used[0])
+        if poly.degree() != 1 or not all(c.is_number for c in poly.coeffs()):
+            return None
+        a, c = (float(v) for v in poly.all_coeffs())
+        kinks[slots.index(used[0])].add(-c / a)
+    return tuple(tuple(sorted(k)) for k in kinks)
+
+
+def echelon_root(C: np.ndarray) -> np.ndarray:
+    """Lower-triangular ``L`` with ``L L^T = C`` for a positive semi-definite ``C``: Cholesky,
+    a column set to zero where the remaining variance is below ``1e-12`` of the largest
+    diagonal entry (a field that is a combination of earlier ones then depends on earlier
+    coordinates only)."""
+    m = len(C)
+    L = np.zeros((m, m))
+    scale = max(float(np.max(np.diag(C))), 1e-300)
+    for k in range(m):
+        d = C[k, k] - L[k, :k] @ L[k, :k]
+        if d <= 1e-12 * scale:
+            continue
+        L[k, k] = np.sqrt(d)
+        for i in range(k + 1, m):
+            L[i, k] = (C[i, k] - L[i, :k] @ L[k, :k]) / L[k, k]
+    return L
+
+
+@lru_cache(maxsize=8)
+def _legendre(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    return leggauss(nodes)
+
+
+def split_rule(L: np.ndarray, kinks, nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``z`` and weights of ``E[f(L z)]``, ``z ~ N(0, I)``, integrating coordinate by
+    coordinate over ``[-SPLIT_RANGE, SPLIT_RANGE]`` with ``nodes`` Gauss-Legendre nodes per
+    piece, each coordinate cut where a field whose last non-zero entry of ``L`` is in that
+    column crosses one of its ``kinks`` (the cut depends on the outer coordinates).  On each
+    piece the integrand is smooth, so the rule converges fast where a tensor Gauss-Hermite
+    rule across a step converges only like a power of the number of nodes."""
+    m = len(L)
+    x, w = _legendre(nodes)
+    last = [max((j for j in range(m) if L[k, j] != 0), default=-1) for k in range(m)]
+    points = np.zeros((1, m))
+    weights = np.ones(1)
+    for j in range(m):
+        if L[j, j] == 0:
+            continue
+        cuts = [
+            (t - points[:, :j] @ L[k, :j]) / L[k, j]
+            for k in range(m)
+            if last[k] == j
+            for t in kinks[k]
+        ]
+        ends = np.full((len(points), 1), SPLIT_RANGE)
+        bounds = np.sort(
+            np.clip(
+                np.hstack([-ends, *(c[:, None] for c in cuts), ends]), -SPLIT_RANGE, SPLIT_RANGE
+            ),
+            axis=1,
+        )
+        half = (bounds[:, 1:] - bounds[:, :-1]) / 2
+        centre = (bounds[:, 1:] + bounds[:, :-1]) / 2
+        z = centre[:, :, None] + half[:, :, None] * x  # (points, pieces, nodes)
+        piece_weights = half[:, :, None] * w * np.exp(-z * z / 2) / np.sqrt(2 * np.pi)
+        count = z.shape[1] * z.shape[2]
+        points = np.repeat(points, count, axis=0)
+        points[:, j] = z.reshape(-1)
+        weights = np.repeat(weights, count) * piece_weights.reshape(-1)
+    return points, weights
+
+
 def gaussian_integral(cls: type, *entries, nodes: int | None = None) -> np.ndarray:
-    """``E[cls.integrand(y)]`` for ``y ~ N(0, C)``, ``C`` given by its upper-triangle entries."""
+    """``E[cls.integrand(y)]`` for ``y ~ N(0, C)``, ``C`` given by its upper-triangle entries:
+    tensor Gauss-Hermite in the whitened fields, or, for steps of single fields over at most
+    :data:`MAX_SPLIT_SLOTS` fields, :func:`split_rule` (``nodes`` then counts the
+    Gauss-Legendre nodes per piece)."""
     m = cls.slots
     if m not in HERMITE_NODES:
         raise InputError(
             f"a Gaussian integral over {m} fields has no closed form here and is too large "
             "for tensor quadrature (at most 6 fields)"
         )
+    kinks = field_kinks(cls) if m <= MAX_SPLIT_SLOTS else None
+    if kinks is not None:
+        return _split_integral(cls, kinks, entries, nodes or SPLIT_NODES[m])
     C, shape = _covariances(cls, entries)
     points, weights = _hermite_rule(m, nodes or HERMITE_NODES[m])
     roots = whitening_roots(C)
@@ -158,10 +262,25 @@ def gaussian_integral(cls: type, *entries, nodes: int | None = None) -> np.ndarr
     return out.reshape(shape) if shape else out[0]
 
 
+def _split_integral(cls: type, kinks, entries, nodes: int) -> np.ndarray:
+    C, shape = _covariances(cls, entries)
+    f = _integrand(cls)
+    out = np.empty(len(C))
+    for n, covariance in enumerate(C):
+        L = echelon_root(covariance)
+        points, weights = split_rule(L, kinks, nodes)
+        y = points @ L.T
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(f(*y.T), (len(y),))
+        out[n] = float(values @ weights)
+    return out.reshape(shape) if shape else out[0]
+
+
 def quadrature_error(cls: type, *entries, nodes: int | None = None) -> np.ndarray:
     """``|Q_N - Q_(N/2)|``: an estimate of the error of :func:`gaussian_integral` with
-    ``nodes = N`` (default :data:`HERMITE_NODES`)."""
-    n = nodes or HERMITE_NODES[cls.slots]
+    ``nodes = N`` (default :data:`HERMITE_NODES`, or :data:`SPLIT_NODES` per piece)."""
+    split = cls.slots <= MAX_SPLIT_SLOTS and field_kinks(cls) is not None
+    n = nodes or (SPLIT_NODES if split else HERMITE_NODES)[cls.slots]
     fine = gaussian_integral(cls, *entries, nodes=n)
     coarse = gaussian_integral(cls, *entries, nodes=n // 2)
     return np.abs(fine - coarse)

@@ -30,6 +30,7 @@ rate.  Numeric: zeros that no start reaches are missed.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -209,7 +210,7 @@ def _report(
     elif error < 0 and not ode.exact:
         # quadrature error: below zero by no more than the certified bound means zero
         bound = certify_state(ode, state, tolerance=CERTIFIED_TOLERANCE).generalization_error
-        error = 0.0 if -error <= bound else error
+        error = 0.0 if math.isfinite(bound) and -error <= bound else error
     K, M, R = ode.model.K, ode.model.M, ode.model.R
     Q, Mm, a = unpack(state, K, M, ode.model.student.trained, R)
     return FixedPointReport(
@@ -331,9 +332,9 @@ def _accept(
     if residual.max() > tolerance:
         if ode.exact or residual.max() > CERTIFIED_WINDOW * tolerance:
             return False
-        certificate = certify_state(ode, state, tolerance=CERTIFIED_TOLERANCE)
-        if np.any(residual > tolerance + np.array(certificate.rhs)):
-            return False
+        bounds = np.array(certify_state(ode, state, tolerance=CERTIFIED_TOLERANCE).rhs)
+        if not np.all(np.isfinite(bounds)) or np.any(residual > tolerance + bounds):
+            return False  # no certificate (a kink), or a residual the bounds do not explain
     return admissible(ode, state)
 
 

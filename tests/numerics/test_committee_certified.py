@@ -256,3 +256,26 @@ def test_kinks_have_no_certificate_and_say_so():
     )
     erf = derive_ode(_model("erf(z/sqrt(2))"))
     assert certify_state(erf, [0.7, 0.2]).rhs == (0.0, 0.0)
+
+
+def test_fixed_points_within_the_certified_error_and_not_without_one():
+    """A residual above the root finder's tolerance is accepted when the certified
+    evaluation error explains it (the tanh teacher, an exact zero, residual ~2e-8), and never
+    when there is no certificate (a biased ReLU, whose bound is infinite)."""
+    from featcheck.numerics.committee import fixed_points
+    from featcheck.numerics.ode import compile_system
+    from featcheck.theory.committee.overlap_ode import derive_ode
+
+    for activation, state, expected in (
+        ("tanh(z)", [1.0, 1.0], True),
+        ("relu(z + 1/2)", [1.0, 0.99], False),
+    ):
+        ode = derive_ode(_model(activation))
+        compiled = compile_system(ode.system)
+        p = compiled.parameters(ode.parameter_values)
+        residual = float(np.abs(compiled.rhs(np.array(state), p)).max())
+        assert 0 < residual < (1e-6 if expected else 1e-1)
+        tolerance = residual / 100  # above the tolerance, within the window
+        assert fixed_points._accept(ode, compiled, p, np.array(state), tolerance) is expected
+    teacher = fixed_points.find_fixed_points(derive_ode(_model("tanh(z)")))[0]
+    assert any(f.kind == "teacher" and f.generalization_error == 0.0 for f in teacher)

@@ -1,0 +1,147 @@
+"""Steps of single fields (a ReLU with a bias): the split Gauss-Legendre rule against closed
+forms (the arc-cosine kernel, the arcsine law, truncated Gaussian moments) and adaptive
+quadrature split at the kinks; and the biased-ReLU teacher is an exact zero of its ODE."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import integrate, stats
+
+import featcheck.numerics.committee  # noqa: F401  (registers the evaluators)
+from featcheck.numerics.committee.evaluation import (
+    field_kinks,
+    gaussian_integral,
+    quadrature_error,
+)
+from featcheck.theory.committee.expectations import (
+    gaussian_expectation,
+    gaussian_integral_class,
+    slot_symbols,
+)
+
+Y = slot_symbols(3)
+H = sp.Heaviside
+
+
+def _matrix(cov) -> sp.Matrix:
+    n = len(cov)
+    return sp.Matrix(n, n, lambda i, j: sp.Float(cov[i][j], 30))
+
+
+def _entries(cov) -> list[float]:
+    n = len(cov)
+    return [float(cov[i][j]) for i in range(n) for j in range(i, n)]
+
+
+@st.composite
+def covariances(draw, n: int):
+    entries = draw(st.lists(st.integers(-10, 10), min_size=n * n, max_size=n * n))
+    L = np.array(entries, dtype=float).reshape(n, n) / 10
+    return (L @ L.T + 0.3 * np.eye(n)).tolist()
+
+
+CENTRED = [
+    (Y[0] * Y[1] * H(Y[0]) * H(Y[1]), 2),  # the arc-cosine kernel of ReLU
+    (H(Y[0]) * H(-Y[1]) * Y[0] ** 2, 2),
+    (Y[0] * H(Y[0]) * H(Y[1]) * H(Y[2]), 3),
+    (Y[0] * Y[1] * Y[2] * H(Y[0]) * H(Y[1]) * H(-Y[2]), 3),
+]
+
+
+@settings(max_examples=8)
+@given(cov=covariances(3))
+def test_centred_steps_against_the_exact_reduction(cov):
+    for integrand, n in CENTRED:
+        sub = [row[:n] for row in cov[:n]]
+        exact = gaussian_expectation(integrand, list(Y[:n]), _matrix(sub))
+        assert exact.exact
+        cls = gaussian_integral_class(integrand, n)
+        assert field_kinks(cls) is not None
+        value = float(gaussian_integral(cls, *_entries(sub)))
+        assert value == pytest.approx(float(sp.N(exact.value, 20)), abs=1e-10)
+
+
+@settings(max_examples=20)
+@given(
+    k=st.integers(0, 4),
+    b=st.floats(-2.5, 2.5),
+    sign=st.sampled_from([1, -1]),
+    variance=st.floats(0.05, 9.0),
+)
+def test_one_field_truncated_moments(k, b, sign, variance):
+    """``E[y^k H(sign y + b)]`` against adaptive quadrature on the half-line."""
+    cls = gaussian_integral_class(Y[0] ** k * H(sign * Y[0] + sp.Float(b, 20)), 1)
+    sd = math.sqrt(variance)
+    kink = -sign * b
+
+    def density(y):
+        return y**k * stats.norm.pdf(y, scale=sd)
+
+    lo, hi = (kink, np.inf) if sign > 0 else (-np.inf, kink)
+    reference = integrate.quad(density, lo, hi, epsabs=1e-14, epsrel=1e-13, limit=200)[0]
+    assert float(gaussian_integral(cls, variance)) == pytest.approx(reference, abs=1e-10)
+
+
+@pytest.mark.parametrize("b", [-0.5, 0.3, 1.2])
+@pytest.mark.parametrize("cov", [[[1.0, 0.6], [0.6, 2.0]], [[3.0, -1.5], [-1.5, 1.0]]])
+def test_two_fields_with_biases_against_adaptive_quadrature(b, cov):
+    integrand = (Y[0] + b) * (Y[1] + b) * H(Y[0] + b) * H(Y[1] + b) + Y[0] ** 2 * H(-Y[1] - b)
+    cls = gaussian_integral_class(integrand, 2)
+    f = sp.lambdify(
+        Y[:2], integrand, modules=[{"Heaviside": lambda x, h0=0.5: np.heaviside(x, 0.5)}]
+    )
+    rv = stats.multivariate_normal(np.zeros(2), np.array(cov))
+    # four rectangles cut at the kinks: smooth pieces for scipy
+    pieces = ((-14, -b), (-b, 14))
+    reference = sum(
+        integrate.dblquad(
+            lambda y2, y1: f(y1, y2) * rv.pdf([y1, y2]), lo, hi, l2, h2, epsabs=1e-13, epsrel=0
+        )[0]
+        for lo, hi in pieces
+        for l2, h2 in pieces
+    )
+    value = float(gaussian_integral(cls, cov[0][0], cov[0][1], cov[1][1]))
+    assert value == pytest.approx(reference, abs=1e-9)
+    estimate = float(quadrature_error(cls, cov[0][0], cov[0][1], cov[1][1]))
+    assert abs(value - reference) <= estimate + 1e-12  # the estimate is conservative here
+
+
+def test_singular_covariance_and_the_biased_relu_teacher():
+    """With ``y_2 = y_1`` the kinks share a coordinate; at the teacher of a biased-ReLU
+    single-index model the right-hand side vanishes (Gauss-Hermite across the kinks left
+    about 8e-3 there)."""
+    from featcheck.numerics.ode import compile_system
+    from featcheck.theory.committee.model import committee_model
+    from featcheck.theory.committee.overlap_ode import derive_ode
+
+    cls = gaussian_integral_class(Y[0] * Y[1] * H(Y[0] + 0.5) * H(Y[1] + 0.5), 2)
+    one = gaussian_integral_class(Y[0] ** 2 * H(Y[0] + 0.5), 1)
+    for variance in (0.3, 1.0, 4.0):
+        assert float(gaussian_integral(cls, variance, variance, variance)) == pytest.approx(
+            float(gaussian_integral(one, variance)), abs=1e-12
+        )
+    model = committee_model(
+        student_activation="relu(z + 1/2)",
+        student_width=1,
+        teacher_activation="relu(z + 1/2)",
+        teacher_width=1,
+        learning_rate=0.5,
+        Q0=[[1.0]],
+        M0=[[0.1]],
+    )
+    ode = derive_ode(model)
+    compiled = compile_system(ode.system)
+    p = compiled.parameters(ode.parameter_values)
+    assert np.abs(compiled.rhs(np.array([1.0, 1.0]), p)).max() < 1e-12
+    assert abs(compiled.observable("generalization_error", np.array([1.0, 1.0]), p)) < 1e-12
+
+
+def test_steps_of_combined_fields_keep_gauss_hermite():
+    assert field_kinks(gaussian_integral_class(H(Y[0] - Y[1]) * Y[0], 2)) is None
+    assert field_kinks(gaussian_integral_class(sp.tanh(Y[0]), 1)) is None
