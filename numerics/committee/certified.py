@@ -43,12 +43,17 @@ from scipy import special
 
 from featcheck.numerics.committee.evaluation import (
     HERMITE_NODES,
-    MODULES,
+    covariance_stack,
     gaussian_integral,
+    integrand_function,
     tensor_sums,
     whitening_roots,
 )
-from featcheck.theory.committee.expectations import slot_symbols
+from featcheck.theory.committee.expectations import (
+    GaussianIntegral,
+    GaussianIntegralDerivative,
+    SignMoment4,
+)
 from featcheck.theory.committee.majorants import NotCertifiable, strip_analysis
 from featcheck.theory.errors import InputError
 
@@ -173,16 +178,11 @@ def _plan(cls: type, L: np.ndarray, C: np.ndarray, tolerance: float):
 
 
 def _covariance(cls: type, entries) -> np.ndarray:
+    """The one covariance of ``entries`` (upper triangle), checked."""
     m = cls.slots
-    values = [float(e) for e in entries]
-    if len(values) != m * (m + 1) // 2:
-        raise InputError(f"expected {m * (m + 1) // 2} covariance entries, got {len(values)}")
-    C = np.empty((m, m))
-    index = 0
-    for i in range(m):
-        for j in range(i, m):
-            C[i, j] = C[j, i] = values[index]
-            index += 1
+    if len(entries) != m * (m + 1) // 2:
+        raise InputError(f"expected {m * (m + 1) // 2} covariance entries, got {len(entries)}")
+    C = covariance_stack(cls, [float(e) for e in entries])[0][0]
     if not np.all(np.isfinite(C)) or np.linalg.eigvalsh(C)[0] < -1e-12 * max(1.0, np.abs(C).max()):
         raise InputError("the covariance must be finite and positive semi-definite")
     return C
@@ -221,7 +221,7 @@ def certified_trapezoid(cls: type, *entries, tolerance: float = 1e-9) -> Certifi
 
 def _rows(cls: type):
     """``y -> (f(y), |f(y)|, U_0(|y|))`` for :func:`tensor_sums`."""
-    f = sp.lambdify(slot_symbols(cls.slots), cls.integrand, modules=MODULES)
+    f = integrand_function(cls)
     majorant0 = strip_analysis(cls.integrand, cls.slots).majorant([0.0] * cls.slots)
     exponents = np.array(list(majorant0), dtype=float).reshape(len(majorant0), cls.slots)
     coefficients = np.array(list(majorant0.values()))
@@ -298,12 +298,6 @@ def certify_state(ode, state, *, tolerance: float = 1e-8) -> StateCertificate:
     ``|sum_i c_i (Q_i - I_i)| <= sum_i |c_i| bound_i``.  Integration error is not included:
     this certifies the equations evaluated, not the solver's steps.
     """
-    from featcheck.theory.committee.expectations import (
-        GaussianIntegral,
-        GaussianIntegralDerivative,
-        SignMoment4,
-    )
-
     system = ode.system
     if len(state) != len(system.state):
         raise InputError(f"expected {len(system.state)} state values, got {len(state)}")

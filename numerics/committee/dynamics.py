@@ -212,19 +212,20 @@ def _certificate_lines(times: list, certificate: dict) -> list[str]:
     return lines
 
 
+def _finite(value: float) -> float | None:
+    """``value``, or None (JSON null) when it is infinite or NaN."""
+    return float(value) if math.isfinite(value) else None
+
+
 def certificate_over(ode: CommitteeOde, states: np.ndarray, tolerance: float) -> dict:
     """Certified bounds on the evaluation of the right-hand sides (the largest over the
     components) and of ``eps_g`` at each state (columns of ``states``); ``None`` where no
     bound exists (:func:`featcheck.numerics.committee.certified.certify_state`)."""
-
-    def finite(value: float) -> float | None:
-        return float(value) if math.isfinite(value) else None
-
     rhs, error, uncertified = [], [], set()
     for column in states.T:
         cert = certify_state(ode, column, tolerance=tolerance)
-        rhs.append(finite(max(cert.rhs, default=0.0)))
-        error.append(finite(cert.generalization_error))
+        rhs.append(_finite(max(cert.rhs, default=0.0)))
+        error.append(_finite(cert.generalization_error))
         uncertified |= set(cert.uncertified)
     return {
         "tolerance": tolerance,
@@ -564,17 +565,13 @@ def hitting_summary(hits: np.ndarray, dim: int, hitting: Hitting) -> dict:
     ordered = np.sort(times)
     median = float(np.median(times))
     j = int(stats.binom.ppf(0.025, n, 0.5))  # the least j with P(B <= j) >= 0.025
-
-    def finite(value: float) -> float | None:
-        return float(value) if np.isfinite(value) else None
-
-    interval = [None, None] if j < 1 else [finite(ordered[j - 1]), finite(ordered[n - j])]
+    interval = [None, None] if j < 1 else [_finite(ordered[j - 1]), _finite(ordered[n - j])]
     return {
         "threshold": hitting.threshold,
         "overlap": hitting.overlap,
-        "times": [finite(v) for v in times],
+        "times": [_finite(v) for v in times],
         "reached": int(np.isfinite(times).sum()),
-        "median": finite(median),
+        "median": _finite(median),
         "median_interval": interval,
     }
 

@@ -101,11 +101,12 @@ def _hermite_rule(dimension: int, nodes: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=512)
-def _integrand(cls: type):
+def integrand_function(cls: type):
+    """The numpy function ``f(y_1, ..., y_m)`` of a :class:`GaussianIntegral` class's integrand."""
     return sp.lambdify(slot_symbols(cls.slots), cls.integrand, modules=MODULES, cse=True)
 
 
-def _covariances(cls: type, entries) -> tuple[np.ndarray, tuple[int, ...]]:
+def covariance_stack(cls: type, entries) -> tuple[np.ndarray, tuple[int, ...]]:
     m = cls.slots
     values = np.broadcast_arrays(*[np.asarray(e, dtype=float) for e in entries])
     shape = values[0].shape
@@ -246,10 +247,10 @@ def gaussian_integral(cls: type, *entries, nodes: int | None = None) -> np.ndarr
     kinks = field_kinks(cls) if m <= MAX_SPLIT_SLOTS else None
     if kinks is not None:
         return _split_integral(cls, kinks, entries, nodes or SPLIT_NODES[m])
-    C, shape = _covariances(cls, entries)
+    C, shape = covariance_stack(cls, entries)
     points, weights = _hermite_rule(m, nodes or HERMITE_NODES[m])
     roots = whitening_roots(C)
-    f = _integrand(cls)
+    f = integrand_function(cls)
     out = np.empty(len(C))
     for n, L in enumerate(roots):
         total = 0.0
@@ -263,8 +264,8 @@ def gaussian_integral(cls: type, *entries, nodes: int | None = None) -> np.ndarr
 
 
 def _split_integral(cls: type, kinks, entries, nodes: int) -> np.ndarray:
-    C, shape = _covariances(cls, entries)
-    f = _integrand(cls)
+    C, shape = covariance_stack(cls, entries)
+    f = integrand_function(cls)
     out = np.empty(len(C))
     for n, covariance in enumerate(C):
         L = echelon_root(covariance)
