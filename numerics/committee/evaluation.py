@@ -37,15 +37,19 @@ from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.legendre import leggauss
 from scipy import special
 
-from featcheck.theory.committee.expectations import register_numeric_backend, slot_symbols
+from featcheck.theory.committee.expectations import (
+    MAX_SPLIT_SLOTS,
+    field_kinks,
+    register_numeric_backend,
+    slot_symbols,
+)
 from featcheck.theory.errors import InputError
 
 PLACKETT_NODES = 48
 #: Gauss-Hermite nodes per dimension, by dimension (the rule has nodes**dimension points).
 HERMITE_NODES = {1: 160, 2: 80, 3: 36, 4: 20, 5: 12, 6: 8}
-#: Steps of single fields over at most this many fields: Gauss-Legendre nodes per piece, by
-#: dimension, and the range of each whitened coordinate (the Gaussian mass beyond is 2e-19).
-MAX_SPLIT_SLOTS = 3
+#: Steps of single fields (over at most ``MAX_SPLIT_SLOTS`` fields): Gauss-Legendre nodes per
+#: piece, by dimension, and the range of each coordinate (the Gaussian mass beyond is 2e-19).
 SPLIT_NODES = {1: 32, 2: 32, 3: 24}
 SPLIT_RANGE = 9.0
 #: Points of a tensor rule evaluated at once (bounds the temporary arrays).
@@ -147,30 +151,6 @@ def tensor_sums(function, L: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.nda
 # Steps of single fields: nested Gauss-Legendre split at the kinks
 
 
-@lru_cache(maxsize=512)
-def field_kinks(cls: type) -> tuple[tuple[float, ...], ...] | None:
-    """The kinks ``y_k = t`` of each slot when the integrand's only non-smooth parts are
-    steps ``H(a y_k + c)`` of single fields (a ReLU with a bias, ``|y|`` written with steps),
-    else None (no steps, or a step of a combination of fields)."""
-    integrand = cls.integrand
-    steps = integrand.atoms(sp.Heaviside)
-    if not steps or integrand.atoms(sp.Abs, sp.sign, sp.Max, sp.Min, sp.DiracDelta):
-        return None
-    slots = slot_symbols(cls.slots)
-    kinks: list[set[float]] = [set() for _ in slots]
-    for step in steps:
-        arg = step.args[0]
-        used = [s for s in slots if arg.has(s)]
-        if len(used) != 1:
-            return None
-        poly = sp.Poly(arg, used[0])
-        if poly.degree() != 1 or not all(c.is_number for c in poly.coeffs()):
-            return None
-        a, c = (float(v) for v in poly.all_coeffs())
-        kinks[slots.index(used[0])].add(-c / a)
-    return tuple(tuple(sorted(k)) for k in kinks)
-
-
 def echelon_root(C: np.ndarray) -> np.ndarray:
     """Lower-triangular ``L`` with ``L L^T = C`` for a positive semi-definite ``C``: Cholesky,
     a column set to zero where the remaining variance is below ``1e-12`` of the largest
@@ -244,7 +224,7 @@ def gaussian_integral(cls: type, *entries, nodes: int | None = None) -> np.ndarr
             f"a Gaussian integral over {m} fields has no closed form here and is too large "
             "for tensor quadrature (at most 6 fields)"
         )
-    kinks = field_kinks(cls) if m <= MAX_SPLIT_SLOTS else None
+    kinks = field_kinks(cls.integrand, m) if m <= MAX_SPLIT_SLOTS else None
     if kinks is not None:
         return _split_integral(cls, kinks, entries, nodes or SPLIT_NODES[m])
     C, shape = covariance_stack(cls, entries)
@@ -280,7 +260,7 @@ def _split_integral(cls: type, kinks, entries, nodes: int) -> np.ndarray:
 def quadrature_error(cls: type, *entries, nodes: int | None = None) -> np.ndarray:
     """``|Q_N - Q_(N/2)|``: an estimate of the error of :func:`gaussian_integral` with
     ``nodes = N`` (default :data:`HERMITE_NODES`, or :data:`SPLIT_NODES` per piece)."""
-    split = cls.slots <= MAX_SPLIT_SLOTS and field_kinks(cls) is not None
+    split = cls.slots <= MAX_SPLIT_SLOTS and field_kinks(cls.integrand, cls.slots) is not None
     n = nodes or (SPLIT_NODES if split else HERMITE_NODES)[cls.slots]
     fine = gaussian_integral(cls, *entries, nodes=n)
     coarse = gaussian_integral(cls, *entries, nodes=n // 2)

@@ -103,10 +103,12 @@ RULE_NAMES = {
     "signs": "sign laws (odd products vanish, arcsine law for two)",
     "plackett": "Plackett's integral for four signs (numeric, one-dimensional)",
     "certified-quadrature": "tensor Gauss-Hermite quadrature (numeric, certified at each state)",
+    "split-quadrature": "Gauss-Legendre quadrature cut at the kinks of steps (numeric, no "
+    "certified bound)",
     "quadrature": "tensor Gauss-Hermite quadrature (numeric, no certified bound: the integrand "
     "is not analytic in a strip)",
 }
-NUMERIC_RULES = frozenset({"plackett", "certified-quadrature", "quadrature"})
+NUMERIC_RULES = frozenset({"plackett", "certified-quadrature", "split-quadrature", "quadrature"})
 
 
 def describe_rules(rules: frozenset[str]) -> str:
@@ -670,7 +672,7 @@ def gaussian_expectation(
             rest, [fields[i] for i in slots], covariance.extract(slots, slots)
         )
         numeric += integral
-        rules.add("certified-quadrature" if _certifiable(integral) else "quadrature")
+        rules.add(_quadrature_rule(integral))
     frozen = frozenset(rules)
     return Expectation(
         sp.sympify(integrand),
@@ -719,6 +721,48 @@ def _display(value: sp.Expr, m: int) -> sp.Expr:
         generic[i, j]: sp.Symbol(f"c_{{{i + 1}{j + 1}}}") for i in range(m) for j in range(i, m)
     }
     return value.xreplace(names)
+
+
+#: Integrals whose only non-smooth parts are steps of single fields, over at most this many
+#: fields, are evaluated by Gauss-Legendre rules cut at the kinks (see
+#: ``featcheck.numerics.committee.evaluation.split_rule``).
+MAX_SPLIT_SLOTS = 3
+
+
+@lru_cache(maxsize=512)
+def field_kinks(integrand: sp.Expr, slots: int) -> tuple[tuple[float, ...], ...] | None:
+    """The kinks ``y_k = t`` of each slot when the integrand's only non-smooth parts are
+    steps ``H(a y_k + c)`` of single fields (a ReLU with a bias), else None (no steps, or a
+    step of a combination of fields, or another non-smooth function)."""
+    steps = integrand.atoms(sp.Heaviside)
+    if not steps or integrand.atoms(sp.Abs, sp.sign, sp.Max, sp.Min, sp.DiracDelta):
+        return None
+    y = slot_symbols(slots)
+    kinks: list[set[float]] = [set() for _ in y]
+    for step in steps:
+        arg = step.args[0]
+        used = [s for s in y if arg.has(s)]
+        if len(used) != 1:
+            return None
+        poly = sp.Poly(arg, used[0])
+        if poly.degree() != 1 or not all(c.is_number for c in poly.coeffs()):
+            return None
+        a, c = (float(v) for v in poly.all_coeffs())
+        kinks[y.index(used[0])].add(-c / a)
+    return tuple(tuple(sorted(k)) for k in kinks)
+
+
+def _quadrature_rule(integral: sp.Expr) -> str:
+    """The rule name of a numeric integral: certified, split at kinks, or plain quadrature."""
+    if _certifiable(integral):
+        return "certified-quadrature"
+    atoms = sp.sympify(integral).atoms(GaussianIntegral)
+    if atoms and all(
+        type(a).slots <= MAX_SPLIT_SLOTS and field_kinks(type(a).integrand, type(a).slots)
+        for a in atoms
+    ):
+        return "split-quadrature"
+    return "quadrature"
 
 
 def _certifiable(integral: sp.Expr) -> bool:

@@ -626,7 +626,9 @@ def _derivation(
         "with eta ~ N(0, 1/(2 b^2)) independent. Four signs: Plackett's identity, a "
         "one-dimensional integral evaluated numerically; anything else: tensor Gauss-Hermite "
         "quadrature (numeric), with an error bound certified at each state when the integrand "
-        "is analytic in a strip (the trapezoidal rule's aliasing and truncation bounds).",
+        "is analytic in a strip (the trapezoidal rule's aliasing and truncation bounds); steps "
+        "of single fields over at most three fields: Gauss-Legendre quadrature cut at the "
+        "kinks (numeric).",
     )
     patterns = closed_form_patterns([e for _, e in book.entries.values()])
     if patterns:
