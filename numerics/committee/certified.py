@@ -46,6 +46,7 @@ from featcheck.numerics.committee.evaluation import (
     covariance_stack,
     gaussian_integral,
     integrand_function,
+    quadrature_error,
     tensor_sums,
     whitening_roots,
 )
@@ -278,6 +279,11 @@ class StateCertificate:
     rhs: tuple[float, ...]
     generalization_error: float
     uncertified: tuple[str, ...]
+    #: The same figures with the estimate ``|Q_N - Q_(N/2)|`` standing in for the bound of
+    #: each uncertified integral: an estimate, not a bound (``inf`` only for Plackett's
+    #: integral and nonlinear occurrences).
+    rhs_estimate: tuple[float, ...] = ()
+    generalization_error_estimate: float = math.inf
 
 
 def _linear_coefficient(expr: sp.Expr, symbol: sp.Basic, numeric: set) -> sp.Expr | None:
@@ -306,61 +312,69 @@ def certify_state(ode, state, *, tolerance: float = 1e-8) -> StateCertificate:
     certificates: dict[tuple, float] = {}
     uncertified: set[str] = set()
 
-    def integral_bound(atom) -> float:
+    def integral_bound(atom) -> np.ndarray:
+        """``[certified bound, bound or estimate]`` of one integral at the state."""
         args = tuple(float(sp.N(a.xreplace(values), 20)) for a in atom.args)
         key = (type(atom), args)
         if key not in certificates:
             try:
-                certificates[key] = certified_gauss_hermite(
-                    type(atom), *args, tolerance=tolerance
-                ).bound
+                bound = certified_gauss_hermite(type(atom), *args, tolerance=tolerance).bound
+                certificates[key] = np.array([bound, bound])
             except NotCertifiable:
-                certificates[key] = math.inf
+                estimate = float(quadrature_error(type(atom), *args))
+                certificates[key] = np.array([math.inf, estimate])
                 uncertified.add(str(type(atom).integrand))
         return certificates[key]
 
+    unbounded = np.array([math.inf, math.inf])
     expectation_bounds: dict = {}
     for symbol, expectation in ode.expectations.items():
         if expectation.exact:
-            expectation_bounds[symbol] = 0.0
+            expectation_bounds[symbol] = np.zeros(2)
             continue
         expr = sp.sympify(expectation.value).xreplace(ode.substitutions)
         others = expr.atoms(SignMoment4) | expr.atoms(GaussianIntegralDerivative)
         atoms = expr.atoms(GaussianIntegral)
         if others:
             uncertified |= {str(a.func) for a in others}
-            expectation_bounds[symbol] = math.inf
+            expectation_bounds[symbol] = unbounded
             continue
         dummies = {atom: sp.Dummy() for atom in atoms}
         expr = expr.xreplace(dummies)
-        total = 0.0
+        total = np.zeros(2)
         for atom, dummy in dummies.items():
             coefficient = _linear_coefficient(expr, dummy, set(dummies.values()))
             if coefficient is None:
-                total = math.inf
+                total = unbounded
                 uncertified.add(str(type(atom).integrand))
                 break
             c = abs(float(sp.N(coefficient.xreplace(values), 20)))
-            total += 0.0 if c == 0 else c * integral_bound(atom)
+            if c:
+                total = total + c * integral_bound(atom)
         expectation_bounds[symbol] = total
 
     named = set(ode.expectations)
 
-    def carried(expr: sp.Expr) -> float:
-        total = 0.0
+    def carried(expr: sp.Expr) -> np.ndarray:
+        total = np.zeros(2)
         for symbol in expr.free_symbols & named:
             bound = expectation_bounds[symbol]
-            if bound == 0.0:
+            if not bound.any():
                 continue
             coefficient = _linear_coefficient(expr, symbol, named)
             if coefficient is None:
-                return math.inf
+                return unbounded
             c = abs(float(sp.N(ode.evaluate(coefficient).xreplace(values), 20)))
-            total += 0.0 if c == 0 else c * bound
+            if c:
+                total = total + c * bound
         return total
 
+    rhs = [carried(r) for r in ode.named_rhs]
+    error = carried(ode.named_error)
     return StateCertificate(
-        tuple(carried(r) for r in ode.named_rhs),
-        carried(ode.named_error),
+        tuple(float(r[0]) for r in rhs),
+        float(error[0]),
         tuple(sorted(uncertified)),
+        tuple(float(r[1]) for r in rhs),
+        float(error[1]),
     )

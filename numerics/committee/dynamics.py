@@ -201,13 +201,24 @@ def _certificate_lines(times: list, certificate: dict) -> list[str]:
         "certified evaluation errors (largest over the right-hand sides; eps_g), "
         f"quadrature tolerance {certificate['tolerance']:g}:"
     ]
-    for t, r, e in zip(times, certificate["rhs"], certificate["generalization_error"], strict=True):
-        lines.append(f"  t = {t:<10.4g} rhs {shown(r)}, eps_g {shown(e)}")
+    columns = zip(
+        times,
+        certificate["rhs"],
+        certificate["generalization_error"],
+        certificate["rhs_estimate"],
+        certificate["generalization_error_estimate"],
+        strict=True,
+    )
+    for t, r, e, r_est, e_est in columns:
+        line = f"  t = {t:<10.4g} rhs {shown(r)}, eps_g {shown(e)}"
+        if r is None or e is None:
+            line += f" (estimated: rhs {shown(r_est)}, eps_g {shown(e_est)})"
+        lines.append(line)
     if certificate["uncertified"]:
         lines.append(
-            "  no certificate for: "
-            + "; ".join(certificate["uncertified"])
-            + " (not analytic in a strip: the Gauss-Hermite values are unbounded estimates)"
+            f"  no certificate for {len(certificate['uncertified'])} integrals, not analytic in a "
+            "strip (--json lists them); the estimates use the difference of two rule sizes "
+            "|Q_N - Q_N'| for these, which is not a bound"
         )
     return lines
 
@@ -221,18 +232,17 @@ def certificate_over(ode: CommitteeOde, states: np.ndarray, tolerance: float) ->
     """Certified bounds on the evaluation of the right-hand sides (the largest over the
     components) and of ``eps_g`` at each state (columns of ``states``); ``None`` where no
     bound exists (:func:`featcheck.numerics.committee.certified.certify_state`)."""
-    rhs, error, uncertified = [], [], set()
+    keys = ("rhs", "generalization_error", "rhs_estimate", "generalization_error_estimate")
+    out: dict = {key: [] for key in keys}
+    uncertified: set[str] = set()
     for column in states.T:
         cert = certify_state(ode, column, tolerance=tolerance)
-        rhs.append(_finite(max(cert.rhs, default=0.0)))
-        error.append(_finite(cert.generalization_error))
+        out["rhs"].append(_finite(max(cert.rhs, default=0.0)))
+        out["generalization_error"].append(_finite(cert.generalization_error))
+        out["rhs_estimate"].append(_finite(max(cert.rhs_estimate, default=0.0)))
+        out["generalization_error_estimate"].append(_finite(cert.generalization_error_estimate))
         uncertified |= set(cert.uncertified)
-    return {
-        "tolerance": tolerance,
-        "rhs": rhs,
-        "generalization_error": error,
-        "uncertified": sorted(uncertified),
-    }
+    return {"tolerance": tolerance, **out, "uncertified": sorted(uncertified)}
 
 
 def _spike_columns(S: list) -> list[tuple[str, list[float]]]:

@@ -209,11 +209,12 @@ def test_ode_certify_bounds_the_evaluation_at_each_time(tmp_path, capsys):
     certificate = json.loads(capsys.readouterr().out)["certificate"]
     assert certificate["tolerance"] == 1e-7 and certificate["uncertified"] == []
     assert len(certificate["rhs"]) == 2
+    assert certificate["rhs_estimate"] == certificate["rhs"]  # certified: the bound itself
     assert all(0 < b < 1e-5 for b in certificate["rhs"] + certificate["generalization_error"])
     path.write_text(SINGLE.replace("erf(z/sqrt(2))", "relu(z + 1/2)"))
     assert main(["ode", str(path), "--times", "0", "--certify"]) == 0
     out = capsys.readouterr().out
-    assert "rhs no bound" in out and "no certificate for" in out
+    assert "rhs no bound" in out and "no certificate for" in out and "estimated: rhs" in out
     for bad in ("0", "-1", "nan"):
         with pytest.raises(SystemExit) as info:
             main(["ode", str(path), "--certify", bad])
