@@ -58,8 +58,10 @@ from featcheck.theory.committee.expectations import (
 from featcheck.theory.committee.majorants import NotCertifiable, strip_analysis
 from featcheck.theory.errors import InputError
 
-#: Largest number of rule points a certificate may evaluate.
+#: Largest number of rule points a certificate may evaluate, and the smallest tolerance a
+#: certificate may aim at (rounding in double precision is of that order).
 MAX_POINTS = 1 << 24
+MIN_TOLERANCE = 1e-14
 #: Fractions of the widest admissible strip tried (an unconstrained strip: these widths).
 STRIP_FRACTIONS = (0.3, 0.45, 0.6, 0.75, 0.85, 0.92)
 FREE_WIDTHS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
@@ -189,14 +191,21 @@ def _covariance(cls: type, entries) -> np.ndarray:
     return C
 
 
+def check_tolerance(tolerance: float) -> None:
+    """A certificate's target tolerance must be in ``[MIN_TOLERANCE, 1)``."""
+    if not (math.isfinite(tolerance) and MIN_TOLERANCE <= tolerance < 1):
+        raise InputError(
+            f"the quadrature tolerance must be in [{MIN_TOLERANCE:g}, 1), got {tolerance!r}"
+        )
+
+
 def certified_trapezoid(cls: type, *entries, tolerance: float = 1e-9) -> Certified:
     """``E[cls.integrand(y)]`` by the tensor trapezoidal rule with a rigorous error bound.
 
     The plan aims at ``tolerance``; when that would need more than :data:`MAX_POINTS` points
     the tolerance is relaxed tenfold until a plan fits, and ``bound`` says what was reached.
     """
-    if not (math.isfinite(tolerance) and tolerance > 0):
-        raise InputError(f"the tolerance must be positive, got {tolerance!r}")
+    check_tolerance(tolerance)
     C = _covariance(cls, entries)
     L = whitening_roots(C[None])[0]
     target = tolerance
@@ -304,6 +313,7 @@ def certify_state(ode, state, *, tolerance: float = 1e-8) -> StateCertificate:
     ``|sum_i c_i (Q_i - I_i)| <= sum_i |c_i| bound_i``.  Integration error is not included:
     this certifies the equations evaluated, not the solver's steps.
     """
+    check_tolerance(tolerance)
     system = ode.system
     if len(state) != len(system.state):
         raise InputError(f"expected {len(system.state)} state values, got {len(state)}")

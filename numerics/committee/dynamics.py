@@ -29,7 +29,7 @@ import numpy as np
 from scipy import stats
 
 from featcheck.numerics import committee as _registers  # noqa: F401  (numeric evaluators)
-from featcheck.numerics.committee.certified import certify_state
+from featcheck.numerics.committee.certified import certify_state, check_tolerance
 from featcheck.numerics.committee.fixed_points import (
     FixedPointReport,
     find_fixed_points,
@@ -302,6 +302,8 @@ def integrate_committee(
     equations at each reported state (:func:`certificate_over`)."""
     model = as_model(model)
     report, end = output_times(times, t_max, DEFAULT_T_MAX)
+    if certify is not None:
+        check_tolerance(certify)
     ode = derive_ode(model)
     compiled = compile_system(ode.system)
     y0 = np.array([float(v) for v in ode.initial_state])

@@ -155,8 +155,9 @@ def test_refusals_and_bad_input():
     tanh = gaussian_integral_class(sp.tanh(Y[0]) * sp.tanh(Y[1]), 2)
     with pytest.raises(InputError):
         certified_trapezoid(tanh, 1.0, 2.0, 1.0)  # not positive semi-definite
-    with pytest.raises(InputError):
-        certified_trapezoid(tanh, 1.0, 0.0, 1.0, tolerance=0.0)
+    for tolerance in (0.0, 1e-300, 1.0, math.nan):
+        with pytest.raises(InputError):
+            certified_trapezoid(tanh, 1.0, 0.0, 1.0, tolerance=tolerance)
     with pytest.raises(InputError):
         certified_trapezoid(tanh, 1.0, 0.0)
 

@@ -219,3 +219,8 @@ def test_ode_certify_bounds_the_evaluation_at_each_time(tmp_path, capsys):
         with pytest.raises(SystemExit) as info:
             main(["ode", str(path), "--certify", bad])
         assert info.value.code == 2
+    capsys.readouterr()
+    for model in ("relu(z + 1/2)", "erf(z/sqrt(2))"):  # numeric and exact expectations
+        path.write_text(SINGLE.replace("erf(z/sqrt(2))", model))
+        assert main(["ode", str(path), "--times", "0", "--certify", "1e-300"]) == 2
+        assert "quadrature tolerance must be in" in capsys.readouterr().err
