@@ -390,21 +390,10 @@ def _distance(run, Q_ode: np.ndarray, M_ode: np.ndarray) -> np.ndarray:
 def simulations(ctx: ClaimContext) -> Evidence:
     ev = Evidence()
     model = saad_solla(2)
-    times = np.arange(0, 21, 1.0)
-    ode = integrate_committee(model, times=times)
-    Q_ode, M_ode = np.array(ode.Q), np.array(ode.M)
-    dims = ctx.pick(quick=[250, 1000, 4000], full=[250, 1000, 4000, 16000])
-    replicas = ctx.pick(quick=60, full=200)
-    seeds = ctx.seed_sequence().generate_state(len(dims) + 4)
-    distances, checks, last_run = _distance_convergence(
-        "mean over replicas of max_t |overlaps - ODE| -> 0 as d grows",
-        model,
-        dims,
-        replicas,
-        times,
-        seeds,
-        lambda run: _distance(run, Q_ode, M_ode),
+    times, ode, dims, replicas, seeds, distances, checks, last_run = _overlap_convergence(
+        ctx, model, extra_seeds=4
     )
+    Q_ode, M_ode = np.array(ode.Q), np.array(ode.M)
     ev.extend(checks)
     rate = checks[0].inputs
     errors = _errors(model, last_run)
@@ -499,20 +488,8 @@ def biased_relu_simulations(ctx: ClaimContext) -> Evidence:
     p = compiled.parameters(ode_model.parameter_values)
     residual = float(np.abs(compiled.rhs(np.array([1.0, 1.0]), p)).max())
     ev.add(within("max |rhs| at the teacher Q = M = 1", 0.0, residual, 1e-10))
-    times = np.arange(0, 21, 1.0)
-    ode = integrate_committee(model, times=times)
-    Q_ode, M_ode = np.array(ode.Q), np.array(ode.M)
-    dims = ctx.pick(quick=[250, 1000, 4000], full=[250, 1000, 4000, 16000])
-    replicas = ctx.pick(quick=60, full=200)
-    seeds = ctx.seed_sequence().generate_state(len(dims) + 1)
-    distances, checks, last_run = _distance_convergence(
-        "mean over replicas of max_t |overlaps - ODE| -> 0 as d grows",
-        model,
-        dims,
-        replicas,
-        times,
-        seeds,
-        lambda run: _distance(run, Q_ode, M_ode),
+    times, ode, dims, replicas, _, distances, checks, last_run = _overlap_convergence(
+        ctx, model, extra_seeds=1
     )
     ev.extend(checks)
     rate = checks[0].inputs
@@ -535,6 +512,30 @@ def biased_relu_simulations(ctx: ClaimContext) -> Evidence:
     right.legend(fontsize=7)
     ev.add_figure(save(fig, ctx.figure_path("convergence")))
     return ev
+
+
+def _overlap_convergence(ctx: ClaimContext, model, *, extra_seeds: int):
+    """The ODE of ``model`` at ``t = 0, 1, ..., 20`` and :func:`_distance_convergence` of the
+    overlaps ``(Q, M)`` over ``d = 250, 1000, 4000`` (full: and 16000), 60 (200) replicas;
+    ``extra_seeds`` seeds beyond one per ``d`` are drawn for the caller.  Returns the times, the
+    trajectory, the sizes, the replica count, the seeds, the distances, the checks and the
+    run at the largest ``d``."""
+    times = np.arange(0, 21, 1.0)
+    ode = integrate_committee(model, times=times)
+    Q_ode, M_ode = np.array(ode.Q), np.array(ode.M)
+    dims = ctx.pick(quick=[250, 1000, 4000], full=[250, 1000, 4000, 16000])
+    replicas = ctx.pick(quick=60, full=200)
+    seeds = ctx.seed_sequence().generate_state(len(dims) + extra_seeds)
+    distances, checks, last_run = _distance_convergence(
+        "mean over replicas of max_t |overlaps - ODE| -> 0 as d grows",
+        model,
+        dims,
+        replicas,
+        times,
+        seeds,
+        lambda run: _distance(run, Q_ode, M_ode),
+    )
+    return times, ode, dims, replicas, seeds, distances, checks, last_run
 
 
 def _distance_convergence(label, model, dims, replicas, times, seeds, distance):
