@@ -11,9 +11,12 @@
   ``y ~ N(0, C)``: a tensor Gauss-Hermite rule in the whitened variables
   (``y = L z``, ``L L^T = C`` from the eigendecomposition, so a singular ``C`` is fine),
   with :data:`HERMITE_NODES` nodes per dimension; when the only non-smooth parts are steps
-  ``H(a y_k + c)`` of single fields (a ReLU with a bias) over at most three fields, a nested
-  Gauss-Legendre rule in the coordinates of a Cholesky factor, each coordinate cut where a
-  field crosses its kink (:func:`split_rule`); its derivatives by central differences;
+  ``H(a y_k + c)`` of single fields (a ReLU with a bias) over at most three fields, or four
+  with one in which the integrand is polynomial, a nested Gauss-Legendre rule in the
+  coordinates of a Cholesky factor, each coordinate cut where a field crosses its kink
+  (:func:`split_rule`), the last coordinate integrated exactly when the integrand is a
+  polynomial in it on each piece (:func:`truncated_rule`); its derivatives by central
+  differences;
 * :class:`~featcheck.theory.committee.overlap_ode.JacobianEntry`: central differences of
   the right-hand side, the whole Jacobian at once per state (cached for the last state).
 
@@ -39,18 +42,19 @@ from numpy.polynomial.legendre import leggauss
 from scipy import special
 
 from featcheck.theory.committee.expectations import (
-    MAX_SPLIT_SLOTS,
-    field_kinks,
+    field_degrees,
     register_numeric_backend,
     slot_symbols,
+    split_kinks,
 )
 from featcheck.theory.errors import InputError
 
 PLACKETT_NODES = 48
 #: Gauss-Hermite nodes per dimension, by dimension (the rule has nodes**dimension points).
 HERMITE_NODES = {1: 160, 2: 80, 3: 36, 4: 20, 5: 12, 6: 8}
-#: Steps of single fields (over at most ``MAX_SPLIT_SLOTS`` fields): Gauss-Legendre nodes per
-#: piece, by dimension, and the range of each coordinate (the Gaussian mass beyond is 2e-19).
+#: Steps of single fields (:func:`~featcheck.theory.committee.expectations.split_kinks`):
+#: Gauss-Legendre nodes per piece, by the number of coordinates integrated by Gauss-Legendre,
+#: and the range of each such coordinate (the Gaussian mass beyond is 2e-19).
 SPLIT_NODES = {1: 32, 2: 32, 3: 24}
 SPLIT_RANGE = 9.0
 #: Points of a tensor rule evaluated at once (bounds the temporary arrays).
@@ -175,38 +179,46 @@ def _legendre(nodes: int) -> tuple[np.ndarray, np.ndarray]:
     return leggauss(nodes)
 
 
-def split_rule(L: np.ndarray, kinks, nodes: int) -> tuple[np.ndarray, np.ndarray]:
+def split_rule(
+    L: np.ndarray, kinks, nodes: int, inner_degree: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Points ``z`` and weights of ``E[f(L z)]``, ``z ~ N(0, I)``, integrating coordinate by
     coordinate over ``[-SPLIT_RANGE, SPLIT_RANGE]`` with ``nodes`` Gauss-Legendre nodes per
     piece, each coordinate cut where a field whose last non-zero entry of ``L`` is in that
     column crosses one of its ``kinks`` (the cut depends on the outer coordinates).  On each
     piece the integrand is smooth, so the rule converges fast where a tensor Gauss-Hermite
-    rule across a step converges only like a power of the number of nodes."""
+    rule across a step converges only like a power of the number of nodes.
+
+    With ``inner_degree = D``, the caller promises that ``f`` is, on each piece of the last
+    coordinate, a polynomial of degree at most ``D`` in it; that coordinate is then integrated
+    over the whole line (no truncation) by the interpolatory rule of :func:`truncated_rule`,
+    exact for such polynomials, with ``D + 1`` points per piece."""
     m = len(L)
     x, w = _legendre(nodes)
     last = [max((j for j in range(m) if L[k, j] != 0), default=-1) for k in range(m)]
+    columns = [j for j in range(m) if L[j, j] != 0]
     points = np.zeros((1, m))
     weights = np.ones(1)
-    for j in range(m):
-        if L[j, j] == 0:
-            continue
+    for j in columns:
         cuts = [
             (t - points[:, :j] @ L[k, :j]) / L[k, j]
             for k in range(m)
             if last[k] == j
             for t in kinks[k]
         ]
-        ends = np.full((len(points), 1), SPLIT_RANGE)
+        exact = inner_degree is not None and j == columns[-1]
+        edge = np.inf if exact else SPLIT_RANGE
+        ends = np.full((len(points), 1), edge)
         bounds = np.sort(
-            np.clip(
-                np.hstack([-ends, *(c[:, None] for c in cuts), ends]), -SPLIT_RANGE, SPLIT_RANGE
-            ),
-            axis=1,
+            np.clip(np.hstack([-ends, *(c[:, None] for c in cuts), ends]), -edge, edge), axis=1
         )
-        half = (bounds[:, 1:] - bounds[:, :-1]) / 2
-        centre = (bounds[:, 1:] + bounds[:, :-1]) / 2
-        z = centre[:, :, None] + half[:, :, None] * x  # (points, pieces, nodes)
-        piece_weights = half[:, :, None] * w * np.exp(-z * z / 2) / np.sqrt(2 * np.pi)
+        if exact:
+            z, piece_weights = truncated_rule(bounds[:, :-1], bounds[:, 1:], inner_degree)
+        else:
+            half = (bounds[:, 1:] - bounds[:, :-1]) / 2
+            centre = (bounds[:, 1:] + bounds[:, :-1]) / 2
+            z = centre[:, :, None] + half[:, :, None] * x  # (points, pieces, nodes)
+            piece_weights = half[:, :, None] * w * np.exp(-z * z / 2) / np.sqrt(2 * np.pi)
         count = z.shape[1] * z.shape[2]
         points = np.repeat(points, count, axis=0)
         points[:, j] = z.reshape(-1)
@@ -214,20 +226,90 @@ def split_rule(L: np.ndarray, kinks, nodes: int) -> tuple[np.ndarray, np.ndarray
     return points, weights
 
 
+#: Pieces narrower than this (half-width) get their moments by Gauss-Legendre
+#: (:data:`NARROW_NODES` nodes) instead of the recursion, whose division by ``h^k`` would
+#: amplify rounding.
+NARROW = 0.125
+NARROW_NODES = 16
+#: Interpolation nodes of :func:`truncated_rule` lie in this range where the piece allows (a
+#: polynomial is fixed by its values anywhere; near the Gaussian mass, rounding in the values
+#: is amplified least).
+INTERPOLATION_RANGE = 4.0
+
+
+@lru_cache(maxsize=16)
+def _interpolation(degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """Chebyshev nodes ``t_i`` on ``[-1, 1]`` and the inverse of their Vandermonde matrix."""
+    q = degree + 1
+    t = np.cos(np.pi * (2 * np.arange(q) + 1) / (2 * q))
+    return t, np.linalg.inv(np.vander(t, q, increasing=True))
+
+
+def truncated_rule(lo: np.ndarray, hi: np.ndarray, degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes ``z_i`` and weights ``w_i`` (shape ``lo.shape + (degree + 1,)``) with
+    ``sum_i w_i p(z_i) = int_lo^hi p(z) phi(z) dz`` for every polynomial ``p`` of degree at
+    most ``degree`` (``phi`` the standard normal density; ``lo`` may be ``-inf``, ``hi``
+    ``+inf``).
+
+    The nodes are ``z_i = c + h t_i`` at Chebyshev nodes ``t_i`` of the part of the piece in
+    ``[-INTERPOLATION_RANGE, INTERPOLATION_RANGE]``; with
+    ``p(c + h t) = sum_k b_k t^k``, ``b = V^{-1} p(z)``, the integral is ``sum_k b_k J_k``,
+    ``J_k = N_k / h^k``, ``N_k = int_lo^hi (u - c)^k phi(u) du``.  Integrating
+    ``d/du[(u - c)^(k-1) phi(u)] = ((k - 1)(u - c)^(k-2) - (u - c)^k - c (u - c)^(k-1)) phi(u)``
+    over the piece gives ``N_k = (k - 1) N_{k-2} - c N_{k-1} - [(u - c)^(k-1) phi(u)]_lo^hi``,
+    from ``N_0 = Phi(hi) - Phi(lo)`` (on the side of the smaller tail) and
+    ``N_1 = phi(lo) - phi(hi) - c N_0``.  Pieces narrower than ``2 NARROW`` take ``J_k`` from
+    Gauss-Legendre instead (the recursion's division by ``h^k`` would amplify rounding)."""
+    lo = np.clip(lo, -40.0, 40.0)  # the Gaussian mass beyond is below 1e-300
+    hi = np.clip(hi, -40.0, 40.0)
+    t, inverse = _interpolation(degree)
+    half = (hi - lo) / 2
+    wide = half >= NARROW
+    # interpolation interval [a, b]: the piece within [-INTERPOLATION_RANGE,
+    # INTERPOLATION_RANGE], where most of the mass is, at least 2 NARROW wide
+    a = np.maximum(lo, -INTERPOLATION_RANGE)
+    b = np.minimum(hi, INTERPOLATION_RANGE)
+    a = np.minimum(a, hi - 2 * NARROW)
+    b = np.maximum(b, a + 2 * NARROW)
+    c = np.where(wide, (a + b) / 2, (lo + hi) / 2)
+    h = np.where(wide, (b - a) / 2, half)
+    J = np.zeros((*c.shape, degree + 1))
+    if np.any(wide):
+        cw, hw, lw, uw = c[wide], h[wide], lo[wide], hi[wide]
+        right = special.ndtr(-lw) - special.ndtr(-uw)
+        N = [np.where(cw > 0, right, special.ndtr(uw) - special.ndtr(lw))]
+        p_lo = np.exp(-lw * lw / 2) / np.sqrt(2 * np.pi)
+        p_hi = np.exp(-uw * uw / 2) / np.sqrt(2 * np.pi)
+        if degree >= 1:
+            N.append(p_lo - p_hi - cw * N[0])
+        for k in range(2, degree + 1):
+            boundary = (uw - cw) ** (k - 1) * p_hi - (lw - cw) ** (k - 1) * p_lo
+            N.append((k - 1) * N[k - 2] - cw * N[k - 1] - boundary)
+        J[wide] = np.stack([N[k] / hw**k for k in range(degree + 1)], axis=-1)
+    narrow = ~wide & (half > 0)
+    if np.any(narrow):
+        x, w = _legendre(NARROW_NODES)
+        cn, hn = c[narrow], h[narrow]
+        u = cn[:, None] + hn[:, None] * x
+        density = hn[:, None] * w * np.exp(-u * u / 2) / np.sqrt(2 * np.pi)
+        J[narrow] = np.stack([density @ x**k for k in range(degree + 1)], axis=-1)
+    return c[..., None] + h[..., None] * t, J @ inverse
+
+
 def gaussian_integral(cls: type, *entries, nodes: int | None = None) -> np.ndarray:
     """``E[cls.integrand(y)]`` for ``y ~ N(0, C)``, ``C`` given by its upper-triangle entries:
-    tensor Gauss-Hermite in the whitened fields, or, for steps of single fields over at most
-    :data:`MAX_SPLIT_SLOTS` fields, :func:`split_rule` (``nodes`` then counts the
-    Gauss-Legendre nodes per piece)."""
+    tensor Gauss-Hermite in the whitened fields, or, for steps of single fields
+    (:func:`~featcheck.theory.committee.expectations.split_kinks`), :func:`split_rule`
+    (``nodes`` then counts the Gauss-Legendre nodes per piece)."""
     m = cls.slots
     if m not in HERMITE_NODES:
         raise InputError(
             f"a Gaussian integral over {m} fields has no closed form here and is too large "
             "for tensor quadrature (at most 6 fields)"
         )
-    kinks = field_kinks(cls.integrand, m) if m <= MAX_SPLIT_SLOTS else None
+    kinks = split_kinks(cls.integrand, m)
     if kinks is not None:
-        return _split_integral(cls, kinks, entries, nodes or SPLIT_NODES[m])
+        return _split_integral(cls, kinks, entries, nodes)
     C, shape = covariance_stack(cls, entries)
     points, weights = _hermite_rule(m, nodes or HERMITE_NODES[m])
     roots = whitening_roots(C)
@@ -244,18 +326,53 @@ def gaussian_integral(cls: type, *entries, nodes: int | None = None) -> np.ndarr
     return out.reshape(shape) if shape else out[0]
 
 
-def _split_integral(cls: type, kinks, entries, nodes: int) -> np.ndarray:
+def split_nodes(cls: type) -> int:
+    """Gauss-Legendre nodes per piece of the split rule for ``cls``: by the number of
+    coordinates integrated by Gauss-Legendre (one fewer when a field is polynomial)."""
+    polynomial = any(d is not None for d in field_degrees(cls.integrand, cls.slots))
+    return SPLIT_NODES[max(1, cls.slots - polynomial)]
+
+
+def _field_order(degrees: tuple[int | None, ...]) -> list[int]:
+    """Slots in the order of the echelon root: polynomial fields last, lowest degree last."""
+
+    def key(k: int) -> tuple[int, int]:
+        d = degrees[k]
+        return (0, 0) if d is None else (1, -d)
+
+    return sorted(range(len(degrees)), key=key)
+
+
+def _split_integral(cls: type, kinks, entries, nodes: int | None) -> np.ndarray:
     C, shape = covariance_stack(cls, entries)
     f = integrand_function(cls)
+    degrees = field_degrees(cls.integrand, cls.slots)
+    order = _field_order(degrees)
+    back = np.argsort(order)
+    nodes = nodes or split_nodes(cls)
     out = np.empty(len(C))
     for n, covariance in enumerate(C):
-        L = echelon_root(covariance)
-        points, weights = split_rule(L, kinks, nodes)
-        y = points @ L.T
+        L = echelon_root(covariance[np.ix_(order, order)])
+        inner = _inner_degree(L, [degrees[k] for k in order])
+        points, weights = split_rule(L, [kinks[k] for k in order], nodes, inner)
+        y = (points @ L.T)[:, back]
         with np.errstate(all="ignore"):
             values = np.broadcast_to(f(*y.T), (len(y),))
         out[n] = float(values @ weights)
     return out.reshape(shape) if shape else out[0]
+
+
+def _inner_degree(L: np.ndarray, degrees: list[int | None]) -> int | None:
+    """The degree of the integrand in the last coordinate of the echelon root ``L``: the sum
+    of the degrees of the fields that depend on it, None if one is not polynomial."""
+    m = len(L)
+    columns = [j for j in range(m) if L[j, j] != 0]
+    if not columns:
+        return None
+    fields = [k for k in range(m) if L[k, columns[-1]] != 0]
+    if any(degrees[k] is None for k in fields):
+        return None
+    return sum(degrees[k] for k in fields)
 
 
 def quadrature_error(cls: type, *entries, nodes: int | None = None) -> np.ndarray:
@@ -265,8 +382,8 @@ def quadrature_error(cls: type, *entries, nodes: int | None = None) -> np.ndarra
     (:data:`SPLIT_NODES`; halving them would report the error of a rule far worse than the
     one used: 16 Gauss-Legendre nodes on a piece of ``[-9, 9]`` miss a Gaussian by ``~1e-5``,
     24 by ``~1e-9``, 32 by ``~1e-15``)."""
-    split = cls.slots <= MAX_SPLIT_SLOTS and field_kinks(cls.integrand, cls.slots) is not None
-    n = nodes or (SPLIT_NODES if split else HERMITE_NODES)[cls.slots]
+    split = split_kinks(cls.integrand, cls.slots) is not None
+    n = nodes or (split_nodes(cls) if split else HERMITE_NODES[cls.slots])
     fine = gaussian_integral(cls, *entries, nodes=n)
     coarse = gaussian_integral(cls, *entries, nodes=(3 * n) // 4 if split else n // 2)
     return np.abs(fine - coarse)

@@ -725,8 +725,10 @@ def _display(value: sp.Expr, m: int) -> sp.Expr:
 
 #: Integrals whose only non-smooth parts are steps of single fields, over at most this many
 #: fields, are evaluated by Gauss-Legendre rules cut at the kinks (see
-#: ``featcheck.numerics.committee.evaluation.split_rule``).
-MAX_SPLIT_SLOTS = 3
+#: ``featcheck.numerics.committee.evaluation.split_rule``); over four fields only when the
+#: integrand is a polynomial in one of them on each piece (that coordinate is then integrated
+#: exactly, see :func:`field_degrees`).
+MAX_SPLIT_SLOTS = 4
 
 
 @lru_cache(maxsize=512)
@@ -752,15 +754,44 @@ def field_kinks(integrand: sp.Expr, slots: int) -> tuple[tuple[float, ...], ...]
     return tuple(tuple(sorted(k)) for k in kinks)
 
 
+@lru_cache(maxsize=512)
+def field_degrees(integrand: sp.Expr, slots: int) -> tuple[int | None, ...]:
+    """For each slot ``k``, the degree of the integrand as a polynomial in ``y_k`` when the
+    steps are held fixed (a ReLU ``(y + b) H(y + b)`` has degree 1), else None (``tanh(y_k)``,
+    ``exp``, a step of a combination of fields...).  On each piece between the kinks of
+    ``y_k`` the integrand is then exactly that polynomial, so a Gaussian coordinate carrying
+    only such fields can be integrated exactly (truncated Gaussian moments)."""
+    y = slot_symbols(slots)
+    steps = {step: sp.Dummy() for step in integrand.atoms(sp.Heaviside)}
+    frozen = integrand.xreplace(steps)
+    degrees: list[int | None] = []
+    for slot in y:
+        if not frozen.has(slot):
+            degrees.append(0)
+        elif frozen.is_polynomial(slot):
+            degrees.append(int(sp.degree(sp.expand(frozen), slot)))
+        else:
+            degrees.append(None)
+    return tuple(degrees)
+
+
+def split_kinks(integrand: sp.Expr, slots: int) -> tuple[tuple[float, ...], ...] | None:
+    """The kinks of :func:`field_kinks` when the split rule applies to the integrand: at most
+    three fields, or four with a field in which it is polynomial (:func:`field_degrees`)."""
+    if slots > MAX_SPLIT_SLOTS:
+        return None
+    kinks = field_kinks(integrand, slots)
+    if kinks is None or slots < MAX_SPLIT_SLOTS:
+        return kinks
+    return kinks if any(d is not None for d in field_degrees(integrand, slots)) else None
+
+
 def _quadrature_rule(integral: sp.Expr) -> str:
     """The rule name of a numeric integral: certified, split at kinks, or plain quadrature."""
     if _certifiable(integral):
         return "certified-quadrature"
     atoms = sp.sympify(integral).atoms(GaussianIntegral)
-    if atoms and all(
-        type(a).slots <= MAX_SPLIT_SLOTS and field_kinks(type(a).integrand, type(a).slots)
-        for a in atoms
-    ):
+    if atoms and all(split_kinks(type(a).integrand, type(a).slots) for a in atoms):
         return "split-quadrature"
     return "quadrature"
 

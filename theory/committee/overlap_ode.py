@@ -627,8 +627,9 @@ def _derivation(
         "one-dimensional integral evaluated numerically; anything else: tensor Gauss-Hermite "
         "quadrature (numeric), with an error bound certified at each state when the integrand "
         "is analytic in a strip (the trapezoidal rule's aliasing and truncation bounds); steps "
-        "of single fields over at most three fields: Gauss-Legendre quadrature cut at the "
-        "kinks (numeric).",
+        "of single fields over at most three fields (four when the integrand is polynomial in "
+        "one): Gauss-Legendre quadrature cut at the kinks, a polynomial coordinate integrated "
+        "exactly from truncated Gaussian moments (numeric).",
     )
     patterns = closed_form_patterns([e for _, e in book.entries.values()])
     if patterns:
