@@ -33,6 +33,7 @@ not a bound: an integrand with kinks converges slowly and the estimate says so.
 from __future__ import annotations
 
 import itertools
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -59,7 +60,7 @@ SPLIT_NODES = {1: 32, 2: 32, 3: 24}
 SPLIT_RANGE = 9.0
 #: Points of a tensor rule evaluated at once (bounds the temporary arrays).
 CHUNK = 1 << 18
-MODULES = [{"erf": special.erf, "erfc": special.erfc}, "numpy"]
+MODULES = [{"erf": special.erf, "erfc": special.erfc, "Heaviside": np.heaviside}, "numpy"]
 PAIRS = [(i, j) for i in range(4) for j in range(i + 1, 4)]
 
 
@@ -257,7 +258,7 @@ def truncated_rule(lo: np.ndarray, hi: np.ndarray, degree: int) -> tuple[np.ndar
     ``J_k = N_k / h^k``, ``N_k = int_lo^hi (u - c)^k phi(u) du``.  Integrating
     ``d/du[(u - c)^(k-1) phi(u)] = ((k - 1)(u - c)^(k-2) - (u - c)^k - c (u - c)^(k-1)) phi(u)``
     over the piece gives ``N_k = (k - 1) N_{k-2} - c N_{k-1} - [(u - c)^(k-1) phi(u)]_lo^hi``,
-    from ``N_0 = Phi(hi) - Phi(lo)`` (on the side of the smaller tail) and
+    from ``N_0 = Phi(hi) - Phi(lo)`` (absolute accuracy is what the sum needs) and
     ``N_1 = phi(lo) - phi(hi) - c N_0``.  Pieces narrower than ``2 NARROW`` take ``J_k`` from
     Gauss-Legendre instead (the recursion's division by ``h^k`` would amplify rounding)."""
     lo = np.clip(lo, -40.0, 40.0)  # the Gaussian mass beyond is below 1e-300
@@ -267,33 +268,34 @@ def truncated_rule(lo: np.ndarray, hi: np.ndarray, degree: int) -> tuple[np.ndar
     wide = half >= NARROW
     # interpolation interval [a, b]: the piece within [-INTERPOLATION_RANGE,
     # INTERPOLATION_RANGE], where most of the mass is, at least 2 NARROW wide
-    a = np.maximum(lo, -INTERPOLATION_RANGE)
-    b = np.minimum(hi, INTERPOLATION_RANGE)
-    a = np.minimum(a, hi - 2 * NARROW)
-    b = np.maximum(b, a + 2 * NARROW)
+    a = np.minimum(np.maximum(lo, -INTERPOLATION_RANGE), hi - 2 * NARROW)
+    b = np.maximum(np.minimum(hi, INTERPOLATION_RANGE), a + 2 * NARROW)
     c = np.where(wide, (a + b) / 2, (lo + hi) / 2)
     h = np.where(wide, (b - a) / 2, half)
-    J = np.zeros((*c.shape, degree + 1))
-    if np.any(wide):
-        cw, hw, lw, uw = c[wide], h[wide], lo[wide], hi[wide]
-        right = special.ndtr(-lw) - special.ndtr(-uw)
-        N = [np.where(cw > 0, right, special.ndtr(uw) - special.ndtr(lw))]
-        p_lo = np.exp(-lw * lw / 2) / np.sqrt(2 * np.pi)
-        p_hi = np.exp(-uw * uw / 2) / np.sqrt(2 * np.pi)
+    J = np.empty((*c.shape, degree + 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_lo = np.exp(-lo * lo / 2) * _INVERSE_ROOT_2PI
+        p_hi = np.exp(-hi * hi / 2) * _INVERSE_ROOT_2PI
+        previous = special.ndtr(hi) - special.ndtr(lo)
+        J[..., 0] = previous
         if degree >= 1:
-            N.append(p_lo - p_hi - cw * N[0])
-        for k in range(2, degree + 1):
-            boundary = (uw - cw) ** (k - 1) * p_hi - (lw - cw) ** (k - 1) * p_lo
-            N.append((k - 1) * N[k - 2] - cw * N[k - 1] - boundary)
-        J[wide] = np.stack([N[k] / hw**k for k in range(degree + 1)], axis=-1)
-    narrow = ~wide & (half > 0)
-    if np.any(narrow):
+            current = p_lo - p_hi - c * previous
+            J[..., 1] = current / h
+            for k in range(2, degree + 1):
+                boundary = (hi - c) ** (k - 1) * p_hi - (lo - c) ** (k - 1) * p_lo
+                previous, current = current, (k - 1) * previous - c * current - boundary
+                J[..., k] = current / h**k
+    if not wide.all():
+        narrow = ~wide
         x, w = _legendre(NARROW_NODES)
         cn, hn = c[narrow], h[narrow]
         u = cn[:, None] + hn[:, None] * x
-        density = hn[:, None] * w * np.exp(-u * u / 2) / np.sqrt(2 * np.pi)
-        J[narrow] = np.stack([density @ x**k for k in range(degree + 1)], axis=-1)
+        density = hn[:, None] * w * np.exp(-u * u / 2) * _INVERSE_ROOT_2PI
+        J[narrow] = density @ (x[:, None] ** np.arange(degree + 1))
     return c[..., None] + h[..., None] * t, J @ inverse
+
+
+_INVERSE_ROOT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
 def gaussian_integral(cls: type, *entries, nodes: int | None = None) -> np.ndarray:
