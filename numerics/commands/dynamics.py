@@ -63,6 +63,17 @@ def _add_times(parser: argparse.ArgumentParser, default_t_max: str) -> None:
     )
 
 
+def _add_no_fixed_points(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-fixed-points",
+        dest="fixed_points",
+        action="store_false",
+        help="skip the search for the ODE's fixed points and the escape-time analysis "
+        "(fixed_points and escape_time are then null; the search can take minutes when the "
+        "expectations are numeric)",
+    )
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     ode = commands.add_parser(
         "ode", help="integrate the overlap ODEs of a teacher-student model given as TOML"
@@ -79,6 +90,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "(certified quadrature aiming at TOL per integral, default 1e-8; slow for four-field "
         "integrals)",
     )
+    _add_no_fixed_points(ode)
     add_json(ode)
     ode.set_defaults(handler=run_ode)
 
@@ -131,6 +143,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="threads of the reduced simulator (default: one per core; results do not "
         "depend on it)",
     )
+    _add_no_fixed_points(simulate)
     add_json(simulate)
     simulate.set_defaults(handler=run_simulate)
 
@@ -146,7 +159,11 @@ def run_ode(args: argparse.Namespace) -> int:
     from featcheck.numerics.committee.dynamics import integrate_committee
 
     result = integrate_committee(
-        args.spec, t_max=args.t_max, times=args.times, certify=args.certify
+        args.spec,
+        t_max=args.t_max,
+        times=args.times,
+        certify=args.certify,
+        fixed_points=args.fixed_points,
     )
     return emit_result(result, args)
 
@@ -170,6 +187,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         start=args.start,
         hit=args.hit,
         hit_overlap=args.hit_overlap,
+        fixed_points=args.fixed_points,
     )
     return emit_result(result, args)
 

@@ -133,7 +133,7 @@ class CommitteeTrajectory(JsonResult):
     Q: list
     M: list
     a: list | None
-    fixed_points: list[FixedPointReport]
+    fixed_points: list[FixedPointReport] | None
     escape_time: float | None
     plateau: Plateau | None
     expectations: dict[str, int]
@@ -155,7 +155,7 @@ class CommitteeTrajectory(JsonResult):
         if self.a is not None:
             out["a"] = plain(self.a)
         out |= {
-            "fixed_points": [f.to_json() for f in self.fixed_points],
+            "fixed_points": _fixed_points_json(self.fixed_points),
             "escape_time": self.escape_time,
             "plateau": None if self.plateau is None else self.plateau.to_json(),
             "expectations": self.expectations,
@@ -173,9 +173,14 @@ class CommitteeTrajectory(JsonResult):
         for i, (t, e) in enumerate(zip(self.t, self.generalization_error, strict=True)):
             extra = "".join(f"  {v[i]:>12.6g}" for _, v in spike)
             lines.append(f"{t:>10.4g}  {e:>12.6g}" + extra)
-        lines.append("fixed points:" + ("" if self.fixed_points else " none found"))
-        lines += [f"  {f.describe()}" for f in self.fixed_points]
-        if self.plateau is None:
+        if self.fixed_points is None:
+            lines.append("fixed points: not searched")
+        else:
+            lines.append("fixed points:" + ("" if self.fixed_points else " none found"))
+            lines += [f"  {f.describe()}" for f in self.fixed_points]
+        if self.fixed_points is None:
+            lines.append("escape time: not analysed (it needs the fixed points)")
+        elif self.plateau is None:
             lines.append("escape time: none (no plateau visited)")
         elif self.escape_time is None:
             lines.append(
@@ -294,12 +299,19 @@ def _plateau(
 
 
 def integrate_committee(
-    model: ModelLike, *, t_max: float | None = None, times=None, certify: float | None = None
+    model: ModelLike,
+    *,
+    t_max: float | None = None,
+    times=None,
+    certify: float | None = None,
+    fixed_points: bool = True,
 ) -> CommitteeTrajectory:
     """Integrate the model's overlap ODEs (default: to ``t = 1000`` at 11 equally spaced
-    times) and analyse fixed points and the plateau escape.  With ``certify`` (a quadrature
-    tolerance) the result carries certified bounds on the numerical evaluation of the
-    equations at each reported state (:func:`certificate_over`)."""
+    times) and analyse fixed points and the plateau escape (``fixed_points=False`` skips
+    both: ``fixed_points`` and ``escape_time`` of the result are then None; the search costs
+    hundreds of right-hand sides, slow when the expectations are numeric).  With ``certify``
+    (a quadrature tolerance) the result carries certified bounds on the numerical evaluation
+    of the equations at each reported state (:func:`certificate_over`)."""
     model = as_model(model)
     report, end = output_times(times, t_max, DEFAULT_T_MAX)
     if certify is not None:
@@ -325,7 +337,10 @@ def integrate_committee(
         t, y = np.array([0.0]), y0[:, None]
     p = compiled.parameters(ode.parameter_values)
     eps = non_negative(compiled.observable("generalization_error", y, p))
-    fixed_points, note = find_fixed_points(ode, y)
+    if fixed_points:
+        points, note = find_fixed_points(ode, y)
+    else:
+        points, note = None, "fixed points not searched"
 
     def refine(start: np.ndarray, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         grid = np.linspace(0.0, t1 - t0, 401)
@@ -340,7 +355,7 @@ def integrate_committee(
         )
         return t0 + piece.t, compiled.observable("generalization_error", piece.y, p)
 
-    plateau = _plateau(ode, fixed_points, t, y, eps, refine)
+    plateau = None if points is None else _plateau(ode, points, t, y, eps, refine)
     index = np.searchsorted(t, report)
     Q, M, a = _matrices(y[:, index], ode)
     notes = [note] if note else []
@@ -356,7 +371,7 @@ def integrate_committee(
         Q,
         M,
         a,
-        fixed_points,
+        points,
         None if plateau is None else plateau.escape_time,
         plateau,
         _expectation_methods(ode),
@@ -383,7 +398,7 @@ class CommitteeSimulation(JsonResult):
     M: list
     a: list | None
     band: dict
-    fixed_points: list[FixedPointReport]
+    fixed_points: list[FixedPointReport] | None
     escape_time: float | None
     escaped: int
     plateau: Plateau | None = None
@@ -411,7 +426,7 @@ class CommitteeSimulation(JsonResult):
             out["a"] = plain(self.a)
         out |= {
             "band": plain(self.band),
-            "fixed_points": [f.to_json() for f in self.fixed_points],
+            "fixed_points": _fixed_points_json(self.fixed_points),
             "escape_time": self.escape_time,
             "escaped": self.escaped,
             "plateau": None if self.plateau is None else self.plateau.to_json(),
@@ -432,7 +447,9 @@ class CommitteeSimulation(JsonResult):
             self.t, self.generalization_error, self.band["generalization_error"], strict=True
         ):
             lines.append(f"{t:>10.4g}  {e:>12.6g}  [{lo:>11.6g}, {hi:>11.6g}]")
-        if self.plateau is None:
+        if self.fixed_points is None:
+            lines.append("escape time: not analysed (the ODE's fixed points were not searched)")
+        elif self.plateau is None:
             lines.append("escape time: none (the ODE visits no plateau)")
         elif self.escape_time is None:
             lines.append(f"escape time: none ({self.escaped} of {self.replicas} replicas escaped)")
@@ -457,6 +474,10 @@ class CommitteeSimulation(JsonResult):
                     f"{h['reached']} of {self.replicas} replicas"
                 )
         return "\n".join(lines)
+
+
+def _fixed_points_json(points: list[FixedPointReport] | None) -> list | None:
+    return None if points is None else [f.to_json() for f in points]
 
 
 def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -493,6 +514,7 @@ def simulate_committee(
     start: str = "model",
     hit: float | None = None,
     hit_overlap: str = "u",
+    fixed_points: bool = True,
 ) -> CommitteeSimulation:
     """Online SGD of the model in dimension ``dim`` (default: to ``t = 10`` at 11 equally
     spaced times): the exact reduced simulator, or the full-dimensional one with ``full``.
@@ -502,7 +524,8 @@ def simulate_committee(
     points and escape time still start from the model's initial overlaps.  ``hit`` records
     each replica's hitting time of ``max_k |overlap of w_k with u_1| >= hit`` (``hit_overlap``
     ``"u"``: the cosine, ``"whitened"``: the whitened overlap) and summarises it by its median
-    with a distribution-free 95% interval (:func:`hitting_summary`)."""
+    with a distribution-free 95% interval (:func:`hitting_summary`).  ``fixed_points=False``
+    skips the ODE's fixed points and hence the escape time (see :func:`integrate_committee`)."""
     model = as_model(model)
     hitting = None if hit is None else Hitting(float(hit), hit_overlap, True, False)
     report, end = output_times(times, t_max, DEFAULT_SIMULATION_T_MAX)
@@ -540,7 +563,9 @@ def simulate_committee(
         mean_a, lo_a, hi_a = _band(run.a)
         band["a"] = np.stack([lo_a, hi_a], axis=1)
         a = mean_a.tolist()
-    trajectory = integrate_committee(model, times=run.t, t_max=max(float(run.t[-1]), 1e-9))
+    trajectory = integrate_committee(
+        model, times=run.t, t_max=max(float(run.t[-1]), 1e-9), fixed_points=fixed_points
+    )
     escape, escaped = _simulated_escape(trajectory, run.t, errors)
     return CommitteeSimulation(
         model.name,

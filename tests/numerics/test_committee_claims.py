@@ -20,6 +20,7 @@ EXPECTED = {
     "committee.saad-solla.plateau-length": Status.HOLDS,
     "committee.saad-solla.simulations": Status.HOLDS,
     "committee.biased-relu.simulations": Status.HOLDS,
+    "committee.biased-relu.two-units": Status.HOLDS,
     "committee.reduced-vs-full": Status.HOLDS,
     "committee.spiked.simulations": Status.HOLDS,
     "committee.spiked.kappa-zero": Status.HOLDS,

@@ -53,6 +53,24 @@ def test_ode_text_lists_times_and_fixed_points(spec, capsys):
     assert len([line for line in out.splitlines() if line.strip().startswith("20 ")]) == 1
 
 
+def test_no_fixed_points_skips_the_search_and_says_so(spec, capsys):
+    assert main(["ode", str(spec), "--times", "0,1,5", "--json"]) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert main(["ode", str(spec), "--times", "0,1,5", "--json", "--no-fixed-points"]) == 0
+    skipped = json.loads(capsys.readouterr().out)
+    assert skipped["fixed_points"] is None and skipped["escape_time"] is None
+    assert "fixed points not searched" in skipped["notes"]
+    assert full["fixed_points"]  # the teacher, found when searched
+    assert skipped["generalization_error"] == full["generalization_error"]
+    assert main(["ode", str(spec), "--times", "0,1", "--no-fixed-points"]) == 0
+    out = capsys.readouterr().out
+    assert "fixed points: not searched" in out and "escape time: not analysed" in out
+    args = ["simulate", str(spec), "--dim", "100", "--replicas", "4", "--times", "0,1"]
+    assert main([*args, "--no-fixed-points", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["fixed_points"] is None and payload["escape_time"] is None
+
+
 def test_simulate_json_adds_a_band_per_time(spec, capsys):
     args = ["simulate", str(spec), "--dim", "100", "--replicas", "8", "--times", "0,1,2"]
     assert main([*args, "--json", "--seed", "3"]) == 0
