@@ -58,6 +58,10 @@ SAME = 1e-7
 ZERO_ERROR = 1e-12
 SEED_DISTANCE = 1e-3
 NEWTON_STEPS = 10
+#: Overlaps beyond this multiple of the teacher's largest overlap (at least 1) are a point at
+#: infinity, not a fixed point: the right-hand sides of saturating activations (erf, tanh)
+#: decay there, and a root finder that wanders off ends below any residual tolerance.
+MAX_OVERLAP = 1e6
 
 
 @dataclass(frozen=True)
@@ -161,10 +165,14 @@ def gram(ode: CommitteeOde, state: np.ndarray) -> np.ndarray:
 
 def admissible(ode: CommitteeOde, state: np.ndarray) -> bool:
     """True when the overlaps at ``state`` are those of actual vectors: the Gram matrix
-    (:func:`gram`) positive semi-definite up to ``1e-9`` of its largest entry."""
+    (:func:`gram`) positive semi-definite up to ``1e-9`` of its largest entry, and finite:
+    no entry beyond :data:`MAX_OVERLAP` times the teacher's largest overlap."""
     if not np.all(np.isfinite(state)):
         return False
     omega = gram(ode, state)
+    P = np.array([[float(v) for v in row] for row in ode.model.teacher.overlaps])
+    if np.abs(omega).max() > MAX_OVERLAP * max(1.0, float(np.abs(P).max())):
+        return False
     scale = max(1.0, np.abs(omega).max())
     return bool(np.linalg.eigvalsh(omega).min() >= -ADMISSIBLE * scale)
 
@@ -251,7 +259,8 @@ def find_fixed_points(
     finding moves the others only, and the stability comes from the Jacobian restricted to
     the free coordinates (the full one has a spurious zero eigenvalue per constant).  Zeros
     that coincide (within ``1e-7`` in every overlap, up to a permutation of interchangeable
-    student units) are reported once, the first kind in the order above.
+    student units) are reported once, the first kind in the order above, except that a
+    symmetric zero at the teacher is reported as the teacher.
     """
     compiled = compile_system(ode.system)
     p = compiled.parameters(ode.parameter_values)
@@ -289,6 +298,9 @@ def find_fixed_points(
     for candidate in teacher_candidates(ode):
         state = np.array([float(v) for v in candidate])
         if _accept(ode, compiled, p, state, tolerance):
+            # a symmetric zero at the teacher is the teacher (found inexactly when the
+            # expectations are numeric): reported once, as the teacher
+            points = [(k, s) for k, s in points if not (k == "symmetric" and same(state, s, SAME))]
             points.append(("teacher", state))
     searched = 0
     for start in starts:

@@ -208,3 +208,24 @@ def test_slow_points_are_the_plateau_and_the_end():
     assert np.array_equal(seeds[-1], y[:, -1])
     errors = [float(compiled.observable("generalization_error", s, p)) for s in seeds[:-1]]
     assert any(abs(e - 0.0146) < 5e-4 for e in errors)
+
+
+def test_points_at_infinity_and_the_teacher_found_twice_are_not_reported():
+    """erf, ``K = M = 1``: the symmetric root finder also ends at ``Q ~ 1e36`` (the right-hand
+    side decays there) and at the teacher; the list is the teacher alone.  For ``tanh`` the
+    symmetric zero near the teacher (within the quadrature error) is the teacher too."""
+    for activation in (ERF, "tanh(z)"):
+        model = committee_model(
+            student_activation=activation,
+            student_width=1,
+            teacher_activation=activation,
+            teacher_width=1,
+            learning_rate="1/2",
+            Q0=[[0.5]],
+            M0=[[0.1]],
+        )
+        ode = derive_ode(model)
+        points, _ = find_fixed_points(ode)
+        assert [p.kind for p in points] == ["teacher"], [(p.kind, p.Q) for p in points]
+        assert points[0].Q == [[1.0]] and points[0].generalization_error == 0.0
+    assert not admissible(ode, np.array([1.7e36, 1.2e18]))
