@@ -489,37 +489,7 @@ def biased_relu(*, bias="1/2", eta="1/2", width=1):
     "d = 250, 1000, 4000) at a rate whose bootstrap interval contains -1/2 (family-wise 99%).",
 )
 def biased_relu_simulations(ctx: ClaimContext) -> Evidence:
-    ev = Evidence()
-    model = biased_relu()
-    ode_model = derive_ode(model)
-    compiled = compile_system(ode_model.system)
-    p = compiled.parameters(ode_model.parameter_values)
-    residual = float(np.abs(compiled.rhs(np.array([1.0, 1.0]), p)).max())
-    ev.add(within("max |rhs| at the teacher Q = M = 1", 0.0, residual, 1e-10))
-    times, ode, dims, replicas, _, distances, checks, last_run = _overlap_convergence(
-        ctx, model, extra_seeds=1
-    )
-    ev.extend(checks)
-    rate = checks[0].inputs
-    ev.details = {
-        "max |rhs| at the teacher": residual,
-        "mean distance": {str(d): float(distances[d].mean()) for d in dims},
-        "slope": rate["rate"],
-        "slope interval": rate["rate_interval"],
-    }
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    _plot_distances(left, distances, replicas, "max over t <= 20 of |overlap - ODE|")
-    left.set_title(f"Biased ReLU: distance to the ODE (slope {rate['rate']:.3f})")
-    errors = _errors(model, last_run)
-    mean, se = errors.mean(0), errors.std(0, ddof=1) / np.sqrt(replicas)
-    right.semilogy(times, ode.generalization_error, "k-", label="ODE")
-    right.errorbar(times, mean, yerr=2 * se, fmt="o", ms=3, label=f"SGD, d = {dims[-1]}")
-    right.set_xlabel("t (steps / d)")
-    right.set_ylabel("generalisation error")
-    right.set_title("relu(z + 1/2) single-index model")
-    right.legend(fontsize=7)
-    ev.add_figure(save(fig, ctx.figure_path("convergence")))
-    return ev
+    return _biased_relu_evidence(ctx, 1)
 
 
 @claim(
@@ -539,12 +509,19 @@ def biased_relu_simulations(ctx: ClaimContext) -> Evidence:
     "d = 250, 1000, 4000) at a rate whose bootstrap interval contains -1/2 (family-wise 99%).",
 )
 def biased_relu_two_units(ctx: ClaimContext) -> Evidence:
+    return _biased_relu_evidence(ctx, 2)
+
+
+def _biased_relu_evidence(ctx: ClaimContext, width: int) -> Evidence:
+    """The biased-ReLU claims with ``K = M = width``: the residual at the teacher
+    ``Q = M = I`` and the convergence of the exact reduced online SGD to the ODE."""
     ev = Evidence()
-    model = biased_relu(width=2)
+    model = biased_relu(width=width)
     ode_model = derive_ode(model)
     compiled = compile_system(ode_model.system)
     p = compiled.parameters(ode_model.parameter_values)
-    teacher = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0])  # Q = M = I
+    identity = np.eye(width)
+    teacher = np.concatenate([identity[np.triu_indices(width)], identity.reshape(-1)])
     residual = float(np.abs(compiled.rhs(teacher, p)).max())
     ev.add(within("max |rhs| at the teacher Q = M = I", 0.0, residual, 1e-10))
     times, ode, dims, replicas, _, distances, checks, last_run = _overlap_convergence(
@@ -558,16 +535,17 @@ def biased_relu_two_units(ctx: ClaimContext) -> Evidence:
         "slope": rate["rate"],
         "slope interval": rate["rate_interval"],
     }
+    units = "single-index model" if width == 1 else f"K = M = {width}"
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     _plot_distances(left, distances, replicas, "max over t <= 20 of |overlap - ODE|")
-    left.set_title(f"Biased ReLU, K = M = 2: distance to the ODE (slope {rate['rate']:.3f})")
+    left.set_title(f"Biased ReLU, {units}: distance to the ODE (slope {rate['rate']:.3f})")
     errors = _errors(model, last_run)
     mean, se = errors.mean(0), errors.std(0, ddof=1) / np.sqrt(replicas)
     right.semilogy(times, ode.generalization_error, "k-", label="ODE")
     right.errorbar(times, mean, yerr=2 * se, fmt="o", ms=3, label=f"SGD, d = {dims[-1]}")
     right.set_xlabel("t (steps / d)")
     right.set_ylabel("generalisation error")
-    right.set_title("relu(z + 1/2), K = M = 2")
+    right.set_title(f"relu(z + 1/2), {units}")
     right.legend(fontsize=7)
     ev.add_figure(save(fig, ctx.figure_path("convergence")))
     return ev
