@@ -10,8 +10,7 @@
 * :class:`~featcheck.theory.committee.expectations.GaussianIntegral` ``E[f(y)]``,
   ``y ~ N(0, C)``: a tensor Gauss-Hermite rule in the whitened variables
   (``y = L z``, ``L L^T = C`` from the eigendecomposition, so a singular ``C`` is fine),
-  with the budget of :data:`HERMITE_NODES` nodes per dimension spread over the eigen-directions
-  (:func:`hermite_allocation`); when the only non-smooth parts are steps
+  with :data:`HERMITE_NODES` nodes per dimension; when the only non-smooth parts are steps
   ``H(a y_k + c)`` of single fields (a ReLU with a bias) over at most three fields, or four
   with one in which the integrand is polynomial, a nested Gauss-Legendre rule in the
   coordinates of a Cholesky factor, each coordinate cut where a field crosses its kink
@@ -102,62 +101,13 @@ def sign_moment4(*correlations, nodes: int = PLACKETT_NODES) -> np.ndarray:
 # Gaussian integrals by tensor Gauss-Hermite quadrature
 
 
-@lru_cache(maxsize=64)
-def _hermite_rule(nodes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """The tensor Gauss-Hermite rule (probabilists') with ``nodes[j]`` nodes in direction ``j``."""
-    rules = [hermegauss(n) for n in nodes]
-    points = np.array(list(itertools.product(*(x for x, _ in rules))))
-    weights = np.prod(
-        np.array(list(itertools.product(*(w / np.sqrt(2 * np.pi) for _, w in rules)))), axis=1
-    )
+@lru_cache(maxsize=16)
+def _hermite_rule(dimension: int, nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    x, w = hermegauss(nodes)
+    w = w / np.sqrt(2 * np.pi)
+    points = np.array(list(itertools.product(x, repeat=dimension)))
+    weights = np.prod(np.array(list(itertools.product(w, repeat=dimension))), axis=1)
     return points, weights
-
-
-def _taylor_nodes(ratio: float) -> int:
-    """The least ``n >= 2`` with ``ratio^n <= 1e-16``: in a direction of relative variance
-    ``ratio``, an ``n``-node rule misses terms of relative order ``ratio^n`` (the Taylor terms
-    of degree ``2n`` and above), which the ``s^2`` rule of :func:`hermite_allocation` does not
-    see when ``n`` is small."""
-    if ratio >= 1:
-        return MAX_DIRECTION_NODES
-    return max(2, math.ceil(16 * math.log(10) / -math.log(ratio)))
-
-
-#: Most Gauss-Hermite nodes in one direction of an anisotropic rule.
-MAX_DIRECTION_NODES = 200
-
-
-def hermite_allocation(deviations: np.ndarray, base: int) -> tuple[int, ...]:
-    """Nodes per whitened direction for standard deviations ``deviations`` (the square roots
-    of the covariance's eigenvalues) within the budget of the isotropic rule, ``base**m``
-    points.  Gauss-Hermite's error for an integrand analytic in a strip ``|Im y| < a`` decays
-    like ``exp(-c (a/s) sqrt(n))`` in a direction of deviation ``s``, so equal errors need
-    ``n_j`` proportional to ``s_j^2``: ``n_j = ceil(n (s_j/s_max)^2)``, at least
-    :func:`_taylor_nodes` of ``(s_j/s_max)^2``, 1 where ``s_j`` vanishes, with the largest
-    ``n <= MAX_DIRECTION_NODES`` that keeps the product within the budget.  An isotropic
-    covariance gets ``base`` nodes in every direction, a nearly singular one (a student
-    close to its teacher) puts its nodes where the fields vary."""
-    m = len(deviations)
-    top = float(np.max(deviations)) if m else 0.0
-    if top <= 0:
-        return (1,) * m
-    ratio = (np.asarray(deviations, dtype=float) / top) ** 2
-
-    def nodes(n: int) -> tuple[int, ...]:
-        return tuple(
-            1 if r < 1e-32 else int(min(n, max(_taylor_nodes(r), math.ceil(n * r - 1e-9))))
-            for r in ratio
-        )
-
-    budget = base**m
-    best = nodes(base)
-    n = base
-    while n < MAX_DIRECTION_NODES:
-        trial = nodes(n + 1)
-        if math.prod(trial) > budget:
-            break
-        best, n = trial, n + 1
-    return best
 
 
 @lru_cache(maxsize=512)
@@ -363,13 +313,11 @@ def gaussian_integral(cls: type, *entries, nodes: int | None = None) -> np.ndarr
     if kinks is not None:
         return _split_integral(cls, kinks, entries, nodes)
     C, shape = covariance_stack(cls, entries)
+    points, weights = _hermite_rule(m, nodes or HERMITE_NODES[m])
     roots = whitening_roots(C)
     f = integrand_function(cls)
     out = np.empty(len(C))
     for n, L in enumerate(roots):
-        points, weights = _hermite_rule(
-            hermite_allocation(np.linalg.norm(L, axis=0), nodes or HERMITE_NODES[m])
-        )
         total = 0.0
         for start in range(0, len(points), CHUNK):
             y = points[start : start + CHUNK] @ L.T

@@ -11,10 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
-from featcheck.numerics.committee.certified import certified_trapezoid
 from featcheck.numerics.committee.evaluation import (
     gaussian_integral,
-    hermite_allocation,
     quadrature_error,
     sign_moment4,
 )
@@ -88,40 +86,6 @@ def test_two_field_quadrature_matches_adaptive_integration():
 
     reference, error = integrate.dblquad(density, -12, 12, -12, 12, epsabs=1e-12)
     assert abs(value - reference) < 1e-8 + error
-
-
-@settings(max_examples=30)
-@given(
-    deviations=st.lists(st.floats(0.0, 3.0), min_size=1, max_size=4),
-    base=st.sampled_from([8, 20, 36, 80]),
-)
-def test_hermite_allocation_keeps_the_budget_and_follows_the_variances(deviations, base):
-    nodes = hermite_allocation(np.array(deviations), base)
-    assert len(nodes) == len(deviations)
-    assert np.prod(nodes) <= base ** len(deviations)
-    top = max(deviations)
-    for n, s in zip(nodes, deviations, strict=True):
-        assert n >= 1 and (n == 1) == (top == 0 or (s / top) ** 2 < 1e-32)
-    order = np.argsort(deviations)
-    assert all(np.diff(np.array(nodes)[order]) >= 0)  # more variance, no fewer nodes
-    if top > 0 and min(deviations) == top:
-        assert nodes == (base,) * len(deviations)  # isotropic: the usual rule
-
-
-def test_nearly_singular_covariance_against_the_certified_trapezoid():
-    """Four ``tanh`` fields of a student near its teacher (``lambda_k`` close to ``nu_k``):
-    the spread rule against the certified trapezoidal rule (bound about ``2e-11``); the
-    same number of points in every direction misses by ``8e-6`` here."""
-    y = slot_symbols(4)
-    dt = [1 - sp.tanh(v) ** 2 for v in y]
-    cls = gaussian_integral_class(dt[0] * dt[1] * sp.tanh(y[2]) * sp.tanh(y[3]), 4)
-    Q = np.array([[1.0, 0.001], [0.001, 0.999]])
-    M = np.array([[0.998, 0.001], [0.0005, 0.997]])
-    C = np.block([[Q, M], [M.T, np.eye(2)]])
-    entries = [C[i, j] for i in range(4) for j in range(i, 4)]
-    reference = certified_trapezoid(cls, *entries, tolerance=1e-11)
-    value = float(gaussian_integral(cls, *entries))
-    assert abs(value - reference.value) <= 1e-7 + reference.bound
 
 
 def test_fallback_symbols_appear_only_where_no_rule_applies():
