@@ -207,6 +207,8 @@ def split_rule(
             if last[k] == j
             for t in kinks[k]
         ]
+        if len(columns) <= TRANSITION_COORDINATES:
+            cuts += _transition_cuts(L, kinks, last, j, points)
         exact = inner_degree is not None and j == columns[-1]
         edge = np.inf if exact else SPLIT_RANGE
         ends = np.full((len(points), 1), edge)
@@ -225,6 +227,36 @@ def split_rule(
         points[:, j] = z.reshape(-1)
         weights = np.repeat(weights, count) * piece_weights.reshape(-1)
     return points, weights
+
+
+#: A kink of a field whose last coordinate is inner to coordinate ``j`` makes the inner
+#: integral a smooth step in ``xi_j`` of width ``|L_kl / L_kj|``; below this width the
+#: coordinate is cut at the step's centre and at distances ``width * 2^i`` from it, a graded
+#: mesh on which Gauss-Legendre resolves the step.  Only for integrals over at most
+#: ``TRANSITION_COORDINATES`` coordinates: over four the pieces multiply (21 s for one
+#: integral at correlations 0.98).
+TRANSITION_WIDTH = 1.0
+TRANSITION_COORDINATES = 3
+
+
+def _transition_cuts(L, kinks, last, j: int, points: np.ndarray) -> list[np.ndarray]:
+    """Graded cuts of coordinate ``j`` around the steps that inner kinks make in it (fields
+    strongly correlated with an outer one: at correlation ``0.99`` the step of a two-field
+    integral is 0.14 wide, and 32 nodes on ``[-9, 9]`` missed it by ``1.5e-2``)."""
+    out = []
+    for k, inner in enumerate(last):
+        if inner <= j or L[k, j] == 0:
+            continue
+        width = abs(L[k, inner] / L[k, j])
+        if width >= TRANSITION_WIDTH:
+            continue
+        levels = math.ceil(math.log2(TRANSITION_WIDTH / width))
+        offsets = width * 2.0 ** np.arange(levels + 1)
+        for t in kinks[k]:
+            centre = (t - points[:, :j] @ L[k, :j]) / L[k, j]
+            out.append(centre)
+            out += [centre + sign * o for o in offsets for sign in (-1.0, 1.0)]
+    return out
 
 
 #: Pieces narrower than this (half-width) get their moments by Gauss-Legendre
@@ -335,12 +367,15 @@ def split_nodes(cls: type) -> int:
     return SPLIT_NODES[max(1, cls.slots - polynomial)]
 
 
-def _field_order(degrees: tuple[int | None, ...]) -> list[int]:
-    """Slots in the order of the echelon root: polynomial fields last, lowest degree last."""
+def _field_order(degrees: tuple[int | None, ...], kinks) -> list[int]:
+    """Slots in the order of the echelon root: fields that are not polynomial first, then
+    polynomial fields with kinks, then those without, lowest degree last.  A field without
+    kinks makes no step in the outer coordinates, so it is the best last (exact)
+    coordinate."""
 
-    def key(k: int) -> tuple[int, int]:
+    def key(k: int) -> tuple[int, int, int]:
         d = degrees[k]
-        return (0, 0) if d is None else (1, -d)
+        return (0, 0, 0) if d is None else (1, 0 if kinks[k] else 1, -d)
 
     return sorted(range(len(degrees)), key=key)
 
@@ -349,7 +384,7 @@ def _split_integral(cls: type, kinks, entries, nodes: int | None) -> np.ndarray:
     C, shape = covariance_stack(cls, entries)
     f = integrand_function(cls)
     degrees = field_degrees(cls.integrand, cls.slots)
-    order = _field_order(degrees)
+    order = _field_order(degrees, kinks)
     back = np.argsort(order)
     nodes = nodes or split_nodes(cls)
     out = np.empty(len(C))
