@@ -47,8 +47,14 @@ from featcheck.numerics.committee.evaluation import (
     gaussian_integral,
     integrand_function,
     quadrature_error,
+    sign_moment4,
     tensor_sums,
     whitening_roots,
+)
+from featcheck.numerics.committee.orthants import (
+    piecewise_polynomial_mean,
+    sign_moment4_ball,
+    upper_bound,
 )
 from featcheck.theory.committee.expectations import (
     GaussianIntegral,
@@ -67,7 +73,14 @@ STRIP_FRACTIONS = (0.3, 0.45, 0.6, 0.75, 0.85, 0.92)
 FREE_WIDTHS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
 UNIT_ROUNDOFF = np.finfo(float).eps / 2
 
-__all__ = ["Certified", "NotCertifiable", "certified_gauss_hermite", "certified_trapezoid"]
+__all__ = [
+    "Certified",
+    "NotCertifiable",
+    "certified_gauss_hermite",
+    "certified_piecewise",
+    "certified_sign_moment4",
+    "certified_trapezoid",
+]
 
 
 @dataclass(frozen=True)
@@ -275,6 +288,48 @@ def certified_gauss_hermite(
     )
 
 
+def certified_piecewise(cls: type, *entries, tolerance: float = 1e-9) -> Certified:
+    """The value the compiled ODEs use for an integrand that is a polynomial between the
+    kinks of steps of single fields (the Gauss-Legendre rule cut at the kinks), with a
+    rigorous error bound: ``|Q - mid| + rad`` for the Arb ball ``mid +- rad`` that contains
+    the exact value (:func:`featcheck.numerics.committee.orthants.piecewise_polynomial_mean`).
+    """
+    check_tolerance(tolerance)
+    C = _covariance(cls, entries)
+    value = float(gaussian_integral(cls, *entries))
+    exact = piecewise_polynomial_mean(cls.integrand, cls.slots, C, tolerance=tolerance / 10)
+    return _against(value, exact, "Gauss-Legendre cut at the kinks")
+
+
+def certified_sign_moment4(*correlations, tolerance: float = 1e-9) -> Certified:
+    """:func:`~featcheck.numerics.committee.evaluation.sign_moment4` (Gauss-Legendre over
+    Plackett's integral) with a rigorous error bound, against the moment's expression by
+    orthant probabilities enclosed in an Arb ball
+    (:func:`featcheck.numerics.committee.orthants.sign_moment4_ball`)."""
+    check_tolerance(tolerance)
+    r = [float(c) for c in correlations]
+    if len(r) != 6 or not all(math.isfinite(c) and abs(c) <= 1 for c in r):
+        raise InputError("expected six correlations in [-1, 1]")
+    value = float(sign_moment4(*r))
+    exact = sign_moment4_ball(r, tolerance=tolerance / 10)
+    return _against(value, exact, "Gauss-Legendre over Plackett's integral")
+
+
+def _against(value: float, exact, rule: str) -> Certified:
+    """``value`` certified by a ball containing the exact value."""
+    from flint import arb
+
+    difference = upper_bound(arb(value) - exact.mid())
+    radius = upper_bound(exact.rad())
+    parts = {"rule difference": difference, "enclosure": radius}
+    return Certified(
+        value,
+        math.nextafter(difference + radius, math.inf),
+        f"{rule}, against the exact reduction to orthant probabilities (Arb ball arithmetic)",
+        parts,
+    )
+
+
 # ----------------------------------------------------------------------------
 # Certificates of a derived ODE at a state
 
@@ -303,12 +358,21 @@ def _linear_coefficient(expr: sp.Expr, symbol: sp.Basic, numeric: set) -> sp.Exp
     return coefficient
 
 
+def _label(atom) -> str:
+    """How an uncertified integral is named: its integrand, or Plackett's moment."""
+    if isinstance(atom, SignMoment4):
+        return "SignMoment4"
+    return str(type(atom).integrand)
+
+
 def certify_state(ode, state, *, tolerance: float = 1e-8) -> StateCertificate:
     """Certified bounds on ``|rhs_numeric - rhs|`` and on the generalisation error's numeric
     evaluation at ``state`` (the order of ``ode.system.state``).
 
-    Each :class:`GaussianIntegral` in an expectation is certified by
-    :func:`certified_gauss_hermite` at the state's covariance; the bounds are carried to the
+    Each :class:`GaussianIntegral` in an expectation is certified at the state's covariance
+    by :func:`certified_gauss_hermite` (integrands analytic in a strip) or
+    :func:`certified_piecewise` (polynomials between kinks), each :class:`SignMoment4` by
+    :func:`certified_sign_moment4`; the bounds are carried to the
     expectations and then to the right-hand sides through their (linear) coefficients,
     ``|sum_i c_i (Q_i - I_i)| <= sum_i |c_i| bound_i``.  Integration error is not included:
     this certifies the equations evaluated, not the solver's steps.
@@ -327,13 +391,26 @@ def certify_state(ode, state, *, tolerance: float = 1e-8) -> StateCertificate:
         args = tuple(float(sp.N(a.xreplace(values), 20)) for a in atom.args)
         key = (type(atom), args)
         if key not in certificates:
-            try:
-                bound = certified_gauss_hermite(type(atom), *args, tolerance=tolerance).bound
+            if isinstance(atom, SignMoment4):
+                try:
+                    bound = certified_sign_moment4(*args, tolerance=tolerance).bound
+                except NotCertifiable:
+                    bound = math.inf
+                    uncertified.add(_label(atom))
                 certificates[key] = np.array([bound, bound])
+                return certificates[key]
+            cls = type(atom)
+            try:
+                bound = certified_gauss_hermite(cls, *args, tolerance=tolerance).bound
             except NotCertifiable:
-                estimate = float(quadrature_error(type(atom), *args))
-                certificates[key] = np.array([math.inf, estimate])
-                uncertified.add(str(type(atom).integrand))
+                try:
+                    bound = certified_piecewise(cls, *args, tolerance=tolerance).bound
+                except NotCertifiable:
+                    estimate = float(quadrature_error(cls, *args))
+                    certificates[key] = np.array([math.inf, estimate])
+                    uncertified.add(str(cls.integrand))
+                    return certificates[key]
+            certificates[key] = np.array([bound, bound])
         return certificates[key]
 
     unbounded = np.array([math.inf, math.inf])
@@ -343,8 +420,8 @@ def certify_state(ode, state, *, tolerance: float = 1e-8) -> StateCertificate:
             expectation_bounds[symbol] = np.zeros(2)
             continue
         expr = sp.sympify(expectation.value).xreplace(ode.substitutions)
-        others = expr.atoms(SignMoment4) | expr.atoms(GaussianIntegralDerivative)
-        atoms = expr.atoms(GaussianIntegral)
+        others = expr.atoms(GaussianIntegralDerivative)
+        atoms = expr.atoms(GaussianIntegral) | expr.atoms(SignMoment4)
         if others:
             uncertified |= {str(a.func) for a in others}
             expectation_bounds[symbol] = unbounded
@@ -356,7 +433,7 @@ def certify_state(ode, state, *, tolerance: float = 1e-8) -> StateCertificate:
             coefficient = _linear_coefficient(expr, dummy, set(dummies.values()))
             if coefficient is None:
                 total = unbounded
-                uncertified.add(str(type(atom).integrand))
+                uncertified.add(_label(atom))
                 break
             c = abs(float(sp.N(coefficient.xreplace(values), 20)))
             if c:

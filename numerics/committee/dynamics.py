@@ -221,9 +221,10 @@ def _certificate_lines(times: list, certificate: dict) -> list[str]:
         lines.append(line)
     if certificate["uncertified"]:
         lines.append(
-            f"  no certificate for {len(certificate['uncertified'])} integrals, not analytic in a "
-            "strip (--json lists them); the estimates use the difference of two rule sizes "
-            "|Q_N - Q_N'| for these, which is not a bound"
+            f"  no certificate for {len(certificate['uncertified'])} integrals (neither analytic "
+            "in a strip nor polynomial between kinks, or a singular covariance; --json lists "
+            "them); the estimates use the difference of two rule sizes |Q_N - Q_N'| for these, "
+            "which is not a bound"
         )
     return lines
 

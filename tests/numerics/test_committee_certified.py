@@ -241,16 +241,36 @@ def test_state_certificate_bounds_the_right_hand_side_against_adaptive_quadratur
     assert certificate.uncertified == ()
 
 
-def test_kinks_have_no_certificate_and_say_so():
+def test_kinks_are_certified_by_orthant_probabilities_and_others_say_so():
+    """A biased ReLU (polynomial between kinks) is certified at each state against the exact
+    reduction to orthant probabilities; a tanh student of a biased-ReLU teacher (a kink and
+    no polynomial) has no certificate, and says so."""
     from featcheck.numerics.committee.certified import certify_state
+    from featcheck.theory.committee.model import committee_model
     from featcheck.theory.committee.overlap_ode import derive_ode
 
     ode = derive_ode(_model("relu(z + 1/2)"))
     certificate = certify_state(ode, [0.7, 0.2])
-    assert all(math.isinf(b) for b in certificate.rhs)
-    assert certificate.uncertified and all("Heaviside" in u for u in certificate.uncertified)
+    assert certificate.uncertified == ()
+    assert all(0 < b < 1e-9 for b in certificate.rhs)
+    assert 0 < certificate.generalization_error < 1e-9
     methods = {e.method for e in ode.expectations.values() if not e.exact}
-    assert any("cut at the kinks" in m and "no certified bound" in m for m in methods)
+    assert methods and all("cut at the kinks" in m and "orthant" in m for m in methods)
+    mixed = derive_ode(
+        committee_model(
+            student_activation="tanh(z)",
+            student_width=1,
+            teacher_activation="relu(z + 1/2)",
+            teacher_width=1,
+            learning_rate=0.5,
+            Q0=[[0.7]],
+            M0=[[0.2]],
+        )
+    )
+    certificate = certify_state(mixed, [0.7, 0.2])
+    assert any(math.isinf(b) for b in certificate.rhs)
+    assert certificate.uncertified and all("Heaviside" in u for u in certificate.uncertified)
+    assert any("no certified bound" in e.method for e in mixed.expectations.values())
     tanh = derive_ode(_model("tanh(z)"))
     assert all(
         "certified at each state" in e.method for e in tanh.expectations.values() if not e.exact
@@ -261,8 +281,8 @@ def test_kinks_have_no_certificate_and_say_so():
 
 def test_fixed_points_within_the_certified_error_and_not_without_one():
     """A residual above the root finder's tolerance is accepted when the certified
-    evaluation error explains it (the tanh teacher, an exact zero, residual ~2e-8), and never
-    when there is no certificate (a biased ReLU, whose bound is infinite)."""
+    evaluation error explains it (the tanh teacher, an exact zero, residual ~2e-8), and not
+    when the certified error is far below the residual (a biased ReLU near its teacher)."""
     from featcheck.numerics.committee import fixed_points
     from featcheck.numerics.ode import compile_system
     from featcheck.theory.committee.overlap_ode import derive_ode

@@ -230,6 +230,13 @@ def test_ode_certify_bounds_the_evaluation_at_each_time(tmp_path, capsys):
     assert certificate["rhs_estimate"] == certificate["rhs"]  # certified: the bound itself
     assert all(0 < b < 1e-5 for b in certificate["rhs"] + certificate["generalization_error"])
     path.write_text(SINGLE.replace("erf(z/sqrt(2))", "relu(z + 1/2)"))
+    assert main(["ode", str(path), "--times", "0", "--certify", "--json"]) == 0
+    certificate = json.loads(capsys.readouterr().out)["certificate"]
+    assert certificate["uncertified"] == [] and 0 < certificate["rhs"][0] < 1e-9
+    mixed = SINGLE.replace("erf(z/sqrt(2))", "relu(z + 1/2)", 1).replace(
+        "erf(z/sqrt(2))", "tanh(z)"
+    )
+    path.write_text(mixed)
     assert main(["ode", str(path), "--times", "0", "--certify"]) == 0
     out = capsys.readouterr().out
     assert "rhs no bound" in out and "no certificate for" in out and "estimated: rhs" in out

@@ -101,14 +101,25 @@ RULE_NAMES = {
     "stein": "Stein's lemma",
     "conditioning": "conditioning on a zero",
     "signs": "sign laws (odd products vanish, arcsine law for two)",
-    "plackett": "Plackett's integral for four signs (numeric, one-dimensional)",
+    "plackett": "Plackett's integral for four signs (numeric, one-dimensional, certified at "
+    "each state)",
     "certified-quadrature": "tensor Gauss-Hermite quadrature (numeric, certified at each state)",
-    "split-quadrature": "Gauss-Legendre quadrature cut at the kinks of steps (numeric, no "
-    "certified bound)",
+    "split-quadrature": "Gauss-Legendre quadrature cut at the kinks of steps (numeric, certified "
+    "at each state by orthant probabilities)",
+    "split-quadrature-uncertified": "Gauss-Legendre quadrature cut at the kinks of steps "
+    "(numeric, no certified bound)",
     "quadrature": "tensor Gauss-Hermite quadrature (numeric, no certified bound: the integrand "
     "is not analytic in a strip)",
 }
-NUMERIC_RULES = frozenset({"plackett", "certified-quadrature", "split-quadrature", "quadrature"})
+NUMERIC_RULES = frozenset(
+    {
+        "plackett",
+        "certified-quadrature",
+        "split-quadrature",
+        "split-quadrature-uncertified",
+        "quadrature",
+    }
+)
 
 
 def describe_rules(rules: frozenset[str]) -> str:
@@ -786,13 +797,33 @@ def split_kinks(integrand: sp.Expr, slots: int) -> tuple[tuple[float, ...], ...]
     return kinks if any(d is not None for d in field_degrees(integrand, slots)) else None
 
 
+#: Piecewise polynomials over at most this many fields have certified values (orthant
+#: probabilities of at most four fields, see ``featcheck.numerics.committee.orthants``).
+MAX_ORTHANT_SLOTS = 4
+
+
+def piecewise_polynomial(integrand: sp.Expr, slots: int) -> bool:
+    """Whether the integrand is a polynomial between the kinks of steps of single fields
+    (a ReLU with a bias, its derivative, polynomials), over at most
+    :data:`MAX_ORTHANT_SLOTS` fields: its expectation is then a finite sum of Gaussian
+    orthant probabilities with polynomial coefficients."""
+    if slots > MAX_ORTHANT_SLOTS or integrand.atoms(sp.Abs, sp.sign, sp.Max, sp.Min, sp.DiracDelta):
+        return False
+    if integrand.atoms(sp.Heaviside) and field_kinks(integrand, slots) is None:
+        return False
+    return all(d is not None for d in field_degrees(integrand, slots))
+
+
 def _quadrature_rule(integral: sp.Expr) -> str:
-    """The rule name of a numeric integral: certified, split at kinks, or plain quadrature."""
+    """The rule name of a numeric integral: certified, split at kinks (with or without a
+    certificate), or plain quadrature."""
     if _certifiable(integral):
         return "certified-quadrature"
     atoms = sp.sympify(integral).atoms(GaussianIntegral)
     if atoms and all(split_kinks(type(a).integrand, type(a).slots) for a in atoms):
-        return "split-quadrature"
+        if all(piecewise_polynomial(type(a).integrand, type(a).slots) for a in atoms):
+            return "split-quadrature"
+        return "split-quadrature-uncertified"
     return "quadrature"
 
 

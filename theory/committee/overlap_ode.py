@@ -629,7 +629,11 @@ def _derivation(
         "is analytic in a strip (the trapezoidal rule's aliasing and truncation bounds); steps "
         "of single fields over at most three fields (four when the integrand is polynomial in "
         "one): Gauss-Legendre quadrature cut at the kinks, a polynomial coordinate integrated "
-        "exactly from truncated Gaussian moments (numeric).",
+        "exactly from truncated Gaussian moments (numeric). Four signs and polynomials between "
+        "the kinks of steps over at most four fields are certified at each state against their "
+        "exact reduction (Stein's lemma and conditioning on the kinks) to Gaussian orthant "
+        "probabilities, each a one-dimensional integral (Sheppard, Plackett) enclosed by "
+        "rigorous quadrature in ball arithmetic.",
     )
     patterns = closed_form_patterns([e for _, e in book.entries.values()])
     if patterns:
