@@ -166,13 +166,13 @@ def test_refusals_and_bad_input():
 # Certificates of a derived ODE
 
 
-def _model(activation: str, algorithm: str = "online-sgd"):
+def _model(activation: str, algorithm: str = "online-sgd", teacher: str | None = None):
     from featcheck.theory.committee.model import committee_model
 
     return committee_model(
         student_activation=activation,
         student_width=1,
-        teacher_activation=activation,
+        teacher_activation=teacher or activation,
         teacher_width=1,
         algorithm=algorithm,
         learning_rate=0.5,
@@ -246,7 +246,6 @@ def test_kinks_are_certified_by_orthant_probabilities_and_others_say_so():
     reduction to orthant probabilities; a tanh student of a biased-ReLU teacher (a kink and
     no polynomial) has no certificate, and says so."""
     from featcheck.numerics.committee.certified import certify_state
-    from featcheck.theory.committee.model import committee_model
     from featcheck.theory.committee.overlap_ode import derive_ode
 
     ode = derive_ode(_model("relu(z + 1/2)"))
@@ -256,17 +255,7 @@ def test_kinks_are_certified_by_orthant_probabilities_and_others_say_so():
     assert 0 < certificate.generalization_error < 1e-9
     methods = {e.method for e in ode.expectations.values() if not e.exact}
     assert methods and all("cut at the kinks" in m and "orthant" in m for m in methods)
-    mixed = derive_ode(
-        committee_model(
-            student_activation="tanh(z)",
-            student_width=1,
-            teacher_activation="relu(z + 1/2)",
-            teacher_width=1,
-            learning_rate=0.5,
-            Q0=[[0.7]],
-            M0=[[0.2]],
-        )
-    )
+    mixed = derive_ode(_model("tanh(z)", teacher="relu(z + 1/2)"))
     certificate = certify_state(mixed, [0.7, 0.2])
     assert any(math.isinf(b) for b in certificate.rhs)
     assert certificate.uncertified and all("Heaviside" in u for u in certificate.uncertified)

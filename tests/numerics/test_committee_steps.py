@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 import featcheck.numerics.committee  # noqa: F401  (registers the evaluators)
+from featcheck.numerics.claims.committee import biased_relu
 from featcheck.numerics.committee.evaluation import (
     covariance_stack,
     echelon_root,
@@ -144,7 +145,6 @@ def test_singular_covariance_and_the_biased_relu_teacher():
     single-index model the right-hand side vanishes (Gauss-Hermite across the kinks left
     about 8e-3 there)."""
     from featcheck.numerics.ode import compile_system
-    from featcheck.theory.committee.model import committee_model
     from featcheck.theory.committee.overlap_ode import derive_ode
 
     cls = gaussian_integral_class(Y[0] * Y[1] * H(Y[0] + 0.5) * H(Y[1] + 0.5), 2)
@@ -153,16 +153,7 @@ def test_singular_covariance_and_the_biased_relu_teacher():
         assert float(gaussian_integral(cls, variance, variance, variance)) == pytest.approx(
             float(gaussian_integral(one, variance)), abs=1e-12
         )
-    model = committee_model(
-        student_activation="relu(z + 1/2)",
-        student_width=1,
-        teacher_activation="relu(z + 1/2)",
-        teacher_width=1,
-        learning_rate=0.5,
-        Q0=[[1.0]],
-        M0=[[0.1]],
-    )
-    ode = derive_ode(model)
+    ode = derive_ode(biased_relu(width=1))
     compiled = compile_system(ode.system)
     p = compiled.parameters(ode.parameter_values)
     assert np.abs(compiled.rhs(np.array([1.0, 1.0]), p)).max() < 1e-12
@@ -259,19 +250,9 @@ def test_the_biased_relu_committee_teacher_with_four_fields():
     """``K = M = 2``, ``relu(z + 1/2)``, online SGD: the ``eta^2`` terms integrate over four
     fields; at the teacher the right-hand side vanishes (tensor Gauss-Hermite left 1.2e-2)."""
     from featcheck.numerics.ode import compile_system
-    from featcheck.theory.committee.model import committee_model
     from featcheck.theory.committee.overlap_ode import derive_ode
 
-    model = committee_model(
-        student_activation="relu(z + 1/2)",
-        student_width=2,
-        teacher_activation="relu(z + 1/2)",
-        teacher_width=2,
-        learning_rate=0.5,
-        Q0=[[0.5, 0.01], [0.01, 0.4]],
-        M0=[[0.01, 0.0], [0.0, 0.01]],
-    )
-    ode = derive_ode(model)
+    ode = derive_ode(biased_relu(width=2))
     compiled = compile_system(ode.system)
     p = compiled.parameters(ode.parameter_values)
     teacher = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0])
