@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from flint import arb
 from scipy import special
 
 from featcheck.numerics.committee.evaluation import (
@@ -317,8 +318,6 @@ def certified_sign_moment4(*correlations, tolerance: float = 1e-9) -> Certified:
 
 def _against(value: float, exact, rule: str) -> Certified:
     """``value`` certified by a ball containing the exact value."""
-    from flint import arb
-
     difference = upper_bound(arb(value) - exact.mid())
     radius = upper_bound(exact.rad())
     parts = {"rule difference": difference, "enclosure": radius}
@@ -396,30 +395,35 @@ def certify_state(
         key = (type(atom), args)
         if key not in certificates:
             if isinstance(atom, SignMoment4):
+                bound = orthant_bound(atom, args)
+            else:
                 try:
-                    if not orthants:
-                        raise NotCertifiable("orthant certificates not asked for")
-                    bound = certified_sign_moment4(*args, tolerance=tolerance).bound
+                    bound = certified_gauss_hermite(type(atom), *args, tolerance=tolerance).bound
                 except NotCertifiable:
-                    bound = math.inf
-                    uncertified.add(_label(atom))
+                    bound = orthant_bound(atom, args)
+            if bound is None:
+                # Plackett's moment has no estimate either
+                estimate = (
+                    math.inf
+                    if isinstance(atom, SignMoment4)
+                    else float(quadrature_error(type(atom), *args))
+                )
+                certificates[key] = np.array([math.inf, estimate])
+                uncertified.add(_label(atom))
+            else:
                 certificates[key] = np.array([bound, bound])
-                return certificates[key]
-            cls = type(atom)
-            try:
-                bound = certified_gauss_hermite(cls, *args, tolerance=tolerance).bound
-            except NotCertifiable:
-                try:
-                    if not orthants:
-                        raise NotCertifiable("orthant certificates not asked for")
-                    bound = certified_piecewise(cls, *args, tolerance=tolerance).bound
-                except NotCertifiable:
-                    estimate = float(quadrature_error(cls, *args))
-                    certificates[key] = np.array([math.inf, estimate])
-                    uncertified.add(str(cls.integrand))
-                    return certificates[key]
-            certificates[key] = np.array([bound, bound])
         return certificates[key]
+
+    def orthant_bound(atom, args) -> float | None:
+        """The bound by orthant probabilities, or None (not asked for, or none exists)."""
+        if not orthants:
+            return None
+        try:
+            if isinstance(atom, SignMoment4):
+                return certified_sign_moment4(*args, tolerance=tolerance).bound
+            return certified_piecewise(type(atom), *args, tolerance=tolerance).bound
+        except NotCertifiable:
+            return None
 
     unbounded = np.array([math.inf, math.inf])
     expectation_bounds: dict = {}

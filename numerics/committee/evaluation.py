@@ -240,9 +240,9 @@ TRANSITION_COORDINATES = 3
 
 
 def _transition_cuts(L, kinks, last, j: int, points: np.ndarray) -> list[np.ndarray]:
-    """Graded cuts of coordinate ``j`` around the steps that inner kinks make in it (fields
-    strongly correlated with an outer one: at correlation ``0.99`` the step of a two-field
-    integral is 0.14 wide, and 32 nodes on ``[-9, 9]`` missed it by ``1.5e-2``)."""
+    """Graded cuts of coordinate ``j`` around the steps that inner kinks make in it (kinked
+    fields strongly correlated with an outer one: over two and three such fields at
+    correlations up to ``1 - 1e-3`` the rule without them erred by up to ``8e-5``)."""
     out = []
     for k, inner in enumerate(last):
         if inner <= j or L[k, j] == 0:
