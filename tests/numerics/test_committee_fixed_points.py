@@ -203,8 +203,8 @@ def test_slow_points_are_the_plateau_and_the_end():
     ode = derive_ode(load_model("saad-solla"))
     compiled = compile_system(ode.system)
     p = compiled.parameters(ode.parameter_values)
-    y = _trajectory(ode, 500.0)
-    seeds = fp.slow_points(ode, compiled, p, y)
+    y = fp.speed_sample(_trajectory(ode, 500.0))
+    seeds = fp.slow_points(y, compiled.rhs(y, p))
     assert np.array_equal(seeds[-1], y[:, -1])
     errors = [float(compiled.observable("generalization_error", s, p)) for s in seeds[:-1]]
     assert any(abs(e - 0.0146) < 5e-4 for e in errors)
