@@ -14,9 +14,10 @@ Every model, spiked or not and for every learner variant, gets a general search
 :func:`~featcheck.theory.committee.plateaus.teacher_candidates` tested by their residual, and
 Newton-type root finding (hybrid, then Levenberg-Marquardt, with the Jacobian) on the full
 system from the slow points of the trajectory (:func:`slow_points`: the local minima of
-``|d state/dt|`` and the end point).  A zero is kept when ``max|f|`` is at most ``1e-10`` of
-its largest value along the trajectory and the Gram matrix of ``(W, U, Theta)`` is positive
-semi-definite (:func:`admissible`); coinciding zeros are merged.  Coordinates that do not move
+``|d state/dt|`` at up to :data:`SPEED_POINTS` of its states, and the end point).  A zero is
+kept when ``max|f|`` is at most ``1e-10`` of its largest value at those states and the Gram
+matrix of ``(W, U, Theta)`` is positive semi-definite (:func:`admissible`); coinciding zeros
+are merged.  Coordinates that do not move
 (``Q_kk = 1`` of the spherical variants) are held fixed and left out of the root finding and
 of the Jacobian, which would otherwise have a spurious zero eigenvalue for each.
 
@@ -254,8 +255,8 @@ def find_fixed_points(
       integrated states, one column per time, at most :data:`SPEED_POINTS` of them:
       :func:`slow_points`) and from ``seeds``.
 
-    A zero is kept when ``max|f| <= 1e-10`` times the largest ``max|f|`` along the
-    trajectory (at the initial state and the seeds without one; at least ``1e-14``) and the
+    A zero is kept when ``max|f| <= 1e-10`` times the largest ``max|f|`` at those states of
+    the trajectory (at the initial state and the seeds without one; at least ``1e-14``) and the
     Gram matrix of ``(W, U, Theta)`` is positive semi-definite (:func:`admissible`).
     Coordinates whose right-hand side vanishes identically (``Q_kk = 1`` of the spherical
     variants) are constants of the motion: they are held at the seed's value, the root
