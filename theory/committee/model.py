@@ -12,8 +12,10 @@ student ``yhat = sum_k a_k phi(lambda_k)`` with ``lambda_k = <w_k, x>``; the squ
 and, when the second layer is trained, ``a_k <- a_k + (eta_a/d) (y - yhat) phi(lambda_k)``;
 time is ``t = steps/d``.  Gradient flow is the same drift without the fluctuation (the
 ``eta^2`` terms).  Other scalings are parameters of this one model: a ``1/K`` readout is
-``second_layer = [1/K, ...]``, a per-step rate ``eta/sqrt(d)`` is ``learning_rate =
-eta sqrt(d)`` at a given ``d``.
+``second_layer = [1/K, ...]``; weights with entries of order one, ``lambda_k = <w_k, x> /
+sqrt(d)``, moved by ``(eta/sqrt(d)) delta_k x`` per step (Goldt et al. 2019) are this
+convention for ``w_k / sqrt(d)`` with the same ``eta``; a per-step rate ``eta' d^(-beta)`` is
+``learning_rate = eta' d^(1 - beta)`` at that ``d``.
 
 A spiked covariance (``[data] covariance = "spiked"``) replaces ``I_d`` by
 ``Sigma = I_d + sum_r kappa_r theta_r theta_r^T`` with orthonormal spikes ``theta_r`` and
