@@ -413,13 +413,20 @@ def split_nodes(cls: type) -> int:
 
 def _field_order(degrees: tuple[int | None, ...], kinks) -> list[int]:
     """Slots in the order of the echelon root: fields that are not polynomial first, then
-    polynomial fields with kinks, then those without, lowest degree last.  A field without
-    kinks makes no step in the outer coordinates, so it is the best last (exact)
-    coordinate."""
+    polynomial fields with kinks, lowest degree first, then those without, lowest degree
+    last.  A kink of an inner field strongly correlated with an outer one makes a transition
+    in the outer coordinate as narrow as the inner field's residual: a step when the inner
+    field enters through a step (degree 0), only a bend when through a ReLU (degree 1), so
+    kinked fields of higher degree go inside (near a ``K = M = 2`` biased-ReLU teacher,
+    ``M = (1 - eps) I``, the certified right-hand-side error fell from 5e-7 to 4e-10 at
+    ``eps = 1e-2`` and from 1.3e-4 to 5e-7 at ``eps = 1e-4``).  A field without kinks makes
+    no transition in the outer coordinates, so it is the best last (exact) coordinate."""
 
     def key(k: int) -> tuple[int, int, int]:
         d = degrees[k]
-        return (0, 0, 0) if d is None else (1, 0 if kinks[k] else 1, -d)
+        if d is None:
+            return (0, 0, 0)
+        return (1, 0, d) if kinks[k] else (1, 1, -d)
 
     return sorted(range(len(degrees)), key=key)
 
