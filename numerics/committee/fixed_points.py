@@ -196,19 +196,93 @@ def free_coordinates(ode: CommitteeOde) -> np.ndarray:
     return free
 
 
+def pack(ode: CommitteeOde, W: np.ndarray, U: np.ndarray, Theta: np.ndarray, a) -> np.ndarray:
+    """The ODE state of student vectors ``W`` (rows), teacher vectors ``U`` and spikes
+    ``Theta`` (the order of ``ode.system.state``: ``Q`` upper triangle, ``M``, ``S``, then
+    ``a`` when trained)."""
+    rows, cols = np.triu_indices(len(W))
+    parts = [(W @ W.T)[rows, cols], (W @ U.T).ravel(), (W @ Theta.T).ravel()]
+    if ode.model.student.trained:
+        parts.append(np.asarray(a, dtype=float))
+    return np.concatenate(parts)
+
+
+def boundary_jacobian(
+    ode: CommitteeOde, compiled: CompiledSystem, p: tuple, state: np.ndarray, step: float
+) -> np.ndarray:
+    """The Jacobian in the free coordinates at ``state`` from one-sided differences along
+    admissible directions: vectors with the Gram matrix of ``state`` (:func:`gram`,
+    ``G = V V^T``, with ``K`` spare dimensions) and ``W -> W + step A + sqrt(step) B`` for
+    random ``A`` in the span of the vectors and ``B`` out of it (``Q`` then moves by
+    ``step B B^T``; rows renormalised on the sphere; ``a -> a + step b`` when trained), ``J``
+    the least-squares
+    fit of ``(f(x') - f(x)) / step`` to ``(x' - x) / step`` over three directions per free
+    coordinate.  Where the Gram matrix is singular (a student unit at its teacher, two equal
+    units) a step of a single overlap can leave the admissible set, on the far side of which a
+    numeric expectation is not the continuation of the one inside; these directions stay
+    inside."""
+    model = ode.model
+    K, M = model.K, model.M
+    values, vectors = np.linalg.eigh(gram(ode, state))
+    V = np.hstack([vectors * np.sqrt(np.clip(values, 0.0, None)), np.zeros((len(values), K))])
+    W, U, Theta = V[:K], V[K : K + M], V[K + M :]
+    # moves within the span of the vectors scale like step, out of it like sqrt(step): both
+    # change the overlaps to first order in step
+    outside = np.concatenate([values <= ADMISSIBLE * max(1.0, values.max()), np.ones(K, bool)])
+    scales = np.where(outside, math.sqrt(step), step)
+    _, _, a = unpack(state, K, M, model.student.trained, model.R)
+    norms = np.linalg.norm(W, axis=1)
+    free = free_coordinates(ode)
+    f0 = compiled.rhs(state, p)[free]
+    rng = np.random.default_rng(0)
+    moves, changes = [], []
+    for _ in range(3 * len(free)):
+        moved = W + scales * rng.normal(size=W.shape)
+        if model.learner.spherical:
+            moved *= (norms / np.linalg.norm(moved, axis=1))[:, None]
+        b = None if a is None else np.asarray(a) + step * rng.normal(size=K)
+        x = pack(ode, moved, U, Theta, b)
+        moves.append((x - state)[free] / step)
+        changes.append((compiled.rhs(x, p)[free] - f0) / step)
+    return np.array(changes).T @ np.linalg.pinv(np.array(moves).T)
+
+
+#: One-sided differences at a boundary state (:func:`boundary_jacobian`) with steps ``h`` and
+#: ``h/2``: the estimate is ``2 J(h/2) - J(h)`` and the eigenvalues count as zero within the
+#: largest entry of ``|J(h/2) - J(h)|``.
+BOUNDARY_STEP = 1e-3
+
+
+def _stability(
+    ode: CommitteeOde, compiled: CompiledSystem, state: np.ndarray, p: tuple
+) -> tuple[np.ndarray, float]:
+    """Eigenvalues of the Jacobian in the free coordinates (largest real part first) and
+    the size below which a real part counts as zero."""
+    free = free_coordinates(ode)
+    omega = gram(ode, state)
+    boundary = np.linalg.eigvalsh(omega).min() <= ADMISSIBLE * max(1.0, np.abs(omega).max())
+    if ode.exact or not boundary:
+        jacobian = compiled.jacobian(state, p)[np.ix_(free, free)]
+        spread = 0.0
+    else:
+        coarse = boundary_jacobian(ode, compiled, p, state, BOUNDARY_STEP)
+        fine = boundary_jacobian(ode, compiled, p, state, BOUNDARY_STEP / 2)
+        jacobian = 2 * fine - coarse
+        spread = float(np.abs(fine - coarse).max())
+    eigenvalues = np.linalg.eigvals(jacobian)
+    eigenvalues = eigenvalues[np.argsort(-eigenvalues.real)]
+    scale = max(1.0, float(np.abs(eigenvalues).max()))
+    return eigenvalues, max(ZERO_EIGENVALUE * scale, spread)
+
+
 def _report(
     ode: CommitteeOde, compiled: CompiledSystem, kind: str, state: np.ndarray, p: tuple
 ) -> FixedPointReport:
-    free = free_coordinates(ode)
-    jacobian = compiled.jacobian(state, p)[np.ix_(free, free)]
-    eigenvalues = np.linalg.eigvals(jacobian)
-    order = np.argsort(-eigenvalues.real)
-    eigenvalues = eigenvalues[order]
-    scale = max(1.0, float(np.abs(eigenvalues).max()))
+    eigenvalues, zero = _stability(ode, compiled, state, p)
     leading = float(eigenvalues[0].real)
-    if leading > ZERO_EIGENVALUE * scale:
+    if leading > zero:
         stability = "unstable"
-    elif leading < -ZERO_EIGENVALUE * scale:
+    elif leading < -zero:
         stability = "stable"
     else:
         stability = "degenerate"

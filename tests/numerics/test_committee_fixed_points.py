@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from featcheck.numerics.claims.committee import biased_relu
 from featcheck.numerics.committee import fixed_points as fp
 from featcheck.numerics.committee.dynamics import integrate_committee
 from featcheck.numerics.committee.fixed_points import (
@@ -229,3 +230,35 @@ def test_points_at_infinity_and_the_teacher_found_twice_are_not_reported():
         assert [p.kind for p in points] == ["teacher"], [(p.kind, p.Q) for p in points]
         assert points[0].Q == [[1.0]] and points[0].generalization_error == 0.0
     assert not admissible(ode, np.array([1.7e36, 1.2e18]))
+
+
+def test_boundary_jacobian_is_the_exact_one_at_an_analytic_teacher():
+    """At the teacher of Saad and Solla's erf committee (K = M = 2) the Gram matrix of
+    (W, U) is singular; the one-sided differences along admissible directions, with
+    Richardson's step halving, reproduce the Jacobian of the closed-form right-hand side."""
+    ode = derive_ode(load_model("saad-solla"))
+    compiled = compile_system(ode.system)
+    p = compiled.parameters(ode.parameter_values)
+    teacher = np.array([float(v) for v in fp.teacher_candidates(ode)[0]])
+    assert np.abs(compiled.rhs(teacher, p)).max() < 1e-14
+    h = fp.BOUNDARY_STEP
+    estimate = 2 * fp.boundary_jacobian(ode, compiled, p, teacher, h / 2) - fp.boundary_jacobian(
+        ode, compiled, p, teacher, h
+    )
+    free = fp.free_coordinates(ode)
+    exact = compiled.jacobian(teacher, p)[np.ix_(free, free)]
+    assert np.abs(estimate - exact).max() < 1e-4 * np.abs(exact).max()
+
+
+def test_biased_relu_teacher_is_stable():
+    """Biased ReLU, K = M = 2: central differences in the covariance entries step out of the
+    admissible overlaps at the teacher (two positive eigenvalues came out); along admissible
+    directions every eigenvalue is negative, the largest about -0.055, beyond the spread
+    between the two steps."""
+    ode = derive_ode(biased_relu(width=2))
+    compiled = compile_system(ode.system)
+    p = compiled.parameters(ode.parameter_values)
+    teacher = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0])
+    eigenvalues, zero = fp._stability(ode, compiled, teacher, p)
+    assert zero < 1e-2
+    assert eigenvalues[0].real < -zero
