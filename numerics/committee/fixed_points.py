@@ -25,7 +25,10 @@ Stability comes from the eigenvalues of the Jacobian (central differences of the
 side; directions that break the symmetry included) in the free coordinates: ``unstable``
 when the leading real part exceeds ``1e-7`` of the largest modulus, ``stable`` when it is
 below minus that, ``degenerate`` otherwise; the largest positive one is the predicted escape
-rate.  Numeric: zeros that no start reaches are missed.
+rate.  Where the Gram matrix is singular and the expectations are numeric, the Jacobian is
+fitted to one-sided differences along admissible moves instead (:func:`boundary_jacobian`),
+and real parts within the fit's spread over two steps count as zero.  Numeric: zeros that no
+start reaches are missed.
 """
 
 from __future__ import annotations
@@ -215,12 +218,11 @@ def boundary_jacobian(
     ``G = V V^T``, with ``K`` spare dimensions) and ``W -> W + step A + sqrt(step) B`` for
     random ``A`` in the span of the vectors and ``B`` out of it (``Q`` then moves by
     ``step B B^T``; rows renormalised on the sphere; ``a -> a + step b`` when trained), ``J``
-    the least-squares
-    fit of ``(f(x') - f(x)) / step`` to ``(x' - x) / step`` over three directions per free
-    coordinate.  Where the Gram matrix is singular (a student unit at its teacher, two equal
-    units) a step of a single overlap can leave the admissible set, on the far side of which a
-    numeric expectation is not the continuation of the one inside; these directions stay
-    inside."""
+    the least-squares fit of ``(f(x') - f(x)) / step`` to ``(x' - x) / step`` over three
+    directions per free coordinate.  Where the Gram matrix is singular (a student unit at its
+    teacher, two equal units) a step of a single overlap can leave the admissible set, on the
+    far side of which a numeric expectation is not the continuation of the one inside; these
+    directions stay inside."""
     model = ode.model
     K, M = model.K, model.M
     values, vectors = np.linalg.eigh(gram(ode, state))
@@ -359,7 +361,8 @@ def find_fixed_points(
             "symmetric fixed points: scipy.optimize.root (Levenberg-Marquardt, then hybrid) from "
             "a grid of starts on the "
             "subspace Q_kk = q (1 on the sphere), Q_kl = c, M_km = r; stability from the "
-            "eigenvalues of the full Jacobian (central differences; in the free coordinates); "
+            "eigenvalues of the full Jacobian (central differences, or one-sided along admissible "
+            "moves where the Gram matrix is singular; in the free coordinates); "
             "zeros no start reaches are missed"
         )
     starts = [np.asarray(s, dtype=float) for s in seeds]
