@@ -411,22 +411,43 @@ def split_nodes(cls: type) -> int:
     return SPLIT_NODES[max(1, cls.slots - polynomial)]
 
 
-def _field_order(degrees: tuple[int | None, ...], kinks) -> list[int]:
+#: Kinked fields correlated beyond this (in absolute value) make steep transitions in one
+#: another's coordinates (:func:`_field_order`).
+STEEP_CORRELATION = 0.9
+
+
+def _steep(C: np.ndarray, kinks) -> bool:
+    """True when two fields with kinks are correlated beyond :data:`STEEP_CORRELATION`."""
+    kinked = [k for k in range(len(C)) if kinks[k]]
+    s = np.sqrt(np.clip(np.diag(C)[kinked], 1e-300, None))
+    R = np.abs(C[np.ix_(kinked, kinked)]) / np.outer(s, s)
+    np.fill_diagonal(R, 0.0)
+    return bool(R.size) and float(R.max()) > STEEP_CORRELATION
+
+
+def _field_order(degrees: tuple[int | None, ...], kinks, steep: bool) -> list[int]:
     """Slots in the order of the echelon root: fields that are not polynomial first, then
-    polynomial fields with kinks, lowest degree first, then those without, lowest degree
-    last.  A kink of an inner field strongly correlated with an outer one makes a transition
-    in the outer coordinate as narrow as the inner field's residual: a step when the inner
-    field enters through a step (degree 0), only a bend when through a ReLU (degree 1), so
-    kinked fields of higher degree go inside (near a ``K = M = 2`` biased-ReLU teacher,
-    ``M = (1 - eps) I``, the certified right-hand-side error fell from 5e-7 to 4e-10 at
-    ``eps = 1e-2`` and from 1.3e-4 to 5e-7 at ``eps = 1e-4``).  A field without kinks makes
-    no transition in the outer coordinates, so it is the best last (exact) coordinate."""
+    polynomial fields with kinks, then those without, lowest degree last.  A field without
+    kinks makes no transition in the outer coordinates, so it is the best last (exact)
+    coordinate.
+
+    A kink of an inner field strongly correlated with an outer one makes a transition in the
+    outer coordinate as narrow as the inner field's residual: a step when the inner field
+    enters through a step (degree 0), only a bend when through a ReLU (degree 1).  With
+    ``steep`` (:func:`_steep`) kinked fields therefore go from the lowest degree (outer) to
+    the highest: near a ``K = M = 2`` biased-ReLU teacher, ``M = (1 - eps) I``, the certified
+    right-hand-side error fell from 5e-7 to 4e-10 at ``eps = 1e-2`` and from 1.3e-4 to 5e-7
+    at ``eps = 1e-4``.  Otherwise the highest degree goes outer, which leaves fewer points
+    in the exact last coordinate (1.7 times fewer over four fields, where both orders agree
+    with the exact values to 4e-15 at random covariances)."""
 
     def key(k: int) -> tuple[int, int, int]:
         d = degrees[k]
         if d is None:
             return (0, 0, 0)
-        return (1, 0, d) if kinks[k] else (1, 1, -d)
+        if kinks[k]:
+            return (1, 0, d if steep else -d)
+        return (1, 1, -d)
 
     return sorted(range(len(degrees)), key=key)
 
@@ -435,11 +456,12 @@ def _split_integral(cls: type, kinks, entries, nodes: int | None) -> np.ndarray:
     C, shape = covariance_stack(cls, entries)
     f = integrand_function(cls)
     degrees = field_degrees(cls.integrand, cls.slots)
-    order = _field_order(degrees, kinks)
-    back = np.argsort(order)
+    orders = {steep: _field_order(degrees, kinks, steep) for steep in (False, True)}
     nodes = nodes or split_nodes(cls)
     out = np.empty(len(C))
     for n, covariance in enumerate(C):
+        order = orders[_steep(covariance, kinks)]
+        back = np.argsort(order)
         L = echelon_root(covariance[np.ix_(order, order)])
         inner = _inner_degree(L, [degrees[k] for k in order])
         points, weights = split_rule(L, [kinks[k] for k in order], nodes, inner)
