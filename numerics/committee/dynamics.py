@@ -271,7 +271,7 @@ def _plateau(
             continue
         if point.generalization_error <= 0:
             continue
-        target = point.state(ode.model.K)
+        target = point.state()
         distance = np.abs(y - target[:, None]).max(axis=0)
         i = int(np.argmin(distance))
         if distance[i] <= PLATEAU_DISTANCE and (best is None or distance[i] < best[1]):

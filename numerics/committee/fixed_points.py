@@ -102,14 +102,8 @@ class FixedPointReport(JsonResult):
             out["S"] = plain(self.S)
         return out
 
-    def state(self, K: int) -> np.ndarray:
-        rows, cols = np.triu_indices(K)
-        parts = [np.asarray(self.Q)[rows, cols], np.asarray(self.M).ravel()]
-        if self.S is not None:
-            parts.append(np.asarray(self.S).ravel())
-        if self.a is not None:
-            parts.append(np.asarray(self.a))
-        return np.concatenate(parts)
+    def state(self) -> np.ndarray:
+        return pack(self.Q, self.M, self.S, self.a)
 
     def describe(self) -> str:
         rate = f", escape rate {self.escape_rate:.4g}" if self.escape_rate else ""
@@ -199,14 +193,14 @@ def free_coordinates(ode: CommitteeOde) -> np.ndarray:
     return free
 
 
-def pack(ode: CommitteeOde, W: np.ndarray, U: np.ndarray, Theta: np.ndarray, a) -> np.ndarray:
-    """The ODE state of student vectors ``W`` (rows), teacher vectors ``U`` and spikes
-    ``Theta`` (the order of ``ode.system.state``: ``Q`` upper triangle, ``M``, ``S``, then
-    ``a`` when trained)."""
-    rows, cols = np.triu_indices(len(W))
-    parts = [(W @ W.T)[rows, cols], (W @ U.T).ravel(), (W @ Theta.T).ravel()]
-    if ode.model.student.trained:
-        parts.append(np.asarray(a, dtype=float))
+def pack(Q, M, S=None, a=None) -> np.ndarray:
+    """The ODE state vector of the overlaps (the order of ``ode.system.state``: the upper
+    triangle of ``Q``, then ``M``, ``S`` and ``a``, each when given); :func:`unpack` reads
+    it back."""
+    Q = np.asarray(Q, dtype=float)
+    rows, cols = np.triu_indices(len(Q))
+    parts = [Q[rows, cols], np.asarray(M, dtype=float).ravel()]
+    parts += [np.asarray(v, dtype=float).ravel() for v in (S, a) if v is not None]
     return np.concatenate(parts)
 
 
@@ -243,7 +237,7 @@ def boundary_jacobian(
         if model.learner.spherical:
             moved *= (norms / np.linalg.norm(moved, axis=1))[:, None]
         b = None if a is None else np.asarray(a) + step * rng.normal(size=K)
-        x = pack(ode, moved, U, Theta, b)
+        x = pack(moved @ moved.T, moved @ U.T, moved @ Theta.T if model.R else None, b)
         moves.append((x - state)[free] / step)
         changes.append((compiled.rhs(x, p)[free] - f0) / step)
     return np.array(changes).T @ np.linalg.pinv(np.array(moves).T)
