@@ -69,7 +69,7 @@ def test_general_search_finds_the_saad_solla_plateau_and_teacher():
     assert plateau.stability == "unstable"
     assert plateau.generalization_error == pytest.approx(expected.generalization_error, 1e-9)
     assert plateau.escape_rate == pytest.approx(expected.escape_rate, 1e-6)
-    assert np.allclose(plateau.state(2), expected.state(2), atol=1e-8)
+    assert np.allclose(plateau.state(), expected.state(), atol=1e-8)
     teacher = next(p for p in general if p.kind == "teacher")
     assert teacher.generalization_error == 0 and teacher.stability == "stable"
     assert max(e.real for e in teacher.eigenvalues) == pytest.approx(-0.02209, abs=5e-5)
@@ -188,7 +188,7 @@ def test_a_zero_with_a_non_admissible_gram_matrix_is_rejected():
     found, _ = find_fixed_points(ode, seeds=[bad], symmetric=False)
     assert found == []
     found, _ = find_fixed_points(ode, seeds=[good], symmetric=False)
-    assert len(found) == 1 and np.allclose(found[0].state(2), good)
+    assert len(found) == 1 and np.allclose(found[0].state(), good)
     assert found[0].stability == "degenerate"  # a line of zeros through it
 
 
