@@ -456,12 +456,14 @@ def _split_integral(cls: type, kinks, entries, nodes: int | None) -> np.ndarray:
     C, shape = covariance_stack(cls, entries)
     f = integrand_function(cls)
     degrees = field_degrees(cls.integrand, cls.slots)
-    orders = {steep: _field_order(degrees, kinks, steep) for steep in (False, True)}
+    orders = {}
+    for steep in (False, True):
+        order = _field_order(degrees, kinks, steep)
+        orders[steep] = order, np.argsort(order)
     nodes = nodes or split_nodes(cls)
     out = np.empty(len(C))
     for n, covariance in enumerate(C):
-        order = orders[_steep(covariance, kinks)]
-        back = np.argsort(order)
+        order, back = orders[_steep(covariance, kinks)]
         L = echelon_root(covariance[np.ix_(order, order)])
         inner = _inner_degree(L, [degrees[k] for k in order])
         points, weights = split_rule(L, [kinks[k] for k in order], nodes, inner)
