@@ -717,9 +717,12 @@ def reduced_vs_full(ctx: ClaimContext) -> Evidence:
 SPIKED_DOCUMENT = "docs/derivations/committee-spiked-single-index.md"
 
 
-def spiked_single_index(*, kappa: float = 3, eta="1/2", name: str = "spiked"):
-    """``K = M = 1`` erf, one spike of strength ``kappa``, the teacher half along it
-    (``T = 1/2``), a student starting orthogonal to the teacher and the spike."""
+def spiked_single_index(
+    *, kappa: float = 3, eta="1/2", name: str = "spiked", spike_overlap: float | str = "1/2"
+):
+    """``K = M = 1`` erf, one spike of strength ``kappa``, the teacher's overlap with it
+    ``T = spike_overlap`` (half along it by default), a student starting orthogonal to the
+    teacher and the spike."""
     return committee_model(
         student_activation=ERF,
         student_width=1,
@@ -730,7 +733,7 @@ def spiked_single_index(*, kappa: float = 3, eta="1/2", name: str = "spiked"):
         learning_rate=eta,
         covariance="spiked",
         kappa=[kappa],
-        spike_overlaps=[["1/2"]],
+        spike_overlaps=[[spike_overlap]],
         S0=[[0]],
         name=name,
     )
@@ -834,19 +837,11 @@ def growing_spike(dim: int, exponent: float, *, eta="1/2"):
     ``S = 0``, so that the fields stay of order one: their covariance involves ``S sqrt(kappa)``
     and ``T sqrt(kappa) = 1/2``."""
     kappa = float(dim) ** exponent
-    return committee_model(
-        student_activation=ERF,
-        student_width=1,
-        teacher_activation=ERF,
-        teacher_width=1,
-        Q0=[[0.25]],
-        M0=[[0]],
-        learning_rate=eta,
-        covariance="spiked",
-        kappa=[kappa],
-        spike_overlaps=[[0.5 / math.sqrt(kappa)]],
-        S0=[[0]],
+    return spiked_single_index(
+        kappa=kappa,
+        eta=eta,
         name=f"growing-spike-{exponent:g}",
+        spike_overlap=0.5 / math.sqrt(kappa),
     )
 
 
