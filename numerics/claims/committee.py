@@ -852,13 +852,13 @@ def _growing_spike_distances(dims, exponent, replicas, times, seeds):
     ``kappa``, so these sample its stationary spread; a maximum over them would grow with the
     number of relaxation times in the window)."""
     overlaps, spike = {}, {}
+    late = np.asarray(times) >= 1.0
     for i, d in enumerate(dims):
         model = growing_spike(d, exponent)
         scale = math.sqrt(float(d) ** exponent)
         ode = integrate_committee(model, times=times, fixed_points=False)
         run = simulate_reduced(model, dim=d, replicas=replicas, times=times, seed=int(seeds[i]))
         overlaps[d] = _distance(run, np.array(ode.Q), np.array(ode.M))
-        late = np.asarray(times) >= 1.0
         S_ode = np.array(ode.S, dtype=float)[None, late]
         spike[d] = (scale**2 * (run.S[:, late] - S_ode) ** 2).mean(axis=(1, 2, 3))
     return overlaps, spike
@@ -898,54 +898,50 @@ def spiked_growing_strength(ctx: ClaimContext) -> Evidence:
     seeds = ctx.seed_sequence().generate_state(2 * len(dims) + 1)
     rng = np.random.default_rng(int(seeds[-1]))
     overlaps, spike = _growing_spike_distances(dims, 0.5, replicas, times, seeds[: len(dims)])
-    for label, distances, rate in (
-        ("kappa = d^(1/2): mean over replicas of max_t |(Q, M) - ODE|", overlaps, -0.5),
-        ("kappa = d^(1/2): rms over replicas and t >= 1 of S sqrt(kappa) - ODE", spike, -0.25),
-    ):
+    _, linear = _growing_spike_distances(dims, 1.0, replicas, times, seeds[len(dims) : -1])
+    # (label, distances per d, statistic over replicas, predicted rate)
+    series = (
+        ("kappa = d^(1/2): mean over replicas of max_t |(Q, M) - ODE|", overlaps, np.mean, -0.5),
+        ("kappa = d^(1/2): rms over replicas and t >= 1 of S sqrt(kappa) - ODE", spike, _rms,
+         -0.25),
+        ("kappa = d: rms over replicas and t >= 1 of S sqrt(kappa) - ODE", linear, _rms, 0.0),
+    )  # fmt: skip
+    for label, distances, statistic, rate in series[:2]:
         ev.extend(
             rules.convergence(
                 label,
                 dims,
                 [distances[d] for d in dims],
-                gap=np.mean if distances is overlaps else _rms,
+                gap=statistic,
                 level=level,
                 rng=rng,
                 rate=rate,
                 replica_count=replicas,
             )
         )
-    _, linear = _growing_spike_distances(dims, 1.0, replicas, times, seeds[len(dims) : -1])
-    slope = rules.loglog_slope(dims, confidence=level.confidence, statistic=_rms,
-                               replicas=[linear[d] for d in dims], rng=rng)  # fmt: skip
-    ev.add(rules.interval_check("kappa = d: rate of the rms of S sqrt(kappa) - ODE", 0.0,
-                                slope, sizes=list(dims), replicas=replicas))  # fmt: skip
+    label, distances, statistic, rate = series[2]
+    slope = rules.loglog_slope(dims, confidence=level.confidence, statistic=statistic,
+                               replicas=[distances[d] for d in dims], rng=rng)  # fmt: skip
+    ev.add(rules.interval_check(f"{label}: rate", rate, slope, sizes=list(dims),
+                                replicas=replicas))  # fmt: skip
     ev.details = {
-        "mean max_t distance, (Q, M), kappa = d^(1/2)": {
-            str(d): float(overlaps[d].mean()) for d in dims
-        },
-        **{
-            f"rms deviation over t >= 1, S sqrt(kappa), {name}": {str(d): _rms(v[d]) for d in dims}
-            for name, v in (("kappa = d^(1/2)", spike), ("kappa = d", linear))
-        },
+        label: {str(d): float(statistic(distances[d])) for d in dims}
+        for label, distances, statistic, _ in series
     }
     fig, ax = new_figure()
-    for (name, distances), marker in zip(
-        (("(Q, M): mean max_t, kappa = d^(1/2)", overlaps),
-         ("S sqrt(kappa): rms over t >= 1, kappa = d^(1/2)", spike),
-         ("S sqrt(kappa): rms over t >= 1, kappa = d", linear)), "os^", strict=True,
-    ):  # fmt: skip
-        statistic = np.mean if distances is overlaps else _rms
-        ax.plot(dims, [statistic(distances[d]) for d in dims], marker, label=name)
-    for distances, rate, style in ((overlaps, -0.5, "--"), (spike, -0.25, ":")):
-        start = (np.mean if distances is overlaps else _rms)(distances[dims[0]])
-        ax.plot(dims, start * (np.array(dims) / dims[0]) ** rate, "k" + style,
-                label=f"d^({rate:g})")  # fmt: skip
+    for (label, distances, statistic, rate), marker in zip(series, "os^", strict=True):
+        values = np.array([statistic(distances[d]) for d in dims])
+        ax.plot(dims, values, marker, label=label)
+        if rate:
+            ax.plot(dims, values[0] * (np.array(dims) / dims[0]) ** rate, "k--",
+                    label=f"d^({rate:g})")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("d")
     ax.set_ylabel("deviation from the ODE, t <= 2")
     ax.set_title("Spike strength growing with d: online SGD against the ODE")
-    ax.legend(fontsize=7)
+    ax.set_ylim(top=10 * ax.get_ylim()[1])  # room for the legend above the points
+    ax.legend(fontsize=6, loc="upper right")
     ev.add_figure(save(fig, ctx.figure_path("convergence")))
     return ev
 
