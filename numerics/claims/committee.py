@@ -33,7 +33,7 @@ from featcheck.numerics.claims.provenance import (
     printed,
     reading,
 )
-from featcheck.numerics.committee.certified import certified_gauss_hermite
+from featcheck.numerics.committee.certified import certified_quadrature
 from featcheck.numerics.committee.dynamics import integrate_committee
 from featcheck.numerics.committee.fixed_points import find_fixed_points
 from featcheck.numerics.committee.simulators import simulate_full, simulate_reduced
@@ -154,7 +154,7 @@ def closed_forms(ctx: ClaimContext) -> Evidence:
             if name in integrands:
                 entries = [cov[i, j] for i in range(n) for j in range(i, n)]
                 nodes = QUADRATURE_NODES[n]
-                quadrature = certified_gauss_hermite(
+                quadrature = certified_quadrature(
                     integrands[name], *entries, nodes=nodes, tolerance=1e-9
                 )
                 ev.add(

@@ -26,8 +26,8 @@ sum |w f| + 4 (ops + 1) u sum w U_0`` (``P`` points, ``u`` the unit roundoff, ``
 integrand's operation count, each numpy function within 4 ulp).
 
 :func:`certified_trapezoid` chooses ``a`` (a fraction of the widest admissible strip), ``h``
-and ``K`` for a target tolerance; :func:`certified_gauss_hermite` certifies the tensor
-Gauss-Hermite value the ODEs use: ``|Q_GH - I| <= |Q_GH - T_h| + |T_h - I|``.  Every figure is
+and ``K`` for a target tolerance; :func:`certified_quadrature` certifies the value ``Q`` the
+ODEs use: ``|Q - I| <= |Q - T_h| + |T_h - I|``.  Every figure is
 a bound, not an estimate; an integrand without a majorant (a kink, a step) raises
 :class:`~featcheck.theory.committee.majorants.NotCertifiable`.
 """
@@ -43,12 +43,12 @@ from flint import arb
 from scipy import special
 
 from featcheck.numerics.committee.evaluation import (
-    HERMITE_NODES,
     covariance_stack,
     gaussian_integral,
     integrand_function,
     quadrature_error,
     sign_moment4,
+    tensor_rule,
     tensor_sums,
     whitening_roots,
 )
@@ -77,8 +77,8 @@ UNIT_ROUNDOFF = np.finfo(float).eps / 2
 __all__ = [
     "Certified",
     "NotCertifiable",
-    "certified_gauss_hermite",
     "certified_piecewise",
+    "certified_quadrature",
     "certified_sign_moment4",
     "certified_trapezoid",
 ]
@@ -266,27 +266,23 @@ def _rounding(cls: type, points: int, absolute: float, majorised: float) -> floa
     return gamma * absolute + 4 * (ops + 1) * u * majorised
 
 
-def certified_gauss_hermite(
+def certified_quadrature(
     cls: type, *entries, nodes: int | None = None, tolerance: float = 1e-9
 ) -> Certified:
-    """The tensor Gauss-Hermite value the compiled ODEs use, with a rigorous error bound
-    ``|Q_GH - T_h| + |T_h - I|`` (plus the rounding of ``Q_GH``)."""
+    """The value the compiled ODEs use (:func:`~featcheck.numerics.committee.evaluation.
+    gaussian_integral`: the strip rule, or tensor Gauss-Hermite with ``nodes`` per dimension
+    when given or when the integrand is entire), with a rigorous error bound
+    ``|Q - T_h| + |T_h - I|`` (plus the rounding of ``Q``)."""
     C = _covariance(cls, entries)
-    nodes = nodes or HERMITE_NODES.get(cls.slots)
+    L = whitening_roots(C[None])[0]
+    xs, ws, rule = tensor_rule(cls, L, nodes)
     trapezoid = certified_trapezoid(cls, *entries, tolerance=tolerance)
     value = float(gaussian_integral(cls, *entries, nodes=nodes))
-    x, w = np.polynomial.hermite_e.hermegauss(nodes)
-    w = w / math.sqrt(2 * math.pi)
-    _, absolute, majorised = tensor_sums(_rows(cls), whitening_roots(C[None])[0], x, w)
+    _, absolute, majorised = tensor_sums(_rows(cls), L, xs, ws)
     parts = dict(trapezoid.parts)
     parts["rule difference"] = abs(value - trapezoid.value)
-    parts["rounding"] += _rounding(cls, nodes**cls.slots, absolute, majorised)
-    return Certified(
-        value,
-        sum(parts.values()),
-        f"tensor Gauss-Hermite, {nodes} nodes per dimension, against the {trapezoid.method}",
-        parts,
-    )
+    parts["rounding"] += _rounding(cls, math.prod(len(x) for x in xs), absolute, majorised)
+    return Certified(value, sum(parts.values()), f"{rule}, against the {trapezoid.method}", parts)
 
 
 def certified_piecewise(cls: type, *entries, tolerance: float = 1e-9) -> Certified:
@@ -371,7 +367,7 @@ def certify_state(
     evaluation at ``state`` (the order of ``ode.system.state``).
 
     Each :class:`GaussianIntegral` in an expectation is certified at the state's covariance
-    by :func:`certified_gauss_hermite` (integrands analytic in a strip) or
+    by :func:`certified_quadrature` (integrands analytic in a strip) or
     :func:`certified_piecewise` (polynomials between kinks), each :class:`SignMoment4` by
     :func:`certified_sign_moment4`; the bounds are carried to the
     expectations and then to the right-hand sides through their (linear) coefficients,
@@ -398,7 +394,7 @@ def certify_state(
                 bound = orthant_bound(atom, args)
             else:
                 try:
-                    bound = certified_gauss_hermite(type(atom), *args, tolerance=tolerance).bound
+                    bound = certified_quadrature(type(atom), *args, tolerance=tolerance).bound
                 except NotCertifiable:
                     bound = orthant_bound(atom, args)
             if bound is None:

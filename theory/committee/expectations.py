@@ -103,7 +103,8 @@ RULE_NAMES = {
     "signs": "sign laws (odd products vanish, arcsine law for two)",
     "plackett": "Plackett's integral for four signs (numeric, one-dimensional, certified at "
     "each state)",
-    "certified-quadrature": "tensor Gauss-Hermite quadrature (numeric, certified at each state)",
+    "certified-quadrature": "tensor quadrature, Gauss-Hermite or the trapezoid by the strip of "
+    "analyticity (numeric, certified at each state)",
     "split-quadrature": "Gauss-Legendre quadrature cut at the kinks of steps (numeric, certified "
     "at each state by orthant probabilities)",
     "split-quadrature-uncertified": "Gauss-Legendre quadrature cut at the kinks of steps "
