@@ -171,7 +171,7 @@ def tensor_sums(function, L: np.ndarray, x, w) -> np.ndarray:
 #: (the Gaussian mass beyond is ``2e-19`` per coordinate), the largest step (at ``h = 0.6``
 #: the rule's own aliasing of ``z^6 phi(z)`` is ``1e-18``) and the fewest and most
 #: Gauss-Hermite nodes.
-STRIP_ACCURACY = {1: 36.0, 2: 34.0, 3: 30.0, 4: 27.0, 5: 24.0, 6: 22.0}
+STRIP_ACCURACY = {1: 36.0, 2: 34.0, 3: 30.0, 4: 27.0}
 STRIP_FRACTION = 0.7
 STRIP_RANGE = 9.0
 STRIP_MAX_STEP = 0.6
@@ -180,7 +180,7 @@ STRIP_GAUSS_HERMITE_NODES = 64
 #: Points of :func:`strip_rule` at most, by dimension; beyond, the target is relaxed (down to
 #: ``exp(-STRIP_LEAST_ACCURACY)``, then the nodes per coordinate are capped).
 STRIP_LEAST_ACCURACY = 8.0
-STRIP_POINTS = {1: 1 << 10, 2: 1 << 14, 3: 1 << 17, 4: 1 << 19, 5: 1 << 20, 6: 1 << 20}
+STRIP_POINTS = {1: 1 << 10, 2: 1 << 14, 3: 1 << 17, 4: 1 << 19}
 
 
 def strip_widths(cls: type, L: np.ndarray) -> np.ndarray | None:
@@ -188,7 +188,11 @@ def strip_widths(cls: type, L: np.ndarray) -> np.ndarray | None:
     ``|Im xi_j| < a_j`` in which ``f(L xi)`` is analytic in coordinate ``j`` alone (the others
     real), from the constraints ``sum_k c_k |Im y_k| < v`` of
     :func:`~featcheck.theory.committee.majorants.strip_analysis`: ``a_j = min v / sum_k c_k
-    |L_kj|``.  None for an entire integrand (no constraint) or one without a strip."""
+    |L_kj|``.  None for an entire integrand (no constraint), one without a strip, and over
+    more than four fields (the rule would need more points than tensor Gauss-Hermite's
+    ``12^5`` and ``8^6``, which stay)."""
+    if cls.slots not in STRIP_ACCURACY:
+        return None
     analysis = _strip_analysis(cls)
     if analysis is None or not analysis.limits:
         return None
