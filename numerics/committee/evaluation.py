@@ -107,10 +107,18 @@ def sign_moment4(*correlations, nodes: int = PLACKETT_NODES) -> np.ndarray:
 # Gaussian integrals by tensor Gauss-Hermite quadrature
 
 
+@lru_cache(maxsize=64)
+def _gauss_hermite(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilists' Gauss-Hermite nodes and weights for the standard normal density (the
+    same rule as :func:`featcheck.numerics.quadrature.gauss_hermite_rule`, whose module would
+    add scipy.stats to this one's import)."""
+    x, w = hermegauss(nodes)
+    return x, w / np.sqrt(2 * np.pi)
+
+
 @lru_cache(maxsize=16)
 def _hermite_rule(dimension: int, nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    x, w = hermegauss(nodes)
-    w = w / np.sqrt(2 * np.pi)
+    x, w = _gauss_hermite(nodes)
     points = np.array(list(itertools.product(x, repeat=dimension)))
     weights = np.prod(np.array(list(itertools.product(w, repeat=dimension))), axis=1)
     return points, weights
@@ -146,19 +154,26 @@ def tensor_sums(function, L: np.ndarray, x, w) -> np.ndarray:
     """``sum_i w_i function(L z_i)`` over the tensor rule with one-dimensional nodes ``x`` and
     weights ``w`` in ``L.shape[1]`` dimensions (one array for every coordinate, or a list of
     arrays, one per coordinate); ``function`` maps fields ``y`` of shape ``(points, m)`` to
-    rows of shape ``(r, points)`` and the result has shape ``(r,)``.  The points are generated
-    a chunk at a time, so the rule may be larger than memory."""
+    rows of shape ``(r, points)`` and the result has shape ``(r,)``.
+
+    The fields of the grid of the coordinates after the first, ``L[:, 1:] z_rest``, are formed
+    once; a block of first-coordinate nodes then adds ``L[:, 0] z_1`` to them, the blocks
+    holding about :data:`CHUNK` points, so the rule may be larger than memory."""
     n = L.shape[1]
     xs = list(x) if isinstance(x, list | tuple) else [x] * n
     ws = list(w) if isinstance(w, list | tuple) else [w] * n
-    shape = tuple(len(v) for v in xs)
-    size = int(np.prod(shape))
+    rest = np.zeros((1, L.shape[0]))
+    rest_weights = np.ones(1)
+    for j in range(n - 1, 0, -1):
+        rest = (xs[j][:, None, None] * L[:, j] + rest[None]).reshape(-1, L.shape[0])
+        rest_weights = np.multiply.outer(ws[j], rest_weights).reshape(-1)
+    block = max(1, CHUNK // len(rest_weights))
     total = None
-    for start in range(0, size, CHUNK):
-        digits = np.unravel_index(np.arange(start, min(start + CHUNK, size)), shape)
-        z = np.stack([v[d] for v, d in zip(xs, digits, strict=True)], axis=1)
-        weights = np.prod(np.stack([v[d] for v, d in zip(ws, digits, strict=True)], axis=1), axis=1)
-        rows = np.atleast_2d(function(z @ L.T)) @ weights
+    for start in range(0, len(xs[0]), block):
+        first, first_weights = xs[0][start : start + block], ws[0][start : start + block]
+        y = (first[:, None, None] * L[:, 0] + rest[None]).reshape(-1, L.shape[0])
+        weights = np.multiply.outer(first_weights, rest_weights).reshape(-1)
+        rows = np.atleast_2d(function(y)) @ weights
         total = rows if total is None else total + rows
     return total
 
@@ -211,12 +226,6 @@ def _strip_analysis(cls: type):
         return strip_analysis(cls.integrand, cls.slots)
     except NotCertifiable:
         return None
-
-
-@lru_cache(maxsize=64)
-def _gauss_hermite(nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    x, w = hermegauss(nodes)
-    return x, w / np.sqrt(2 * np.pi)
 
 
 def _coordinate_plan(width: float, accuracy: float, most: int | None = None) -> tuple:
