@@ -48,6 +48,7 @@ from scipy import special
 
 from featcheck.theory.committee.expectations import (
     field_degrees,
+    hard_fields,
     register_numeric_backend,
     slot_symbols,
     split_kinks,
@@ -321,7 +322,11 @@ def _legendre(nodes: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def split_rule(
-    L: np.ndarray, kinks, nodes: int, inner_degree: int | None = None
+    L: np.ndarray,
+    kinks,
+    nodes: int,
+    inner_degree: int | None = None,
+    tail: tuple[int, int] = (0, 0),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points ``z`` and weights of ``E[f(L z)]``, ``z ~ N(0, I)``, integrating coordinate by
     coordinate over ``[-SPLIT_RANGE, SPLIT_RANGE]`` with ``nodes`` Gauss-Legendre nodes per
@@ -333,10 +338,17 @@ def split_rule(
     With ``inner_degree = D``, the caller promises that ``f`` is, on each piece of the last
     coordinate, a polynomial of degree at most ``D`` in it; that coordinate is then integrated
     over the whole line (no truncation) by the interpolatory rule of :func:`truncated_rule`,
-    exact for such polynomials, with ``D + 1`` points per piece."""
+    exact for such polynomials, with ``D + 1`` points per piece.
+
+    With ``tail = (s, n)``, the caller promises that the last ``s`` fields have no kinks and
+    that ``f`` is a polynomial of total degree at most ``2 n - 1`` in them (a polynomial
+    link's teacher fields); their coordinates, on which no other field depends (``L`` is
+    lower triangular), are integrated exactly by ``n``-node Gauss-Hermite, and the last
+    coordinate before them is the one ``inner_degree`` speaks of."""
     m = len(L)
+    soft, tail_nodes = tail
     last = [max((j for j in range(m) if L[k, j] != 0), default=-1) for k in range(m)]
-    columns = [j for j in range(m) if L[j, j] != 0]
+    columns = [j for j in range(m) if L[j, j] != 0 and j < m - soft]
     points = np.zeros((1, m))
     weights = np.ones(1)
     for j in columns:
@@ -369,6 +381,12 @@ def split_rule(
         points = points[parent]
         points[:, j] = z
         weights = weights[parent] * piece_weights
+    x, w = _gauss_hermite(max(tail_nodes, 1))
+    for j in (j for j in range(m - soft, m) if L[j, j] != 0):
+        count = len(points)
+        points = np.repeat(points, len(x), axis=0)
+        points[:, j] = np.tile(x, count)
+        weights = np.repeat(weights, len(x)) * np.tile(w, count)
     return points, weights
 
 
@@ -579,9 +597,13 @@ def _strip_integral(f, L: np.ndarray, xs: list, ws: list) -> float:
 
 def split_nodes(cls: type) -> int:
     """Gauss-Legendre nodes per piece of the split rule for ``cls``: by the number of
-    coordinates integrated by Gauss-Legendre (one fewer when a field is polynomial)."""
-    polynomial = any(d is not None for d in field_degrees(cls.integrand, cls.slots))
-    return SPLIT_NODES[max(1, cls.slots - polynomial)]
+    coordinates integrated by Gauss-Legendre, one per hard field
+    (:func:`~featcheck.theory.committee.expectations.hard_fields`), one fewer when the
+    integrand is a polynomial in one of them."""
+    hard = hard_fields(cls.integrand, cls.slots)
+    degrees = field_degrees(cls.integrand, cls.slots)
+    exact = any(degrees[k] is not None for k in hard)
+    return SPLIT_NODES[max(1, len(hard) - exact)]
 
 
 #: Kinked fields correlated beyond this (in absolute value) make steep transitions in one
@@ -634,12 +656,15 @@ def _split_integral(cls: type, kinks, entries, nodes: int | None) -> np.ndarray:
         order = _field_order(degrees, kinks, steep)
         orders[steep] = order, np.argsort(order)
     nodes = nodes or split_nodes(cls)
+    soft = cls.slots - len(hard_fields(cls.integrand, cls.slots))
+    # total degree in the fields without kinks (last in either order), exact to 2 n - 1
+    tail = (soft, sum(degrees[k] for k in orders[False][0][cls.slots - soft :]) // 2 + 1)
     out = np.empty(len(C))
     for n, covariance in enumerate(C):
         order, back = orders[_steep(covariance, kinks)]
         L = echelon_root(covariance[np.ix_(order, order)])
-        inner = _inner_degree(L, [degrees[k] for k in order])
-        points, weights = split_rule(L, [kinks[k] for k in order], nodes, inner)
+        inner = _inner_degree(L, [degrees[k] for k in order], soft)
+        points, weights = split_rule(L, [kinks[k] for k in order], nodes, inner, tail)
         y = (points @ L.T)[:, back]
         with np.errstate(all="ignore"):
             values = np.broadcast_to(f(*y.T), (len(y),))
@@ -647,11 +672,12 @@ def _split_integral(cls: type, kinks, entries, nodes: int | None) -> np.ndarray:
     return out.reshape(shape) if shape else out[0]
 
 
-def _inner_degree(L: np.ndarray, degrees: list[int | None]) -> int | None:
-    """The degree of the integrand in the last coordinate of the echelon root ``L``: the sum
-    of the degrees of the fields that depend on it, None if one is not polynomial."""
+def _inner_degree(L: np.ndarray, degrees: list[int | None], soft: int = 0) -> int | None:
+    """The degree of the integrand in the last coordinate of the echelon root ``L`` before the
+    ``soft`` trailing ones: the sum of the degrees of the fields that depend on it, None if
+    one is not polynomial."""
     m = len(L)
-    columns = [j for j in range(m) if L[j, j] != 0]
+    columns = [j for j in range(m - soft) if L[j, j] != 0]
     if not columns:
         return None
     fields = [k for k in range(m) if L[k, columns[-1]] != 0]

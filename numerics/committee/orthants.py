@@ -12,8 +12,9 @@ Each term reduces exactly:
   ``E[delta(z_k - d_k) G(z)] = phi(d_k; Sigma_kk) E[G(z) | z_k = d_k]``, a Gaussian law with
   one field fewer (mean ``mu + Sigma_.k (d_k - mu_k)/Sigma_kk``, covariance
   ``Sigma - Sigma_.k Sigma_k. / Sigma_kk``);
-* what remains are orthant probabilities ``P(z_S > d_S)`` of at most four fields, under the
-  original law or a conditional one.
+* what remains are orthant probabilities ``P(z_S > d_S)`` of the kinked fields, at most four,
+  under the original law or a conditional one (fields without kinks, up to six fields in all,
+  leave only their covariances behind).
 
 Orthant probabilities: one field ``erfc``; two fields
 ``P(z_1 > h, z_2 > k) = Phibar(h) Phibar(k) + int_0^rho phi_2(h, k; r) dr`` (the derivative
@@ -43,6 +44,7 @@ import sympy as sp
 from flint import acb, arb, ctx
 
 from featcheck.theory.committee.expectations import (
+    MAX_NUMERIC_SLOTS,
     MAX_ORTHANT_SLOTS,
     piecewise_polynomial,
     slot_symbols,
@@ -261,7 +263,7 @@ def piecewise_terms(integrand: sp.Expr, slots: int) -> tuple[Term, ...]:
     if not piecewise_polynomial(integrand, slots):
         raise NotCertifiable(
             f"{integrand} is not a polynomial between the kinks of steps of single fields "
-            f"over at most {MAX_FIELDS} fields"
+            f"with kinks in at most {MAX_FIELDS} of at most {MAX_NUMERIC_SLOTS} fields"
         )
     y = slot_symbols(slots)
     steps = integrand.atoms(sp.Heaviside)

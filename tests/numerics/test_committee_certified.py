@@ -25,6 +25,7 @@ from featcheck.numerics.committee.certified import (
 )
 from featcheck.numerics.committee.evaluation import gaussian_integral
 from featcheck.theory.committee.expectations import (
+    GaussianIntegral,
     erf_i2,
     erf_i3,
     erf_j2,
@@ -322,6 +323,36 @@ def test_kinks_are_certified_by_orthant_probabilities_and_others_say_so():
     )
     erf = derive_ode(_model("erf(z/sqrt(2))"))
     assert certify_state(erf, [0.7, 0.2]).rhs == (0.0, 0.0)
+
+
+def test_a_staircase_of_three_indices_with_a_biased_relu_student_is_certified():
+    """``F = z1 + z1 z2 + z1 z2 z3`` learned by two biased ReLUs: the ``eta^2`` terms are
+    integrals over five fields (two kinked, three polynomial); every one is evaluated by the
+    rule cut at the kinks and certified by orthant probabilities."""
+    from featcheck.numerics.committee.certified import certify_state
+    from featcheck.theory.committee.model import committee_model
+    from featcheck.theory.committee.overlap_ode import derive_ode
+
+    model = committee_model(
+        student_activation="relu(z + 1/2)",
+        student_width=2,
+        link="z1 + z1*z2 + z1*z2*z3",
+        learning_rate=0.1,
+        Q0=[[0.5, 0.1], [0.1, 0.5]],
+        M0=[[0.1, 0.0, 0.05], [0.0, 0.1, 0.0]],
+    )
+    ode = derive_ode(model)
+    slots = {
+        atom.slots
+        for e in ode.expectations.values()
+        for atom in sp.sympify(e.value).atoms(GaussianIntegral)
+    }
+    assert max(slots) == 5
+    methods = {e.method for e in ode.expectations.values() if not e.exact}
+    assert methods and all("cut at the kinks" in m and "orthant" in m for m in methods)
+    certificate = certify_state(ode, [float(v) for v in ode.initial_state])
+    assert certificate.uncertified == ()
+    assert max(certificate.rhs) < 1e-10 and certificate.generalization_error < 1e-10
 
 
 def test_fixed_points_within_the_certified_error_and_not_without_one():

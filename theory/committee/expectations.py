@@ -735,12 +735,17 @@ def _display(value: sp.Expr, m: int) -> sp.Expr:
     return value.xreplace(names)
 
 
-#: Integrals whose only non-smooth parts are steps of single fields, over at most this many
-#: fields, are evaluated by Gauss-Legendre rules cut at the kinks (see
-#: ``featcheck.numerics.committee.evaluation.split_rule``); over four fields only when the
-#: integrand is a polynomial in one of them on each piece (that coordinate is then integrated
-#: exactly, see :func:`field_degrees`).
-MAX_SPLIT_SLOTS = 4
+#: Numeric Gaussian integrals over at most this many fields are evaluated (tensor rules).
+MAX_NUMERIC_SLOTS = 6
+#: Integrals whose only non-smooth parts are steps of single fields are evaluated by
+#: Gauss-Legendre rules cut at the kinks (see
+#: ``featcheck.numerics.committee.evaluation.split_rule``) when at most this many coordinates
+#: need Gauss-Legendre: one per *hard* field (one with kinks or in which the integrand is not
+#: a polynomial), less one when the integrand is a polynomial in a hard field on each piece
+#: (that coordinate, the last hard one, is integrated exactly, see :func:`field_degrees`).
+#: The other fields, polynomials without kinks (a polynomial link's teacher fields), cost no
+#: Gauss-Legendre coordinate: they are integrated exactly by Gauss-Hermite.
+MAX_SPLIT_COORDINATES = 3
 
 
 @lru_cache(maxsize=512)
@@ -787,31 +792,48 @@ def field_degrees(integrand: sp.Expr, slots: int) -> tuple[int | None, ...]:
     return tuple(degrees)
 
 
+def hard_fields(integrand: sp.Expr, slots: int) -> tuple[int, ...]:
+    """The slots in which the integrand has kinks (:func:`field_kinks`) or is not a
+    polynomial (:func:`field_degrees`); in the others it is a polynomial without kinks."""
+    kinks = field_kinks(integrand, slots) or ((),) * slots
+    degrees = field_degrees(integrand, slots)
+    return tuple(k for k in range(slots) if kinks[k] or degrees[k] is None)
+
+
 def split_kinks(integrand: sp.Expr, slots: int) -> tuple[tuple[float, ...], ...] | None:
     """The kinks of :func:`field_kinks` when the split rule applies to the integrand: at most
-    three fields, or four with a field in which it is polynomial (:func:`field_degrees`)."""
-    if slots > MAX_SPLIT_SLOTS:
+    :data:`MAX_NUMERIC_SLOTS` fields and :data:`MAX_SPLIT_COORDINATES` Gauss-Legendre
+    coordinates (three hard fields, or four when the integrand is a polynomial in one of
+    them, :func:`hard_fields`)."""
+    if slots > MAX_NUMERIC_SLOTS:
         return None
     kinks = field_kinks(integrand, slots)
-    if kinks is None or slots < MAX_SPLIT_SLOTS:
-        return kinks
-    return kinks if any(d is not None for d in field_degrees(integrand, slots)) else None
+    if kinks is None:
+        return None
+    hard = hard_fields(integrand, slots)
+    degrees = field_degrees(integrand, slots)
+    exact = any(degrees[k] is not None for k in hard)
+    return kinks if len(hard) - exact <= MAX_SPLIT_COORDINATES else None
 
 
-#: Piecewise polynomials over at most this many fields have certified values (orthant
-#: probabilities of at most four fields, see ``featcheck.numerics.committee.orthants``).
+#: Piecewise polynomials with kinks in at most this many fields have certified values
+#: (orthant probabilities of at most four fields, see
+#: ``featcheck.numerics.committee.orthants``); fields without kinks are reduced away exactly.
 MAX_ORTHANT_SLOTS = 4
 
 
 def piecewise_polynomial(integrand: sp.Expr, slots: int) -> bool:
     """Whether the integrand is a polynomial between the kinks of steps of single fields
     (a ReLU with a bias, its derivative, polynomials), over at most
-    :data:`MAX_ORTHANT_SLOTS` fields: its expectation is then a finite sum of Gaussian
-    orthant probabilities with polynomial coefficients."""
-    if slots > MAX_ORTHANT_SLOTS or integrand.atoms(sp.Abs, sp.sign, sp.Max, sp.Min, sp.DiracDelta):
+    :data:`MAX_NUMERIC_SLOTS` fields of which at most :data:`MAX_ORTHANT_SLOTS` have kinks:
+    its expectation is then a finite sum of Gaussian orthant probabilities of the kinked
+    fields with polynomial coefficients."""
+    if slots > MAX_NUMERIC_SLOTS or integrand.atoms(sp.Abs, sp.sign, sp.Max, sp.Min, sp.DiracDelta):
         return False
-    if integrand.atoms(sp.Heaviside) and field_kinks(integrand, slots) is None:
-        return False
+    if integrand.atoms(sp.Heaviside):
+        kinks = field_kinks(integrand, slots)
+        if kinks is None or sum(1 for k in kinks if k) > MAX_ORTHANT_SLOTS:
+            return False
     return all(d is not None for d in field_degrees(integrand, slots))
 
 

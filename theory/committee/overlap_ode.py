@@ -630,13 +630,15 @@ def _derivation(
         "trapezoidal rule or Gauss-Hermite, whichever reaches the target error with fewer "
         "nodes, with an error bound certified at each state when the integrand "
         "is analytic in a strip (the trapezoidal rule's aliasing and truncation bounds); steps "
-        "of single fields over at most three fields (four when the integrand is polynomial in "
-        "one): Gauss-Legendre quadrature cut at the kinks, a polynomial coordinate integrated "
-        "exactly from truncated Gaussian moments (numeric). Four signs and polynomials between "
-        "the kinks of steps over at most four fields are certified at each state against their "
-        "exact reduction (Stein's lemma and conditioning on the kinks) to Gaussian orthant "
-        "probabilities, each a one-dimensional integral (Sheppard, Plackett) enclosed by "
-        "rigorous quadrature in ball arithmetic.",
+        "of single fields, at most three fields with kinks or not polynomial (four when the "
+        "integrand is polynomial in one of them): Gauss-Legendre quadrature cut at the kinks, "
+        "a polynomial coordinate integrated exactly from truncated Gaussian moments, fields in "
+        "which the integrand is a polynomial without kinks (a polynomial link's) by "
+        "Gauss-Hermite exact for its degree (numeric). Four signs, and polynomials between the "
+        "kinks of steps (kinks in at most four fields, at most six fields in all), are "
+        "certified at each state against their exact reduction (Stein's lemma and "
+        "conditioning on the kinks) to Gaussian orthant probabilities, each a one-dimensional "
+        "integral (Sheppard, Plackett) enclosed by rigorous quadrature in ball arithmetic.",
     )
     patterns = closed_form_patterns([e for _, e in book.entries.values()])
     if patterns:
