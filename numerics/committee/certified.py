@@ -43,11 +43,14 @@ from flint import arb
 from scipy import special
 
 from featcheck.numerics.committee.evaluation import (
+    _gauss_hermite,
     covariance_stack,
     gaussian_integral,
     integrand_function,
+    polynomial_tail,
     quadrature_error,
     sign_moment4,
+    tail_root,
     tensor_rule,
     tensor_sums,
     whitening_roots,
@@ -121,14 +124,24 @@ def _half_line(N: int, R: float) -> float:
     return 2 ** (N / 2 - 1) * special.gammaincc(a, R * R / 2) * math.gamma(a) / math.sqrt(math.pi)
 
 
-def _truncation(majorant0: dict, row_norms: np.ndarray, n: int, h: float, K: int) -> float:
+def _truncation(
+    majorant0: dict, row_norms: np.ndarray, n: int, h: float, K: int, soft: int = 0
+) -> float:
     """Bound on ``h^n sum_(k outside the box) |F(h k)|``, or ``inf`` when ``R = K h`` is too
-    small for the monotonicity argument."""
+    small for the monotonicity argument.
+
+    With ``soft`` further coordinates ``xi_s`` integrated exactly (a polynomial tail), ``F``
+    is ``phi(xi) E_s[f]``: with ``|y_k| <= row_norms_k max(|xi|_inf, |xi_s|_inf)`` and
+    ``max(u, v)^N <= u^N + v^N``, ``E_s |xi_s|_inf^N <= soft E|z|^N`` adds
+    ``p_N soft E|z|^N`` to the constant term for each degree ``N >= 1``."""
     R = K * h
     degree: dict[int, float] = {}
     for alpha, c in majorant0.items():
         N = sum(alpha)
         degree[N] = degree.get(N, 0.0) + c * float(np.prod(row_norms ** np.array(alpha)))
+    if soft:
+        extra = sum(p * soft * _absolute_moment(1.0, N) for N, p in degree.items() if N)
+        degree[0] = degree.get(0, 0.0) + extra
     if max(degree) > R * R:
         return math.inf
     S0 = 1.0 + h / math.sqrt(2 * math.pi)
@@ -160,11 +173,22 @@ def _step_for(M: float, a: float, n: int, target: float) -> float:
     return math.pi * a / x
 
 
-def _plan(cls: type, L: np.ndarray, C: np.ndarray, tolerance: float):
-    """``(a, h, K, aliasing, truncation)`` with the fewest points, or ``None``."""
+def _plan(cls: type, L: np.ndarray, C: np.ndarray, tolerance: float, tail_points: int = 1):
+    """``(a, h, K, aliasing, truncation)`` with the fewest points, or ``None``.
+
+    With a polynomial tail (``tail_points > 1``: the coordinates after the first
+    ``tail.hard`` of :func:`~featcheck.numerics.committee.evaluation.tail_root` integrated
+    exactly by Gauss-Hermite), the trapezoid covers the hard coordinates only: the shifted
+    contours move those (``beta`` from their columns of ``L``), ``M`` bounds the integral
+    over them of ``|phi(xi + i eta) E_s f|``, ``<= e^(n a^2/2) E[U]`` as before with ``n``
+    the hard coordinates, and the truncation counts the tail's coordinates as in
+    :func:`_truncation`."""
     analysis = strip_analysis(cls.integrand, cls.slots)
-    n = L.shape[1]
-    row_norms = np.abs(L).sum(axis=1)
+    tail = polynomial_tail(cls) if tail_points > 1 else None
+    n = tail.hard if tail is not None else L.shape[1]
+    soft = L.shape[1] - n
+    full_norms = np.abs(L).sum(axis=1)
+    row_norms = np.abs(L[:, :n]).sum(axis=1)
     widest = math.inf
     for limit in analysis.limits:
         reach = float(np.dot(limit.weights, row_norms))
@@ -183,11 +207,11 @@ def _plan(cls: type, L: np.ndarray, C: np.ndarray, tolerance: float):
         h = _step_for(M, a, n, tolerance / 2)
         aliasing = _aliasing(M, a, h, n)
         K = max(1, math.ceil(math.sqrt(max(sum(al) for al in majorant0)) / h))
-        while (truncation := _truncation(majorant0, row_norms, n, h, K)) > tolerance / 2:
+        while (truncation := _truncation(majorant0, full_norms, n, h, K, soft)) > tolerance / 2:
             K += 1
-            if (2 * K + 1) ** n > MAX_POINTS:
+            if (2 * K + 1) ** n * tail_points > MAX_POINTS:
                 break
-        if (2 * K + 1) ** n > MAX_POINTS:
+        if (2 * K + 1) ** n * tail_points > MAX_POINTS:
             continue
         if best is None or K / h < best[2] / best[1]:
             best = (a, h, K, aliasing, truncation)
@@ -221,26 +245,41 @@ def certified_trapezoid(cls: type, *entries, tolerance: float = 1e-9) -> Certifi
     """
     check_tolerance(tolerance)
     C = _covariance(cls, entries)
-    L = whitening_roots(C[None])[0]
+    L, hard, tail_rule = _root(cls, C)
+    tail_points = len(tail_rule[0]) ** (cls.slots - hard)
     target = tolerance
-    plan = _plan(cls, L, C, target)
+    plan = _plan(cls, L, C, target, tail_points)
     while plan is None and target < 1.0:
         target *= 10
-        plan = _plan(cls, L, C, target)
+        plan = _plan(cls, L, C, target, tail_points)
     if plan is None:
         raise NotCertifiable(f"{cls.integrand}: no trapezoid plan within {MAX_POINTS} points")
     a, h, K, aliasing, truncation = plan
     x = h * np.arange(-K, K + 1)
     w = h * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
-    value, absolute, majorised = tensor_sums(_rows(cls), L, x, w)
-    rounding = _rounding(cls, len(x) ** cls.slots, absolute, majorised)
+    soft = cls.slots - hard
+    xs = [x] * hard + [tail_rule[0]] * soft
+    ws = [w] * hard + [tail_rule[1]] * soft
+    value, absolute, majorised = tensor_sums(_rows(cls), L, xs, ws)
+    rounding = _rounding(cls, len(x) ** hard * tail_points, absolute, majorised)
     parts = {"aliasing": aliasing, "truncation": truncation, "rounding": rounding}
-    return Certified(
-        value,
-        sum(parts.values()),
-        f"tensor trapezoid, step {h:.4g}, {len(x)} nodes per dimension, strip {a:.3g}",
-        parts,
-    )
+    method = f"tensor trapezoid, step {h:.4g}, {len(x)} nodes per dimension, strip {a:.3g}"
+    if soft:
+        method = (
+            f"trapezoid over {hard} coordinates, step {h:.4g}, {len(x)} nodes each, strip "
+            f"{a:.3g}; {soft} polynomial fields: {len(tail_rule[0])} Gauss-Hermite (exact)"
+        )
+    return Certified(value, sum(parts.values()), method, parts)
+
+
+def _root(cls: type, C: np.ndarray) -> tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray]]:
+    """``(L, hard, tail rule)``: the root of ``C`` the evaluation uses, the number of its
+    coordinates the trapezoid covers and the Gauss-Hermite rule of the others (a
+    :func:`~featcheck.numerics.committee.evaluation.polynomial_tail`), or all of them."""
+    tail = polynomial_tail(cls)
+    if tail is None:
+        return whitening_roots(C[None])[0], cls.slots, (np.zeros(1), np.ones(1))
+    return tail_root(C, tail), tail.hard, _gauss_hermite(tail.nodes)
 
 
 def _rows(cls: type):
@@ -274,7 +313,7 @@ def certified_quadrature(
     when given or when the integrand is entire), with a rigorous error bound
     ``|Q - T_h| + |T_h - I|`` (plus the rounding of ``Q``)."""
     C = _covariance(cls, entries)
-    L = whitening_roots(C[None])[0]
+    L = _root(cls, C)[0]
     xs, ws, rule = tensor_rule(cls, L, nodes)
     trapezoid = certified_trapezoid(cls, *entries, tolerance=tolerance)
     value = float(gaussian_integral(cls, *entries, nodes=nodes))

@@ -14,11 +14,14 @@
   analyticity is bounded by poles (``tanh``, ``sigmoid``, ``softplus``), in each coordinate the
   trapezoid or Gauss-Hermite, whichever is cheaper for the target error (:func:`strip_rule`);
   when the only non-smooth parts are steps
-  ``H(a y_k + c)`` of single fields (a ReLU with a bias) over at most three fields, or four
-  with one in which the integrand is polynomial, a nested Gauss-Legendre rule in the
+  ``H(a y_k + c)`` of single fields (a ReLU with a bias) with at most three hard fields, or
+  four with one in which the integrand is polynomial, a nested Gauss-Legendre rule in the
   coordinates of a Cholesky factor, each coordinate cut where a field crosses its kink
   (:func:`split_rule`), the last coordinate integrated exactly when the integrand is a
-  polynomial in it on each piece (:func:`truncated_rule`); its derivatives by central
+  polynomial in it on each piece (:func:`truncated_rule`); with either rule, the fields in
+  which the integrand is a polynomial without kinks (a polynomial link's teacher fields)
+  come last in a Cholesky factor and are integrated exactly by Gauss-Hermite
+  (:func:`polynomial_tail`, ``tail`` of :func:`split_rule`); its derivatives by central
   differences;
 * :class:`~featcheck.theory.committee.overlap_ode.JacobianEntry`: central differences of
   the right-hand side, the whole Jacobian at once per state (cached for the last state).
@@ -39,6 +42,7 @@ from __future__ import annotations
 import itertools
 import math
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -205,9 +209,10 @@ def strip_widths(cls: type, L: np.ndarray) -> np.ndarray | None:
     real), from the constraints ``sum_k c_k |Im y_k| < v`` of
     :func:`~featcheck.theory.committee.majorants.strip_analysis`: ``a_j = min v / sum_k c_k
     |L_kj|``.  None for an entire integrand (no constraint), one without a strip, and over
-    more than four fields (the rule would need more points than tensor Gauss-Hermite's
-    ``12^5`` and ``8^6``, which stay)."""
-    if cls.slots not in STRIP_ACCURACY:
+    more than four coordinates (the rule would need more points than tensor Gauss-Hermite's
+    ``12^5`` and ``8^6``, which stay; with a :func:`polynomial_tail`, ``L`` holds the columns
+    of the hard coordinates only)."""
+    if L.shape[1] not in STRIP_ACCURACY:
         return None
     analysis = _strip_analysis(cls)
     if analysis is None or not analysis.limits:
@@ -539,7 +544,9 @@ def gaussian_integral(
     ``exp(-accuracy)``) for an integrand analytic in a strip but not entire unless ``nodes``
     asks for Gauss-Hermite with that many nodes, or, for steps of single fields
     (:func:`~featcheck.theory.committee.expectations.split_kinks`), :func:`split_rule`
-    (``nodes`` then counts the Gauss-Legendre nodes per piece)."""
+    (``nodes`` then counts the Gauss-Legendre nodes per piece); fields in which the integrand
+    is a polynomial without kinks are integrated exactly by Gauss-Hermite (:func:`tensor_rule`
+    with a :func:`polynomial_tail`, or the ``tail`` of :func:`split_rule`)."""
     m = cls.slots
     if m not in HERMITE_NODES:
         raise InputError(
@@ -550,10 +557,16 @@ def gaussian_integral(
     if kinks is not None:
         return _split_integral(cls, kinks, entries, nodes)
     C, shape = covariance_stack(cls, entries)
-    points, weights = _hermite_rule(m, nodes or HERMITE_NODES[m])
-    roots = whitening_roots(C)
     f = integrand_function(cls)
     out = np.empty(len(C))
+    tail = polynomial_tail(cls)
+    if tail is not None:
+        for n, covariance in enumerate(C):
+            L = tail_root(covariance, tail)
+            out[n] = _strip_integral(f, L, *tensor_rule(cls, L, nodes, accuracy)[:2])
+        return out.reshape(shape) if shape else out[0]
+    points, weights = _hermite_rule(m, nodes or HERMITE_NODES[m])
+    roots = whitening_roots(C)
     for n, L in enumerate(roots):
         widths = None if nodes else strip_widths(cls, L)
         if widths is not None:
@@ -576,15 +589,66 @@ def tensor_rule(
     :func:`gaussian_integral` evaluates ``E[f(L xi)]`` for an integrand without kinks, and
     their description: :func:`strip_rule` for an integrand analytic in a strip but not entire
     (unless ``nodes`` is given), else tensor Gauss-Hermite with ``nodes`` (default
-    :data:`HERMITE_NODES`) per dimension."""
-    m = cls.slots
-    widths = None if nodes else strip_widths(cls, L)
+    :data:`HERMITE_NODES`) per dimension.  With a :func:`polynomial_tail` (``L`` then from
+    :func:`tail_root`), these rules cover the hard coordinates and the others get
+    Gauss-Hermite exact for the integrand's degree in them."""
+    tail = polynomial_tail(cls)
+    m = tail.hard if tail is not None else cls.slots
+    widths = None if nodes else strip_widths(cls, L[:, :m])
     if widths is None:
         n = nodes or HERMITE_NODES[m]
         x, w = _gauss_hermite(n)
-        return [x] * m, [w] * m, f"tensor Gauss-Hermite, {n} nodes per dimension"
-    xs, ws, labels = strip_rule(widths, accuracy)
-    return xs, ws, f"strip rule, nodes per coordinate: {', '.join(labels)}"
+        xs, ws, text = [x] * m, [w] * m, f"tensor Gauss-Hermite, {n} nodes per dimension"
+    else:
+        xs, ws, labels = strip_rule(widths, accuracy)
+        text = f"strip rule, nodes per coordinate: {', '.join(labels)}"
+    if tail is None:
+        return xs, ws, text
+    x, w = _gauss_hermite(tail.nodes)
+    soft = cls.slots - m
+    xs, ws = xs + [x] * soft, ws + [w] * soft
+    return xs, ws, f"{text}; {soft} polynomial fields: {tail.nodes} Gauss-Hermite (exact)"
+
+
+class PolynomialTail(NamedTuple):
+    """The layout of an integrand without kinks that is a polynomial in some fields and not
+    in the others (the ``hard`` ones): ``order`` lists the slots, hard ones first; ``nodes``
+    Gauss-Hermite nodes are exact for the total degree ``D`` in the others
+    (``floor(D/2) + 1``)."""
+
+    order: tuple[int, ...]
+    hard: int
+    nodes: int
+
+
+@lru_cache(maxsize=512)
+def polynomial_tail(cls: type) -> PolynomialTail | None:
+    """The :class:`PolynomialTail` of ``cls``'s integrand (a smooth student times a
+    polynomial link of the teacher fields), or None: steps or other non-smooth parts, no
+    polynomial field, none other, or more than four hard fields.
+
+    In the echelon root of the covariance in this order (:func:`tail_root`) no hard field
+    depends on the coordinates of the polynomial ones, so for fixed hard coordinates the
+    integrand is a polynomial of degree at most ``D`` in those coordinates and ``nodes``
+    Gauss-Hermite nodes each integrate it exactly; the hard coordinates get the rule of an
+    integral over ``hard`` fields."""
+    m = cls.slots
+    if cls.integrand.atoms(sp.Heaviside, sp.Abs, sp.sign, sp.Max, sp.Min, sp.DiracDelta):
+        return None
+    hard = hard_fields(cls.integrand, m)
+    if not 1 <= len(hard) <= 4 or len(hard) == m:
+        return None
+    degrees = field_degrees(cls.integrand, m)
+    soft = [k for k in range(m) if k not in hard]
+    return PolynomialTail((*hard, *soft), len(hard), sum(degrees[k] for k in soft) // 2 + 1)
+
+
+def tail_root(C: np.ndarray, tail: PolynomialTail) -> np.ndarray:
+    """``L`` with ``L L^T = C`` whose rows are the fields in slot order and whose columns are
+    the coordinates of the echelon root in the :class:`PolynomialTail`'s order (hard fields
+    depend on the first ``tail.hard`` columns only)."""
+    order = list(tail.order)
+    return echelon_root(C[np.ix_(order, order)])[np.argsort(order)]
 
 
 def _strip_integral(f, L: np.ndarray, xs: list, ws: list) -> float:
@@ -696,11 +760,13 @@ def quadrature_error(cls: type, *entries, nodes: int | None = None) -> np.ndarra
     one used: 16 Gauss-Legendre nodes on a piece of ``[-9, 9]`` miss a Gaussian by ``~1e-5``,
     24 by ``~1e-9``, 32 by ``~1e-15``)."""
     split = split_kinks(cls.integrand, cls.slots) is not None
+    tail = polynomial_tail(cls)
+    dimension = tail.hard if tail is not None else cls.slots
     if not split and nodes is None and _has_strip(cls):
         fine = gaussian_integral(cls, *entries)
-        coarse = gaussian_integral(cls, *entries, accuracy=0.75 * STRIP_ACCURACY[cls.slots])
+        coarse = gaussian_integral(cls, *entries, accuracy=0.75 * STRIP_ACCURACY[dimension])
         return np.abs(fine - coarse)
-    n = nodes or (split_nodes(cls) if split else HERMITE_NODES[cls.slots])
+    n = nodes or (split_nodes(cls) if split else HERMITE_NODES[dimension])
     fine = gaussian_integral(cls, *entries, nodes=n)
     coarse = gaussian_integral(cls, *entries, nodes=(3 * n) // 4 if split else n // 2)
     return np.abs(fine - coarse)
@@ -708,7 +774,10 @@ def quadrature_error(cls: type, *entries, nodes: int | None = None) -> np.ndarra
 
 def _has_strip(cls: type) -> bool:
     """Whether :func:`gaussian_integral` uses :func:`strip_rule` for ``cls`` (by default)."""
-    return strip_widths(cls, np.eye(cls.slots)) is not None
+    tail = polynomial_tail(cls)
+    if tail is None:
+        return strip_widths(cls, np.eye(cls.slots)) is not None
+    return strip_widths(cls, np.eye(cls.slots)[:, list(tail.order[: tail.hard])]) is not None
 
 
 def _integral_derivative(cls: type, *entries) -> np.ndarray:

@@ -29,6 +29,7 @@ from featcheck.theory.committee.expectations import (
     erf_i2,
     erf_i3,
     erf_j2,
+    gaussian_expectation,
     gaussian_integral_class,
     slot_symbols,
 )
@@ -184,6 +185,9 @@ def test_erf_closed_forms_within_the_certified_bounds(cov):
         sp.expand(
             ALLOWED_FUNCTIONS["softplus"](Y[0]) * sp.diff(ALLOWED_FUNCTIONS["softplus"](Y[1]), Y[1])
         ),
+        # a polynomial field: trapezoid in the other, exact Gauss-Hermite in it
+        Y[1] ** 3 * sp.tanh(Y[0]) ** 2,
+        sp.expand(sigmoid(Y[0]) * (Y[1] ** 2 + Y[1])),
     ],
 )
 @pytest.mark.parametrize("cov", [[[1.0, 0.6], [0.6, 2.0]], [[3.0, -1.5], [-1.5, 1.0]]])
@@ -330,29 +334,91 @@ def test_a_staircase_of_three_indices_with_a_biased_relu_student_is_certified():
     integrals over five fields (two kinked, three polynomial); every one is evaluated by the
     rule cut at the kinks and certified by orthant probabilities."""
     from featcheck.numerics.committee.certified import certify_state
-    from featcheck.theory.committee.model import committee_model
     from featcheck.theory.committee.overlap_ode import derive_ode
 
-    model = committee_model(
-        student_activation="relu(z + 1/2)",
+    ode = derive_ode(_staircase_model("relu(z + 1/2)"))
+    assert max(atom.slots for atom in _atoms(ode)) == 5
+    methods = {e.method for e in ode.expectations.values() if not e.exact}
+    assert methods and all("cut at the kinks" in m and "orthant" in m for m in methods)
+    certificate = certify_state(ode, [float(v) for v in ode.initial_state])
+    assert certificate.uncertified == ()
+    assert max(certificate.rhs) < 1e-10 and certificate.generalization_error < 1e-10
+
+
+def _staircase_model(activation: str):
+    from featcheck.theory.committee.model import committee_model
+
+    return committee_model(
+        student_activation=activation,
         student_width=2,
         link="z1 + z1*z2 + z1*z2*z3",
         learning_rate=0.1,
         Q0=[[0.5, 0.1], [0.1, 0.5]],
         M0=[[0.1, 0.0, 0.05], [0.0, 0.1, 0.0]],
     )
-    ode = derive_ode(model)
-    slots = {
-        atom.slots
+
+
+def _atoms(ode) -> set:
+    return {
+        atom
         for e in ode.expectations.values()
-        for atom in sp.sympify(e.value).atoms(GaussianIntegral)
+        for atom in sp.sympify(e.value).xreplace(ode.substitutions).atoms(GaussianIntegral)
     }
-    assert max(slots) == 5
-    methods = {e.method for e in ode.expectations.values() if not e.exact}
-    assert methods and all("cut at the kinks" in m and "orthant" in m for m in methods)
-    certificate = certify_state(ode, [float(v) for v in ode.initial_state])
+
+
+@settings(max_examples=10, deadline=None)
+@given(hard=covariances(2), soft=covariances(3))
+def test_polynomial_link_fields_factorise_within_the_certified_bound(hard, soft):
+    """Five fields, the link's independent of the students': ``E[g(y_h) F(y_s)] = E[g(y_h)]
+    E[F(y_s)]``, the first by the two-field strip rule with its own certificate, the second
+    by Isserlis/Wick; the five-field value is within the sum of the bounds."""
+    y = slot_symbols(5)
+    link = y[2] + y[2] * y[3] + y[2] * y[3] * y[4]
+    g = sp.tanh(y[0]) ** 2 * sp.tanh(y[1]) ** 2
+    C = np.zeros((5, 5))
+    C[:2, :2], C[2:, 2:] = hard, soft
+    cls = gaussian_integral_class(g * link**2, 5)
+    certified = certified_quadrature(cls, *[C[i, j] for i in range(5) for j in range(i, 5)])
+    left = certified_quadrature(gaussian_integral_class(g, 2), hard[0, 0], hard[0, 1], hard[1, 1])
+    exact_soft = sp.Matrix(3, 3, lambda i, j: sp.Rational(soft[i, j]))
+    right = float(sp.N(gaussian_expectation(link**2, list(y[2:]), exact_soft).value, 30))
+    assert certified.bound < 1e-8
+    assert abs(certified.value - left.value * right) <= certified.bound + right * left.bound
+
+
+def test_a_staircase_of_three_indices_with_a_tanh_student_is_certified():
+    """Two ``tanh`` students of ``F = z1 + z1 z2 + z1 z2 z3``: the five-field integrals get
+    the strip rule in the student fields and exact Gauss-Hermite in the link's; the
+    right-hand sides are certified below 1e-8 at the initial state, where the tensor
+    Gauss-Hermite rule they had (12 nodes per dimension) is off by more than 1e-6 in one of
+    them."""
+    from featcheck.numerics.committee.certified import certify_state
+    from featcheck.numerics.committee.evaluation import _hermite_rule, integrand_function
+    from featcheck.theory.committee.overlap_ode import derive_ode
+
+    ode = derive_ode(_staircase_model("tanh(z)"))
+    state = [float(v) for v in ode.initial_state]
+    certificate = certify_state(ode, state, tolerance=1e-10)
     assert certificate.uncertified == ()
-    assert max(certificate.rhs) < 1e-10 and certificate.generalization_error < 1e-10
+    assert max(certificate.rhs) < 1e-8
+    values = {s: sp.Float(v, 20) for s, v in zip(ode.system.state, state, strict=True)}
+    values |= {p: sp.Float(ode.parameter_values[p.name], 20) for p in ode.system.parameters}
+    worst = 0.0
+    for atom in _atoms(ode):
+        cls = type(atom)
+        if cls.slots < 5:
+            continue
+        args = [float(sp.N(a.xreplace(values), 20)) for a in atom.args]
+        certified = certified_quadrature(cls, *args, tolerance=1e-10)
+        assert certified.bound < 1e-9
+        C = np.zeros((5, 5))
+        C[np.triu_indices(5)] = args
+        C = C + np.triu(C, 1).T
+        points, weights = _hermite_rule(5, 12)
+        fields = points @ np.linalg.cholesky(C).T
+        hermite = float(integrand_function(cls)(*fields.T) @ weights)
+        worst = max(worst, abs(hermite - certified.value) - certified.bound)
+    assert worst > 1e-6
 
 
 def test_fixed_points_within_the_certified_error_and_not_without_one():
