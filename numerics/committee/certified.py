@@ -173,19 +173,25 @@ def _step_for(M: float, a: float, n: int, target: float) -> float:
     return math.pi * a / x
 
 
-def _plan(cls: type, L: np.ndarray, C: np.ndarray, tolerance: float, tail_points: int = 1):
+def _plan(
+    cls: type,
+    L: np.ndarray,
+    C: np.ndarray,
+    tolerance: float,
+    hard: int | None = None,
+    tail_points: int = 1,
+):
     """``(a, h, K, aliasing, truncation)`` with the fewest points, or ``None``.
 
-    With a polynomial tail (``tail_points > 1``: the coordinates after the first
-    ``tail.hard`` of :func:`~featcheck.numerics.committee.evaluation.tail_root` integrated
-    exactly by Gauss-Hermite), the trapezoid covers the hard coordinates only: the shifted
-    contours move those (``beta`` from their columns of ``L``), ``M`` bounds the integral
-    over them of ``|phi(xi + i eta) E_s f|``, ``<= e^(n a^2/2) E[U]`` as before with ``n``
+    With a polynomial tail (the coordinates after the first ``hard`` of
+    :func:`~featcheck.numerics.committee.evaluation.tail_root` integrated exactly by
+    Gauss-Hermite, ``tail_points`` points), the trapezoid covers the hard coordinates only:
+    the shifted contours move those (``beta`` from their columns of ``L``), ``M`` bounds the
+    integral over them of ``|phi(xi + i eta) E_s f|``, ``<= e^(n a^2/2) E[U]`` as before with ``n``
     the hard coordinates, and the truncation counts the tail's coordinates as in
     :func:`_truncation`."""
     analysis = strip_analysis(cls.integrand, cls.slots)
-    tail = polynomial_tail(cls) if tail_points > 1 else None
-    n = tail.hard if tail is not None else L.shape[1]
+    n = L.shape[1] if hard is None else hard
     soft = L.shape[1] - n
     full_norms = np.abs(L).sum(axis=1)
     row_norms = np.abs(L[:, :n]).sum(axis=1)
@@ -248,10 +254,10 @@ def certified_trapezoid(cls: type, *entries, tolerance: float = 1e-9) -> Certifi
     L, hard, tail_rule = _root(cls, C)
     tail_points = len(tail_rule[0]) ** (cls.slots - hard)
     target = tolerance
-    plan = _plan(cls, L, C, target, tail_points)
+    plan = _plan(cls, L, C, target, hard, tail_points)
     while plan is None and target < 1.0:
         target *= 10
-        plan = _plan(cls, L, C, target, tail_points)
+        plan = _plan(cls, L, C, target, hard, tail_points)
     if plan is None:
         raise NotCertifiable(f"{cls.integrand}: no trapezoid plan within {MAX_POINTS} points")
     a, h, K, aliasing, truncation = plan

@@ -386,6 +386,27 @@ def test_polynomial_link_fields_factorise_within_the_certified_bound(hard, soft)
     assert abs(certified.value - left.value * right) <= certified.bound + right * left.bound
 
 
+@settings(max_examples=10, deadline=None)
+@given(cov=three_field_covariances(), index=st.integers(0, 1))
+def test_a_linear_field_against_steins_lemma(cov, index):
+    """``E[y_2 g(y_1, y_3)] = C_21 E[d_1 g] + C_23 E[d_3 g]``: the left side by the strip rule
+    in ``y_1, y_3`` and one exact Gauss-Hermite node in ``y_2``, the right side by the strip
+    rule over three fields without a polynomial one (eigenvector root); both within their
+    certified bounds."""
+    g = [sp.tanh(Y[0]) ** 3 * sp.tanh(Y[2]) ** 2, sp.expand(sigmoid(Y[0]) * sp.tanh(Y[2]))][index]
+    entries = [cov[i, j] for i in range(3) for j in range(i, 3)]
+    left = certified_quadrature(gaussian_integral_class(Y[1] * g, 3), *entries, tolerance=1e-11)
+    right, bound = 0.0, left.bound
+    for k in (0, 2):
+        part = certified_quadrature(
+            gaussian_integral_class(sp.diff(g, Y[k]), 3), *entries, tolerance=1e-11
+        )
+        right += cov[1, k] * part.value
+        bound += abs(cov[1, k]) * part.bound
+    assert left.bound < 1e-9
+    assert abs(left.value - right) <= bound + 1e-13
+
+
 def test_a_staircase_of_three_indices_with_a_tanh_student_is_certified():
     """Two ``tanh`` students of ``F = z1 + z1 z2 + z1 z2 z3``: the five-field integrals get
     the strip rule in the student fields and exact Gauss-Hermite in the link's; the
