@@ -177,7 +177,15 @@ def _time_limit(args: argparse.Namespace):
         expired = True
         raise BudgetExceeded(message)
 
+    def unraisable(report) -> None:
+        # An alarm that lands in a finaliser or a weakref callback cannot propagate; Python
+        # would print it as "Exception ignored in ...". The alarm repeats, so it is dropped.
+        if not isinstance(report.exc_value, BudgetExceeded):
+            previous_hook(report)
+
     previous = signal.signal(signal.SIGALRM, expire)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = unraisable
     # The alarm repeats: code that catches every exception (a fallback path) may swallow
     # one BudgetExceeded, not all of them; and a run that outlived its limit never
     # reports a result computed after such a swallowed interruption.
@@ -187,6 +195,7 @@ def _time_limit(args: argparse.Namespace):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = previous_hook
     if expired:
         raise BudgetExceeded(message)
 

@@ -156,3 +156,35 @@ def test_a_swallowed_time_limit_still_ends_the_command_with_exit_3(monkeypatch, 
     assert cli.main(["hermite", "relu"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("featcheck: numerical failure: featcheck hermite did not finish")
+
+
+def test_a_time_limit_inside_a_finaliser_leaves_no_report(monkeypatch, capsys):
+    """An alarm that lands in a finaliser cannot propagate (Python reports it as an
+    "Exception ignored" traceback); the repeating alarm ends the command anyway, with one
+    line, and nothing reaches the unraisable-exception hook."""
+    import gc
+    import sys
+    import time
+
+    class Slow:
+        def __del__(self):
+            time.sleep(0.5)  # the alarm fires here
+
+    def handler(args):
+        Slow()
+        gc.collect()
+        time.sleep(5)
+        return 0
+
+    reports = []
+    monkeypatch.setattr(sys, "unraisablehook", reports.append)
+    monkeypatch.setenv("FEATCHECK_TIME_LIMIT", "0.2")
+    parser = cli.build_parser()
+    args = parser.parse_args(["hermite", "relu"])
+    args.handler = handler
+    monkeypatch.setattr(cli, "build_parser", lambda: _Fixed(parser, args))
+    assert cli.main(["hermite", "relu"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "did not finish" in err
+    assert reports == []
+    assert sys.unraisablehook == reports.append
