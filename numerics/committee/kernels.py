@@ -262,31 +262,31 @@ LOSS_CODES = {"square": SQUARE, "correlation": CORRELATION}
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def renormalise(Q, Mm, Sm, norms):
-    """``w_k <- w_k/||w_k||`` on the overlaps: ``Q_kl /= sqrt(Q_kk Q_ll)``,
-    ``M_km /= sqrt(Q_kk)``, ``S_kr /= sqrt(Q_kk)`` (``norms`` is scratch of length K)."""
-    K = Q.shape[0]
-    for k in range(K):
-        norms[k] = math.sqrt(Q[k, k])
-    for k in range(K):
-        for o in range(K):
-            Q[k, o] /= norms[k] * norms[o]
-        for m in range(Mm.shape[1]):
-            Mm[k, m] /= norms[k]
-        for r in range(Sm.shape[1]):
-            Sm[k, r] /= norms[k]
+    """``w_k <- w_k/||w_k||`` on the overlaps (:func:`scale_students` by
+    ``f_k = 1/sqrt(Q_kk)``; ``norms`` is scratch of length K)."""
+    for k in range(Q.shape[0]):
+        norms[k] = 1.0 / math.sqrt(Q[k, k])
+    scale_students(Q, Mm, Sm, norms)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def restore_sigma_norms(Q, Mm, Sm, kappa, alpha, target, factors):
     """``w_k <- w_k sqrt(target_k/s_k)`` with ``s_k = w_k^T Sigma w_k = alpha (Q_kk + sum_r
-    kappa_r S_kr^2)`` on the overlaps: with ``f_k = sqrt(target_k/s_k)``, ``Q_kl *= f_k f_l``,
-    ``M_km *= f_k``, ``S_kr *= f_k`` (``factors`` is scratch of length K)."""
-    K = Q.shape[0]
-    for k in range(K):
+    kappa_r S_kr^2)`` on the overlaps (:func:`scale_students` by ``f_k = sqrt(target_k/s_k)``;
+    ``factors`` is scratch of length K)."""
+    for k in range(Q.shape[0]):
         s = Q[k, k]
         for r in range(Sm.shape[1]):
             s += kappa[r] * Sm[k, r] * Sm[k, r]
         factors[k] = math.sqrt(target[k] / (alpha * s))
+    scale_students(Q, Mm, Sm, factors)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def scale_students(Q, Mm, Sm, factors):
+    """``w_k <- f_k w_k`` on the overlaps: ``Q_kl *= f_k f_l``, ``M_km *= f_k``,
+    ``S_kr *= f_k``."""
+    K = Q.shape[0]
     for k in range(K):
         for o in range(K):
             Q[k, o] *= factors[k] * factors[o]
