@@ -17,7 +17,9 @@
   ``H(a y_k + c)`` of single fields (a ReLU with a bias) with at most three hard fields, or
   four with one in which the integrand is polynomial, a nested Gauss-Legendre rule in the
   coordinates of a Cholesky factor, each coordinate cut where a field crosses its kink
-  (:func:`split_rule`), the last coordinate integrated exactly when the integrand is a
+  (:func:`split_rule`; two strongly correlated pairs of kinked fields in each pair's sum
+  and difference, :func:`_paired_root`), the last coordinate integrated exactly when the
+  integrand is a
   polynomial in it on each piece (:func:`truncated_rule`); with either rule, the fields in
   which the integrand is a polynomial without kinks (a polynomial link's teacher fields)
   come last in a Cholesky factor and are integrated exactly by Gauss-Hermite
@@ -349,17 +351,20 @@ def split_rule(
     that ``f`` is a polynomial of total degree at most ``2 n - 1`` in them (a polynomial
     link's teacher fields); their coordinates, on which no other field depends (``L`` is
     lower triangular), are integrated exactly by ``n``-node Gauss-Hermite, and the last
-    coordinate before them is the one ``inner_degree`` speaks of."""
-    m = len(L)
+    coordinate before them is the one ``inner_degree`` speaks of.  ``L`` may have more rows
+    than columns: a row is a linear form whose ``kinks`` are cut like a field's
+    (:func:`_paired_root` cuts where two kinks cross that way)."""
+    m = L.shape[1]
     soft, tail_nodes = tail
-    last = [max((j for j in range(m) if L[k, j] != 0), default=-1) for k in range(m)]
-    columns = [j for j in range(m) if L[j, j] != 0 and j < m - soft]
+    used = [bool(np.any(L[:, j] != 0)) for j in range(m)]
+    last = [max((j for j in range(m) if L[k, j] != 0), default=-1) for k in range(len(L))]
+    columns = [j for j in range(m) if used[j] and j < m - soft]
     points = np.zeros((1, m))
     weights = np.ones(1)
     for j in columns:
         cuts = [
             (t - points[:, :j] @ L[k, :j]) / L[k, j]
-            for k in range(m)
+            for k in range(len(L))
             if last[k] == j
             for t in kinks[k]
         ]
@@ -387,7 +392,7 @@ def split_rule(
         points[:, j] = z
         weights = weights[parent] * piece_weights
     x, w = _gauss_hermite(max(tail_nodes, 1))
-    for j in (j for j in range(m - soft, m) if L[j, j] != 0):
+    for j in (j for j in range(m - soft, m) if used[j]):
         count = len(points)
         points = np.repeat(points, len(x), axis=0)
         points[:, j] = np.tile(x, count)
@@ -725,15 +730,66 @@ def _split_integral(cls: type, kinks, entries, nodes: int | None) -> np.ndarray:
     tail = (soft, sum(degrees[k] for k in orders[False][0][cls.slots - soft :]) // 2 + 1)
     out = np.empty(len(C))
     for n, covariance in enumerate(C):
-        order, back = orders[_steep(covariance, kinks)]
-        L = echelon_root(covariance[np.ix_(order, order)])
-        inner = _inner_degree(L, [degrees[k] for k in order], soft)
-        points, weights = split_rule(L, [kinks[k] for k in order], nodes, inner, tail)
-        y = (points @ L.T)[:, back]
+        paired = _paired_root(covariance, kinks, degrees)
+        if paired is not None:
+            rows, cuts, inner = paired
+            points, weights = split_rule(rows, cuts, nodes, inner)
+            y = points @ rows[: cls.slots].T
+        else:
+            order, back = orders[_steep(covariance, kinks)]
+            L = echelon_root(covariance[np.ix_(order, order)])
+            inner = _inner_degree(L, [degrees[k] for k in order], soft)
+            points, weights = split_rule(L, [kinks[k] for k in order], nodes, inner, tail)
+            y = (points @ L.T)[:, back]
         with np.errstate(all="ignore"):
             values = np.broadcast_to(f(*y.T), (len(y),))
         out[n] = float(values @ weights)
     return out.reshape(shape) if shape else out[0]
+
+
+def _paired_root(C: np.ndarray, kinks, degrees) -> tuple | None:
+    """A root for four kinked fields that form two pairs correlated beyond
+    :data:`STEEP_CORRELATION` (two students near their teachers): ``(rows, kinks, degree)``
+    for :func:`split_rule`, or None.
+
+    With ``x_k = y_k / sigma_k`` and ``s`` the sign of a pair's correlation, each pair
+    ``(a, b)`` becomes its difference ``v = x_a - s x_b`` and its sum ``u = x_a + s x_b``;
+    the coordinates are those of the echelon root of ``(v_1, v_2, u_1, u_2)``, differences
+    outer.  Both fields of a pair, ``y_a = sigma_a (u + v)/2`` and
+    ``y_b = s sigma_b (u - v)/2``, then have their kinks in the same coordinate (their
+    sum's), which the rule cuts exactly; the inner integral is smooth in the outer
+    coordinates except where the two cuts cross, at ``v = t_a/sigma_a - s t_b/sigma_b``,
+    which the rule cuts too (the rows after the fields, ``v_1`` and ``v_2``, carry those
+    crossings as kinks).  In the echelon root of the fields themselves, one field of a pair
+    has its kink in an inner coordinate of residual scale ``sqrt(1 - rho^2)``: a steep step
+    in the outer coordinate, which Gauss-Legendre resolves only with a graded mesh (at a
+    ``K = M = 2`` biased-ReLU teacher, ``M = (1 - eps) I``, the right-hand side of ``Q_12``
+    was off by ``2e-7`` at ``eps = 1e-3`` without one)."""
+    if len(C) != 4 or any(not kinks[k] or degrees[k] is None for k in range(4)):
+        return None
+    sigma = np.sqrt(np.diag(C))
+    if np.any(sigma <= 0):
+        return None
+    R = C / np.outer(sigma, sigma)
+    pairs = max(
+        ([(0, 1), (2, 3)], [(0, 2), (1, 3)], [(0, 3), (1, 2)]),
+        key=lambda p: min(abs(R[i, j]) for i, j in p),
+    )
+    if min(abs(R[i, j]) for i, j in pairs) <= STEEP_CORRELATION:
+        return None
+    T = np.zeros((4, 4))
+    crossings = []
+    for r, (a, b) in enumerate(pairs):
+        s = math.copysign(1.0, R[a, b])
+        T[r, a], T[r, b] = 1 / sigma[a], -s / sigma[b]
+        T[r + 2, a], T[r + 2, b] = 1 / sigma[a], s / sigma[b]
+        crossings.append(
+            tuple(sorted({ta / sigma[a] - s * tb / sigma[b] for ta in kinks[a] for tb in kinks[b]}))
+        )
+    root = echelon_root(T @ C @ T.T)
+    rows = np.vstack([np.linalg.solve(T, root), root[:2]])
+    last = pairs[1]
+    return rows, [*kinks[:4], *crossings], degrees[last[0]] + degrees[last[1]]
 
 
 def _inner_degree(L: np.ndarray, degrees: list[int | None], soft: int = 0) -> int | None:

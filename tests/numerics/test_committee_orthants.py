@@ -15,7 +15,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import featcheck.numerics.committee  # noqa: F401  (registers the evaluators)
@@ -316,6 +316,61 @@ def test_two_nearly_collinear_pairs_are_certified():
     assert float(ball.rad()) < 1e-9
     genz = multivariate_normal(np.zeros(4), R, seed=1).cdf(-h)  # P(z > h) = P(z < -h)
     assert abs(float(ball.mid()) - genz) < 5e-5
+
+
+@st.composite
+def two_pairs(draw):
+    """Four fields in two pairs ``(y_1, y_3)``, ``(y_2, y_4)`` correlated at ``0.9`` to
+    ``0.999`` (two students near their teachers), up to ``0.2`` across, variances 0.25 to 4."""
+    r = [draw(st.floats(0.9, 0.999)) * draw(st.sampled_from([1, -1])) for _ in range(2)]
+    cross = [draw(st.floats(-0.2, 0.2)) for _ in range(4)]
+    R = np.eye(4)
+    R[0, 2] = R[2, 0] = r[0]
+    R[1, 3] = R[3, 1] = r[1]
+    for (i, j), c in zip([(0, 1), (0, 3), (2, 1), (2, 3)], cross, strict=True):
+        R[i, j] = R[j, i] = c
+    assume(np.linalg.eigvalsh(R)[0] > 1e-4)
+    sigma = np.array([draw(st.floats(0.5, 2.0)) for _ in range(4)])
+    return R * np.outer(sigma, sigma)
+
+
+FOUR_KINKED = H(Y[0] + HALF) * H(Y[1] + HALF) * relu(Y[2] + HALF) * relu(Y[3] + HALF)
+
+
+@settings(max_examples=6, deadline=None)
+@given(C=two_pairs())
+def test_two_correlated_pairs_of_kinked_fields_within_the_exact_ball(C):
+    """Near a ``K = M = 2`` teacher the rule integrates each pair in its sum and difference
+    (cut where the pair's kinks cross): within ``1e-11`` of the exact value."""
+    cls = gaussian_integral_class(FOUR_KINKED, 4)
+    certified = certified_piecewise(cls, *_entries(C), tolerance=1e-12)
+    assert certified.bound < 1e-11
+
+
+def test_near_a_teacher_the_pairs_fix_a_steep_step():
+    """``Q = I``, ``M = (1 - 10^-3) I``: the echelon root of the fields themselves (the rule
+    without the pairs) misses the exact value by more than ``1e-8``; the pairs' rule meets
+    it to ``1e-13``."""
+    from featcheck.numerics.committee.evaluation import (
+        _field_order,
+        echelon_root,
+        integrand_function,
+        split_rule,
+    )
+    from featcheck.theory.committee.expectations import field_degrees, field_kinks
+
+    rho = 1 - 1e-3
+    C = np.array([[1, 0, rho, 0], [0, 1, 0, rho], [rho, 0, 1, 0], [0, rho, 0, 1.0]])
+    cls = gaussian_integral_class(FOUR_KINKED, 4)
+    ball = piecewise_polynomial_mean(FOUR_KINKED, 4, C.tolist())
+    assert _contains(ball, float(gaussian_integral(cls, *_entries(C))), 1e-13)
+    kinks, degrees = field_kinks(cls.integrand, 4), field_degrees(cls.integrand, 4)
+    order = _field_order(degrees, kinks, True)
+    L = echelon_root(C[np.ix_(order, order)])
+    points, weights = split_rule(L, [kinks[k] for k in order], 24, degrees[order[-1]])
+    y = (points @ L.T)[:, np.argsort(order)]
+    echelon = float(integrand_function(cls)(*y.T) @ weights)
+    assert abs(echelon - float(ball.mid())) > 1e-8
 
 
 def test_the_certificate_rejects_a_wrong_value():
