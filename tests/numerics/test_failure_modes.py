@@ -139,6 +139,16 @@ def test_the_json_emitter_refuses_non_finite_numbers_naming_the_field(capsys):
     assert '"value": 1.5' in capsys.readouterr().out
 
 
+def _hermite_running(handler, monkeypatch) -> int:
+    """``featcheck hermite relu`` under a 0.2 s time limit, with ``handler`` as its work."""
+    monkeypatch.setenv("FEATCHECK_TIME_LIMIT", "0.2")
+    parser = cli.build_parser()
+    args = parser.parse_args(["hermite", "relu"])
+    args.handler = handler
+    monkeypatch.setattr(cli, "build_parser", lambda: _Fixed(parser, args))
+    return cli.main(["hermite", "relu"])
+
+
 def test_a_swallowed_time_limit_still_ends_the_command_with_exit_3(monkeypatch, capsys):
     import contextlib
     import time
@@ -148,12 +158,7 @@ def test_a_swallowed_time_limit_still_ends_the_command_with_exit_3(monkeypatch, 
             time.sleep(5)
         return 0
 
-    monkeypatch.setenv("FEATCHECK_TIME_LIMIT", "0.2")
-    parser = cli.build_parser()
-    args = parser.parse_args(["hermite", "relu"])
-    args.handler = stubborn
-    monkeypatch.setattr(cli, "build_parser", lambda: _Fixed(parser, args))
-    assert cli.main(["hermite", "relu"]) == 3
+    assert _hermite_running(stubborn, monkeypatch) == 3
     err = capsys.readouterr().err
     assert err.startswith("featcheck: numerical failure: featcheck hermite did not finish")
 
@@ -178,12 +183,7 @@ def test_a_time_limit_inside_a_finaliser_leaves_no_report(monkeypatch, capsys):
 
     reports = []
     monkeypatch.setattr(sys, "unraisablehook", reports.append)
-    monkeypatch.setenv("FEATCHECK_TIME_LIMIT", "0.2")
-    parser = cli.build_parser()
-    args = parser.parse_args(["hermite", "relu"])
-    args.handler = handler
-    monkeypatch.setattr(cli, "build_parser", lambda: _Fixed(parser, args))
-    assert cli.main(["hermite", "relu"]) == 3
+    assert _hermite_running(handler, monkeypatch) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "did not finish" in err
     assert reports == []
