@@ -787,6 +787,8 @@ def _paired_root(C: np.ndarray, kinks, degrees) -> tuple | None:
             tuple(sorted({ta / sigma[a] - s * tb / sigma[b] for ta in kinks[a] for tb in kinks[b]}))
         )
     root = echelon_root(T @ C @ T.T)
+    if root[3, 3] == 0:  # u_2 a combination of the others: the last coordinate is not u_2's
+        return None
     rows = np.vstack([np.linalg.solve(T, root), root[:2]])
     last = pairs[1]
     return rows, [*kinks[:4], *crossings], degrees[last[0]] + degrees[last[1]]
