@@ -90,6 +90,25 @@ def relu_with_bias(max_bias: int = 3) -> st.SearchStrategy[Function]:
     )
 
 
+@st.composite
+def multi_index_links(draw, indices: int = 3, max_terms: int = 4, max_degree: int = 3) -> str:
+    """A polynomial link of ``z1, ..., z{indices}`` as a committee model's ``link`` takes it
+    (``"z1 + 2*z1*z3"``): one to ``max_terms`` monomials of degree one to ``max_degree``
+    with coefficients ``+-1, +-2``, never zero."""
+    fields = [sp.Symbol(f"z{i + 1}") for i in range(indices)]
+    link = sp.Integer(0)
+    while link == 0:
+        terms = draw(st.integers(1, max_terms))
+        link = sp.Add(
+            *(
+                draw(st.sampled_from([-2, -1, 1, 2]))
+                * sp.Mul(*draw(st.lists(st.sampled_from(fields), min_size=1, max_size=max_degree)))
+                for _ in range(terms)
+            )
+        )
+    return sp.sstr(link)
+
+
 def correlations(open_interval: bool = False) -> st.SearchStrategy[float]:
     """Correlations ``rho`` in ``[-1, 1]`` (or the open interval)."""
     bound = 1 - 1e-6 if open_interval else 1.0

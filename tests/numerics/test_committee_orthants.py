@@ -19,6 +19,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import featcheck.numerics.committee  # noqa: F401  (registers the evaluators)
+from featcheck.numerics import strategies as fs
 from featcheck.numerics.committee.certified import (
     certified_piecewise,
     certified_sign_moment4,
@@ -248,26 +249,14 @@ def test_link_integrals_over_five_and_six_fields_within_the_exact_ball(C, shape)
     assert abs(certified.value - float(gaussian_integral(cls, *_entries(C)))) < 1e-11
 
 
-@st.composite
-def polynomial_links(draw, fields):
-    """A random polynomial in ``fields``: two to four monomials of degree up to three, small
-    integer coefficients."""
-    terms = []
-    for _ in range(draw(st.integers(2, 4))):
-        factors = draw(st.lists(st.sampled_from(fields), min_size=1, max_size=3))
-        terms.append(draw(st.sampled_from([-2, -1, 1, 2])) * sp.Mul(*factors))
-    link = sp.Add(*terms)
-    assume(link != 0)
-    return link
-
-
 @settings(max_examples=10, deadline=None)
 @given(data=st.data(), slots=st.sampled_from([5, 6]))
 def test_random_polynomial_links_over_five_and_six_fields(data, slots):
     """Kinked student fields times a random polynomial of the other fields, a random
     covariance: the split rule (exact Gauss-Hermite in the polynomial fields, whatever
     their degree) within ``1e-11`` of the exact reduction, certified below ``1e-10``."""
-    link = data.draw(polynomial_links(Y6[2:slots]))
+    text = data.draw(fs.multi_index_links(indices=slots - 2))
+    link = sp.sympify(text, locals={f"z{i + 1}": y for i, y in enumerate(Y6[2:slots])})
     power = data.draw(st.integers(1, 2))
     C = data.draw(covariances(slots))
     integrand = H(Y6[0] + HALF) * relu(Y6[1] + HALF) * link**power

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from featcheck.numerics import strategies as fs
 from featcheck.theory.committee.model import (
     TOML_KEYS,
     committee_model,
@@ -211,3 +212,16 @@ def test_python_constructor_rejects_both_or_neither_teacher_form():
             Q0=[[1]],
             M0=[[0]],
         )
+
+
+@settings(max_examples=20, deadline=None)
+@given(text=fs.multi_index_links(indices=3))
+def test_drawn_multi_index_links_make_committee_models(text):
+    """``featcheck.numerics.strategies.multi_index_links`` draws links a model accepts; the
+    teacher has as many directions as the highest index used."""
+    used = [i for i in (1, 2, 3) if f"z{i}" in text]
+    M = max(used)
+    model = committee_model(
+        student_activation="relu", student_width=1, link=text, Q0=[[1]], M0=[[0.1] * M]
+    )
+    assert model.M == M and model.teacher.link != 0
