@@ -68,6 +68,20 @@ class TwoSample(JsonResult):
     ad_pvalue: float
 
 
+def _ks_2samp(a, b):
+    """scipy's two-sample Kolmogorov-Smirnov test: the exact p-value where scipy can compute
+    it, else the asymptotic one, which scipy falls back to with a warning that would reach a
+    command's output."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "ks_2samp: Exact calculation unsuccessful")
+        return stats.ks_2samp(a, b)
+
+
+def ks_pvalue(a, b) -> float:
+    """The two-sample Kolmogorov-Smirnov p-value of equal laws of the samples ``a``, ``b``."""
+    return float(_ks_2samp(a, b).pvalue)
+
+
 def two_sample(a, b) -> TwoSample:
     """Kolmogorov-Smirnov and k-sample Anderson-Darling tests of equal laws.
 
@@ -77,7 +91,7 @@ def two_sample(a, b) -> TwoSample:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.size < 2 or b.size < 2 or not (np.isfinite(a).all() and np.isfinite(b).all()):
         raise DomainError("two-sample tests need at least two finite values on each side")
-    ks = stats.ks_2samp(a, b)
+    ks = _ks_2samp(a, b)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the p-value cap is reported, not warned about
         ad = stats.anderson_ksamp([a, b])

@@ -39,6 +39,32 @@ def test_fit_refuses_censored_points():
         fit_exponent([100, 200], cells, [[0.1], [0.1]])
 
 
+def test_the_exact_ks_fallback_does_not_warn(monkeypatch):
+    """Where scipy cannot compute the exact KS p-value it warns and uses the asymptotic law;
+    that warning must not reach a command's output (it did, in ``featcheck verify``)."""
+    import warnings
+
+    from featcheck.numerics import estimate
+
+    original = estimate.stats.ks_2samp
+
+    def falling_back(a, b):
+        warnings.warn(
+            "ks_2samp: Exact calculation unsuccessful. Switching to method=asymp.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return original(a, b, method="asymp")
+
+    monkeypatch.setattr(estimate.stats, "ks_2samp", falling_back)
+    a, b = np.arange(50.0), np.arange(50.0) + 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = estimate.ks_pvalue(a, b)
+        assert estimate.two_sample(a, b).ks_pvalue == p
+    assert 0.5 < p <= 1
+
+
 def test_two_sample_detects_a_shift():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=300), rng.normal(0.5, 1, size=300)
