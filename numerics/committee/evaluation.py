@@ -55,6 +55,7 @@ from scipy import special
 from featcheck.theory.committee.expectations import (
     field_degrees,
     hard_fields,
+    legendre_coordinates,
     register_numeric_backend,
     slot_symbols,
     split_kinks,
@@ -637,15 +638,22 @@ def polynomial_tail(cls: type) -> PolynomialTail | None:
     integrand is a polynomial of degree at most ``D`` in those coordinates and ``nodes``
     Gauss-Hermite nodes each integrate it exactly; the hard coordinates get the rule of an
     integral over ``hard`` fields."""
-    m = cls.slots
     if cls.integrand.atoms(sp.Heaviside, sp.Abs, sp.sign, sp.Max, sp.Min, sp.DiracDelta):
         return None
-    hard = hard_fields(cls.integrand, m)
-    if not 1 <= len(hard) <= 4 or len(hard) == m:
+    hard, soft, nodes = _polynomial_fields(cls)
+    if not 1 <= len(hard) <= 4 or not soft:
         return None
-    degrees = field_degrees(cls.integrand, m)
-    soft = [k for k in range(m) if k not in hard]
-    return PolynomialTail((*hard, *soft), len(hard), sum(degrees[k] for k in soft) // 2 + 1)
+    return PolynomialTail((*hard, *soft), len(hard), nodes)
+
+
+def _polynomial_fields(cls: type) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    """``(hard, soft, n)``: the hard slots, the others (in which the integrand is a polynomial
+    without kinks) and the Gauss-Hermite nodes ``n = floor(D/2) + 1`` exact for the total
+    degree ``D <= sum`` of the others' degrees."""
+    hard = hard_fields(cls.integrand, cls.slots)
+    degrees = field_degrees(cls.integrand, cls.slots)
+    soft = tuple(k for k in range(cls.slots) if k not in hard)
+    return hard, soft, sum(degrees[k] for k in soft) // 2 + 1
 
 
 def tail_root(C: np.ndarray, tail: PolynomialTail) -> np.ndarray:
@@ -669,10 +677,7 @@ def split_nodes(cls: type) -> int:
     coordinates integrated by Gauss-Legendre, one per hard field
     (:func:`~featcheck.theory.committee.expectations.hard_fields`), one fewer when the
     integrand is a polynomial in one of them."""
-    hard = hard_fields(cls.integrand, cls.slots)
-    degrees = field_degrees(cls.integrand, cls.slots)
-    exact = any(degrees[k] is not None for k in hard)
-    return SPLIT_NODES[max(1, len(hard) - exact)]
+    return SPLIT_NODES[max(1, legendre_coordinates(cls.integrand, cls.slots))]
 
 
 #: Kinked fields correlated beyond this (in absolute value) make steep transitions in one
@@ -725,9 +730,9 @@ def _split_integral(cls: type, kinks, entries, nodes: int | None) -> np.ndarray:
         order = _field_order(degrees, kinks, steep)
         orders[steep] = order, np.argsort(order)
     nodes = nodes or split_nodes(cls)
-    soft = cls.slots - len(hard_fields(cls.integrand, cls.slots))
-    # total degree in the fields without kinks (last in either order), exact to 2 n - 1
-    tail = (soft, sum(degrees[k] for k in orders[False][0][cls.slots - soft :]) // 2 + 1)
+    _, soft_fields, tail_nodes = _polynomial_fields(cls)  # last in either order
+    soft = len(soft_fields)
+    tail = (soft, tail_nodes)
     out = np.empty(len(C))
     for n, covariance in enumerate(C):
         paired = _paired_root(covariance, kinks, degrees)

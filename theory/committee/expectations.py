@@ -800,6 +800,15 @@ def hard_fields(integrand: sp.Expr, slots: int) -> tuple[int, ...]:
     return tuple(k for k in range(slots) if kinks[k] or degrees[k] is None)
 
 
+def legendre_coordinates(integrand: sp.Expr, slots: int) -> int:
+    """The coordinates the split rule integrates by Gauss-Legendre: one per hard field
+    (:func:`hard_fields`), one fewer when the integrand is a polynomial in one of them (the
+    last hard coordinate is then integrated exactly)."""
+    hard = hard_fields(integrand, slots)
+    degrees = field_degrees(integrand, slots)
+    return len(hard) - any(degrees[k] is not None for k in hard)
+
+
 def split_kinks(integrand: sp.Expr, slots: int) -> tuple[tuple[float, ...], ...] | None:
     """The kinks of :func:`field_kinks` when the split rule applies to the integrand: at most
     :data:`MAX_NUMERIC_SLOTS` fields and :data:`MAX_SPLIT_COORDINATES` Gauss-Legendre
@@ -810,10 +819,7 @@ def split_kinks(integrand: sp.Expr, slots: int) -> tuple[tuple[float, ...], ...]
     kinks = field_kinks(integrand, slots)
     if kinks is None:
         return None
-    hard = hard_fields(integrand, slots)
-    degrees = field_degrees(integrand, slots)
-    exact = any(degrees[k] is not None for k in hard)
-    return kinks if len(hard) - exact <= MAX_SPLIT_COORDINATES else None
+    return kinks if legendre_coordinates(integrand, slots) <= MAX_SPLIT_COORDINATES else None
 
 
 #: Piecewise polynomials with kinks in at most this many fields have certified values
